@@ -1,0 +1,41 @@
+"""Figures computed from the stacked model: waste, dive's block, sharing across images."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from layerscope.analysis.dive import DiveFigures, dive_figures
+from layerscope.analysis.shared import Sharing, analyse_sharing
+from layerscope.analysis.waste import Waste, analyse_waste
+from layerscope.model.image import Image
+
+
+@dataclass
+class ArchiveInfo:
+    path: str
+    format: str
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Analysis:
+    """Everything one load produced: the CLI prints it, the GUI shows it."""
+
+    archives: list[ArchiveInfo]
+    images: list[Image]
+    waste: list[Waste]
+    dive: list[DiveFigures]
+    sharing: Sharing
+
+
+def analyse(archives: list[ArchiveInfo], images: list[Image]) -> Analysis:
+    return Analysis(
+        archives=archives,
+        images=images,
+        waste=[analyse_waste(image) for image in images],
+        dive=[dive_figures(image) for image in images],
+        sharing=analyse_sharing(images),
+    )
+
+
+__all__ = ["Analysis", "ArchiveInfo", "DiveFigures", "Sharing", "Waste", "analyse"]

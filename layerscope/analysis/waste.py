@@ -1,0 +1,140 @@
+"""Wasted space: bytes a layer ships that the final filesystem never shows.
+
+The unit of accounting is a shipment: one regular-file entry of one layer tar, whose bytes
+the image stores once. A path in the final filesystem shows one shipment (a hardlink shows
+its target's). Every shipment no final path shows is reclaimable: squashing the image would
+drop it. This is exact where dive's arithmetic is not: it counts a file deleted by removing
+its directory, it does not count the copy that is kept, and a hardlink whose target was
+later rewritten keeps its original bytes alive.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from layerscope.model.entry import Entry, Kind
+from layerscope.model.filesystem import FileSystem, Node
+from layerscope.model.image import Image
+
+
+@dataclass
+class DeadFile:
+    """Bytes shipped at a path by one layer that the final image does not show."""
+
+    path: str
+    size: int
+    layer: int  # the layer that shipped the bytes
+    killed_by: int | None  # the layer that overwrote or deleted them (None: same layer, duplicate)
+    how: str  # "overwritten" or "deleted"
+
+
+@dataclass
+class DuplicateGroup:
+    """Final paths with identical content stored more than once."""
+
+    size: int
+    paths: list[str]
+
+    @property
+    def wasted(self) -> int:
+        return self.size * (len(self.paths) - 1)
+
+
+@dataclass
+class Waste:
+    reclaimable_bytes: int
+    overwritten_bytes: int
+    deleted_bytes: int
+    duplicate_bytes: int
+    efficiency: float
+    dead_bytes: list[int]  # per layer; adds up to reclaimable_bytes
+    dead_files: list[DeadFile] = field(default_factory=list)  # largest first
+    duplicates: list[DuplicateGroup] = field(default_factory=list)  # most wasted first
+    final_files: int = 0  # non-directory paths in the final filesystem
+    final_bytes: int = 0
+
+
+def _dead_in_node(node: Node, visible: set[int], path_alive: bool) -> list[DeadFile]:
+    out: list[DeadFile] = []
+    versions = node.versions
+    for i, v in enumerate(versions):
+        e = v.entry
+        if e is None or e.kind != Kind.FILE or id(e) in visible or e.size == 0:
+            continue
+        killer = versions[i + 1].layer if i + 1 < len(versions) else None
+        if killer == v.layer:
+            killer = None  # a duplicate entry within the same layer
+        out.append(
+            DeadFile(node.path, e.size, v.layer, killer, "overwritten" if path_alive else "deleted")
+        )
+    return out
+
+
+def analyse_waste(image: Image) -> Waste:
+    fs: FileSystem = image.filesystem
+    # What the final filesystem shows, by shipment identity.
+    visible: dict[int, Entry] = {}
+    by_content: dict[tuple[bytes | None, int], list[tuple[int, str]]] = {}
+    final_files = 0
+    for node, version in fs.iter_present():
+        e = version.entry
+        if e is None or e.kind == Kind.DIR:
+            continue
+        final_files += 1
+        content = version.content
+        if content is not None:
+            if id(content) not in visible:
+                visible[id(content)] = content
+                if content.size:
+                    key = (content.digest, content.size)
+                    by_content.setdefault(key, []).append((id(content), node.path))
+    final_bytes = sum(e.size for e in visible.values())
+
+    shipped_per_layer = [
+        sum(e.size for e in layer.entries if e.kind == Kind.FILE) for layer in image.layers
+    ]
+    visible_ids = set(visible)
+    dead_files: list[DeadFile] = []
+    # Walk every node that ever held a file version; alive = present at the end.
+    stack = [fs.root]
+    while stack:
+        node = stack.pop()
+        if node.children:
+            stack.extend(node.children.values())
+        if node.versions and any(
+            v.entry is not None and v.entry.kind == Kind.FILE for v in node.versions
+        ):
+            dead_files.extend(_dead_in_node(node, visible_ids, node.current is not None))
+
+    dead_bytes = [0] * len(image.layers)
+    overwritten = deleted = 0
+    for d in dead_files:
+        dead_bytes[d.layer] += d.size
+        if d.how == "overwritten":
+            overwritten += d.size
+        else:
+            deleted += d.size
+    reclaimable = sum(shipped_per_layer) - final_bytes
+    # Every shipped file entry is either visible or found dead on its node, so the
+    # per-layer figures add up to the total (checked by the property tests).
+    dead_files.sort(key=lambda d: (-d.size, d.path))
+
+    duplicates = [
+        DuplicateGroup(size, sorted(p for _id, p in members))
+        for (_digest, size), members in by_content.items()
+        if len(members) > 1
+    ]
+    duplicates.sort(key=lambda g: (-g.wasted, g.paths[0]))
+    size_total = image.size_bytes
+    return Waste(
+        reclaimable_bytes=reclaimable,
+        overwritten_bytes=overwritten,
+        deleted_bytes=deleted,
+        duplicate_bytes=sum(g.wasted for g in duplicates),
+        efficiency=1.0 - reclaimable / size_total if size_total else 1.0,
+        dead_bytes=dead_bytes,
+        dead_files=dead_files,
+        duplicates=duplicates,
+        final_files=final_files,
+        final_bytes=final_bytes,
+    )

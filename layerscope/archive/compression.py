@@ -1,0 +1,153 @@
+"""Find a stream's compression from its magic bytes and open it decompressed.
+
+Media types and file names lie (Docker 25 writes `.tar` names for gzip blobs in some paths,
+registries mislabel zstd); the first bytes do not.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import zlib
+from typing import BinaryIO
+
+import zstandard
+
+from layerscope.errors import CorruptLayer, LimitExceeded, UnsupportedLayer
+from layerscope.limits import Limits
+
+GZIP = "gzip"
+ZSTD = "zstd"
+XZ = "xz"
+BZIP2 = "bzip2"
+NONE = "none"
+
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+
+
+def sniff(head: bytes) -> str:
+    """Name the compression of a stream from its first bytes (at least 6 of them)."""
+    if head.startswith(b"\x1f\x8b\x08"):
+        return GZIP
+    if head.startswith(_ZSTD_MAGIC):
+        return ZSTD
+    if len(head) >= 4:
+        magic = int.from_bytes(head[:4], "little")
+        if 0x184D2A50 <= magic <= 0x184D2A5F:  # zstd skippable frame (zstd:chunked)
+            return ZSTD
+    if head.startswith(b"\xfd7zXZ\x00"):
+        return XZ
+    if head.startswith(b"BZh"):
+        return BZIP2
+    return NONE
+
+
+class _Peekable(io.RawIOBase):
+    """A forward-only stream with the first bytes already read back in front of it."""
+
+    def __init__(self, head: bytes, rest: BinaryIO):
+        self._head = head
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        if self._head:
+            n = min(len(buffer), len(self._head))
+            buffer[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        data = self._rest.read(len(buffer))
+        n = len(data)
+        buffer[:n] = data
+        return n
+
+
+class _Counting:
+    """Counts compressed bytes consumed, to bound the decompression ratio."""
+
+    def __init__(self, raw: BinaryIO):
+        self._raw = raw
+        self.count = 0
+
+    def read(self, n: int = -1) -> bytes:
+        data = self._raw.read(n)
+        self.count += len(data)
+        return data
+
+    def readable(self) -> bool:
+        return True
+
+
+class _Decompressed(io.RawIOBase):
+    """Decompressed view that turns codec errors into CorruptLayer and bounds the ratio."""
+
+    _RATIO_FLOOR = 64 * 1024 * 1024  # ratios are only judged past this much output
+
+    def __init__(self, inner: BinaryIO, counter: _Counting, method: str, name: str, limits: Limits):
+        self._inner = inner
+        self._counter = counter
+        self._method = method
+        self._name = name
+        self._limits = limits
+        self._out = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        try:
+            data = self._inner.read(len(buffer))
+        except EOFError:
+            raise CorruptLayer(f"truncated {self._method} stream", path=self._name) from None
+        except (OSError, zlib.error, zstandard.ZstdError) as exc:
+            raise CorruptLayer(f"corrupt {self._method} stream: {exc}", path=self._name) from None
+        n = len(data)
+        buffer[:n] = data
+        self._out += n
+        if self._out > self._RATIO_FLOOR:
+            ratio = self._out / max(self._counter.count, 1)
+            if ratio > self._limits.max_ratio:
+                raise LimitExceeded(
+                    f"{self._method} stream expands more than {self._limits.max_ratio}:1 "
+                    "(a decompression bomb?)",
+                    limit="max_ratio",
+                    path=self._name,
+                )
+        return n
+
+
+class _ZstdReader(io.RawIOBase):
+    """python-zstandard's reader raises on truncation only when asked; detect it here."""
+
+    def __init__(self, counter: _Counting):
+        self._reader = zstandard.ZstdDecompressor().stream_reader(
+            counter, read_across_frames=True, read_size=1 << 17
+        )
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:  # type: ignore[override]
+        data: bytes = self._reader.read(n)
+        return data
+
+
+def open_decompressed(raw: BinaryIO, *, name: str, limits: Limits) -> tuple[BinaryIO, str]:
+    """Return (decompressed stream, compression name) for a blob stream."""
+    head = raw.read(6)
+    method = sniff(head)
+    stream: BinaryIO = io.BufferedReader(_Peekable(head, raw), 1 << 16)  # type: ignore[arg-type]
+    if method == NONE:
+        return stream, method
+    if method in (XZ, BZIP2):
+        raise UnsupportedLayer(f"{method}-compressed stream is not a format images use", path=name)
+    counter = _Counting(stream)
+    inner: BinaryIO
+    if method == GZIP:
+        # GzipFile reads every member of a multi-member stream (eStargz).
+        inner = gzip.GzipFile(fileobj=counter, mode="rb")  # type: ignore[arg-type]
+    else:
+        inner = _ZstdReader(counter)  # type: ignore[assignment]
+    return _Decompressed(inner, counter, method, name, limits), method  # type: ignore[return-value]

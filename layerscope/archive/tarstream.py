@@ -1,0 +1,496 @@
+"""A streaming tar reader for layer tars: one pass, bounded, no extraction.
+
+Why not `tarfile`? Layers are untrusted and large. We need to bound every header
+(PAX blocks, GNU long names), count entries, hash each file's content and the whole
+stream (the diff_id) in the same pass, and do it for hundreds of thousands of members
+per layer. A small header parser over a buffered stream does all of that with less
+per-member work than `tarfile`'s TarInfo machinery.
+
+Formats understood: v7, ustar, GNU (long names `L`/`K`, sparse `S`, base-256 numbers),
+POSIX pax (`x` per-file and `g` global headers, GNU sparse keys).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from layerscope.errors import CorruptLayer, HostileArchive, LimitExceeded
+from layerscope.limits import Limits
+from layerscope.model.entry import Entry, Kind
+
+BLOCK = 512
+_EMPTY_SHA256 = hashlib.sha256(b"").digest()
+_READ_CHUNK = 1 << 20
+
+WHITEOUT_PREFIX = ".wh."
+OPAQUE_NAME = ".wh..wh..opq"
+META_PREFIX = ".wh..wh."
+# eStargz bookkeeping entries: index them, never apply them.
+ESTARGZ_META = {"stargz.index.json", ".prefetch.landmark", ".no.prefetch.landmark"}
+
+_TYPE_KIND = {
+    b"0": Kind.FILE,
+    b"\0": Kind.FILE,
+    b"7": Kind.FILE,  # contiguous file: a regular file everywhere that matters
+    b"1": Kind.HARDLINK,
+    b"2": Kind.SYMLINK,
+    b"3": Kind.CHAR,
+    b"4": Kind.BLOCK,
+    b"5": Kind.DIR,
+    b"D": Kind.DIR,  # GNU dumpdir
+    b"6": Kind.FIFO,
+}
+
+
+@dataclass
+class ParsedLayer:
+    """What one pass over a layer stream produced."""
+
+    entries: list[Entry]
+    diff_id: str  # "sha256:<hex>" of the whole uncompressed stream
+    stream_bytes: int  # bytes of the uncompressed stream
+    warnings: list[str] = field(default_factory=list)
+
+
+def _octal(field_bytes: bytes, what: str, offset: int) -> int:
+    """Parse a numeric header field: octal text, or GNU base-256 when the top bit is set."""
+    if field_bytes and field_bytes[0] & 0x80:
+        value = int.from_bytes(field_bytes[1:], "big")
+        if field_bytes[0] == 0xFF:  # negative base-256
+            value -= 1 << (8 * (len(field_bytes) - 1))
+        elif field_bytes[0] != 0x80:
+            raise CorruptLayer(f"bad base-256 {what} in tar header at offset {offset}")
+        return value
+    text = field_bytes.split(b"\0", 1)[0].strip(b" ")
+    if not text:
+        return 0
+    try:
+        return int(text, 8)
+    except ValueError:
+        raise CorruptLayer(
+            f"bad {what} field {text[:20]!r} in tar header at offset {offset}"
+        ) from None
+
+
+def _cstr(field_bytes: bytes) -> bytes:
+    return field_bytes.split(b"\0", 1)[0]
+
+
+def _decode(raw: bytes) -> str:
+    # Non-UTF-8 names are kept byte-exact (surrogateescape) so two distinct names never
+    # collapse into one; printers escape them.
+    return raw.decode("utf-8", "surrogateescape")
+
+
+def normalize_name(name: str, *, depth_limit: int, layer: str) -> str:
+    """Return an absolute, normalised path ("/" for the root); refuse escapes."""
+    if "\0" in name:
+        raise HostileArchive(f"entry name contains NUL: {name[:80]!r}", path=layer)
+    cleaned = posixpath.normpath("/" + name)
+    if cleaned.startswith("//"):
+        cleaned = "/" + cleaned.lstrip("/")
+    # normpath("/" + "../x") gives "/x": it silently clamps. Detect the escape on the
+    # relative form so a traversal attempt is named rather than hidden.
+    rel = posixpath.normpath(name.lstrip("/")) if name.strip("/") else "."
+    if rel == ".." or rel.startswith("../"):
+        raise HostileArchive(f"entry name escapes the root: {name[:200]!r}", path=layer)
+    if cleaned.count("/") > depth_limit:
+        raise LimitExceeded(
+            f"entry name deeper than {depth_limit} directories: {name[:80]!r}...",
+            limit="max_path_depth",
+            path=layer,
+        )
+    return cleaned
+
+
+def _parse_pax(data: bytes, offset: int, layer: str) -> dict[str, bytes]:
+    records: dict[str, bytes] = {}
+    pos = 0
+    n = len(data)
+    while pos < n:
+        if data[pos] == 0:  # NUL padding after the last record
+            break
+        space = data.find(b" ", pos)
+        if space < 0:
+            raise CorruptLayer(f"malformed pax header at offset {offset}", path=layer)
+        try:
+            length = int(data[pos:space])
+        except ValueError:
+            raise CorruptLayer(
+                f"malformed pax record length at offset {offset}", path=layer
+            ) from None
+        if length <= space - pos or pos + length > n:
+            raise CorruptLayer(f"malformed pax record at offset {offset}", path=layer)
+        record = data[space + 1 : pos + length]
+        if not record.endswith(b"\n") or b"=" not in record:
+            raise CorruptLayer(f"malformed pax record at offset {offset}", path=layer)
+        key, _, value = record[:-1].partition(b"=")
+        records[key.decode("utf-8", "replace")] = value
+        pos += length
+    return records
+
+
+class TarSource:
+    """Buffered reads over a (decompressed) tar stream, hashing every byte (the diff_id)."""
+
+    __slots__ = (
+        "_stream",
+        "_buf",
+        "_pos",
+        "_hash",
+        "consumed",
+        "_base",
+        "_limit",
+        "_limit_name",
+        "_on_bytes",
+        "_layer",
+        "warnings",
+    )
+
+    def __init__(
+        self,
+        stream: BinaryIO,
+        *,
+        limit: int,
+        limit_name: str,
+        on_bytes: Callable[[int], None] | None,
+        name: str,
+        hash_stream: bool = True,
+    ):
+        self._stream = stream
+        self._buf = b""
+        self._pos = 0
+        self._base = 0  # stream offset of _buf[0]
+        self._hash = hashlib.sha256() if hash_stream else None
+        self.consumed = 0  # bytes pulled from the stream (and hashed)
+        self._limit = limit
+        self._limit_name = limit_name
+        self._on_bytes = on_bytes
+        self._layer = name
+        self.warnings: list[str] = []
+
+    @property
+    def position(self) -> int:
+        return self._base + self._pos
+
+    def _fill(self) -> bool:
+        chunk = self._stream.read(_READ_CHUNK)
+        if not chunk:
+            return False
+        if self._hash is not None:
+            self._hash.update(chunk)
+        self.consumed += len(chunk)
+        if self.consumed > self._limit:
+            raise LimitExceeded(
+                f"stream expands past {self._limit} bytes",
+                limit=self._limit_name,
+                path=self._layer,
+            )
+        if self._on_bytes is not None:
+            self._on_bytes(len(chunk))
+        self._base += self._pos
+        self._buf = self._buf[self._pos :] + chunk if self._pos < len(self._buf) else chunk
+        self._pos = 0
+        return True
+
+    def read_exact(self, n: int) -> bytes | None:
+        """n bytes, or None at a clean end of stream (no bytes at all)."""
+        while len(self._buf) - self._pos < n:
+            if not self._fill():
+                if self._pos == len(self._buf):
+                    return None
+                raise CorruptLayer("truncated tar stream", path=self._layer)
+        out = self._buf[self._pos : self._pos + n]
+        self._pos += n
+        return out
+
+    def feed(self, n: int, sink: Callable[[bytes], None] | None) -> None:
+        """Consume n bytes, passing them to sink (e.g. a content hash) when given."""
+        if sink is None and self._hash is None and n > len(self._buf) - self._pos:
+            seek = getattr(self._stream, "seek", None)
+            if seek is not None and self._stream.seekable():
+                # Skipping unread data of an outer archive: seek instead of reading it.
+                n -= len(self._buf) - self._pos
+                self._base += len(self._buf)
+                self._buf, self._pos = b"", 0
+                seek(n, 1)
+                self._base += n
+                return
+        while n > 0:
+            avail = len(self._buf) - self._pos
+            if avail == 0:
+                if not self._fill():
+                    raise CorruptLayer(
+                        "truncated tar stream (member data cut short)", path=self._layer
+                    )
+                avail = len(self._buf) - self._pos
+            take = avail if avail < n else n
+            if sink is not None:
+                sink(self._buf[self._pos : self._pos + take])
+            self._pos += take
+            n -= take
+
+    def drain(self) -> None:
+        """Read what follows the end-of-archive blocks: it is part of the diff_id."""
+        self._pos = len(self._buf)
+        while self._fill():
+            self._pos = len(self._buf)
+
+    def digest(self) -> str:
+        assert self._hash is not None
+        return "sha256:" + self._hash.hexdigest()
+
+
+def _padding(size: int) -> int:
+    return -size % BLOCK
+
+
+@dataclass(slots=True)
+class Member:
+    """One tar member's header, after pax / GNU extensions are applied."""
+
+    name: str  # as written (decoded), not normalised
+    typeflag: bytes
+    size: int  # bytes of data that follow the header in the stream
+    real_size: int  # logical size (differs for sparse files)
+    mode: int
+    uid: int
+    gid: int
+    mtime: int
+    linkname: str
+    data_offset: int  # where the data starts in the stream
+
+
+def iter_members(src: TarSource, *, name: str, limits: Limits) -> Iterator[Member]:
+    """Yield each member; the consumer may read the member's data with `src.feed`."""
+    warnings = src.warnings
+    pax: dict[str, bytes] = {}
+    gnu_name: bytes | None = None
+    gnu_link: bytes | None = None
+    max_pax = limits.max_pax_bytes
+    first = True
+    zero_blocks = 0
+
+    while True:
+        offset = src.position
+        header = src.read_exact(BLOCK)
+        if header is None:
+            if first:
+                raise CorruptLayer("empty stream where a tar was expected", path=name)
+            break  # end of stream without end-of-archive blocks: accepted, as tar does
+        if header.count(0) == BLOCK:
+            zero_blocks += 1
+            if zero_blocks == 2:
+                break
+            continue
+        zero_blocks = 0  # a lone zero block between members is tolerated (GNU tar does)
+
+        stored = _octal(header[148:156], "checksum", offset)
+        computed = sum(header) - sum(header[148:156]) + 256
+        if stored != computed and stored != computed - 256 * sum(1 for b in header if b > 127):
+            # (the second form: old writers summed signed chars)
+            if first:
+                raise CorruptLayer("not a tar stream (bad first header)", path=name)
+            raise CorruptLayer(f"bad tar header checksum at offset {offset}", path=name)
+        first = False
+
+        typeflag = header[156:157]
+        size = _octal(header[124:136], "size", offset)
+        if size < 0:
+            raise CorruptLayer(f"negative member size at offset {offset}", path=name)
+
+        # Meta headers that describe the next member.
+        if typeflag in (b"x", b"g", b"L", b"K"):
+            if size > max_pax:
+                kind = "pax" if typeflag in (b"x", b"g") else "GNU long name"
+                raise LimitExceeded(
+                    f"{kind} header of {size} bytes at offset {offset}",
+                    limit="max_pax_bytes",
+                    path=name,
+                )
+            data = src.read_exact(size) if size else b""
+            if data is None:
+                raise CorruptLayer("truncated tar stream (in a header)", path=name)
+            src.feed(_padding(size), None)
+            if typeflag == b"x":
+                pax.update(_parse_pax(data, offset, name))
+            elif typeflag == b"g":
+                warnings.append("global pax header ignored (runtimes ignore it too)")
+            elif typeflag == b"L":
+                gnu_name = _cstr(data)
+            else:
+                gnu_link = _cstr(data)
+            continue
+
+        if gnu_name is not None:
+            raw_name = gnu_name
+        else:
+            raw_name = _cstr(header[0:100])
+            if header[257:263] == b"ustar\x00":  # POSIX ustar: prefix field
+                prefix = _cstr(header[345:500])
+                if prefix:
+                    raw_name = prefix + b"/" + raw_name
+        raw_link = gnu_link if gnu_link is not None else _cstr(header[157:257])
+        mode = _octal(header[100:108], "mode", offset) & 0o7777
+        uid = _octal(header[108:116], "uid", offset)
+        gid = _octal(header[116:124], "gid", offset)
+        mtime = _octal(header[136:148], "mtime", offset)
+        real_size = size
+
+        if pax:
+            raw_name = pax.get("GNU.sparse.name", pax.get("path", raw_name))
+            raw_link = pax.get("linkpath", raw_link)
+            try:
+                if "size" in pax:
+                    size = int(pax["size"])
+                real_size = size
+                uid = int(pax.get("uid", uid))
+                gid = int(pax.get("gid", gid))
+                if "mtime" in pax:
+                    mtime = int(float(pax["mtime"]))
+                if "GNU.sparse.realsize" in pax:
+                    real_size = int(pax["GNU.sparse.realsize"])
+                elif "GNU.sparse.size" in pax:
+                    real_size = int(pax["GNU.sparse.size"])
+            except ValueError:
+                raise CorruptLayer(
+                    f"bad number in pax header at offset {offset}", path=name
+                ) from None
+            if size < 0 or real_size < 0:
+                raise CorruptLayer(f"negative member size at offset {offset}", path=name)
+            pax = {}
+        gnu_name = gnu_link = None
+        if typeflag == b"S":  # old GNU sparse: the real size lives in the header extension
+            real_size = _octal(header[483:495], "sparse size", offset)
+            extended = header[482]
+            while extended:  # extension blocks of the sparse map follow the header
+                ext = src.read_exact(BLOCK)
+                if ext is None:
+                    raise CorruptLayer("truncated GNU sparse header", path=name)
+                extended = ext[504]
+
+        member = Member(
+            _decode(raw_name),
+            typeflag,
+            size,
+            real_size,
+            mode,
+            uid,
+            gid,
+            mtime,
+            _decode(raw_link),
+            src.position,
+        )
+        yield member
+        # Skip whatever data the consumer left unread, then the padding.
+        end = member.data_offset + size
+        if src.position > end:
+            raise AssertionError("tar consumer read past the member")  # a bug, not bad input
+        src.feed(end - src.position, None)
+        src.feed(_padding(size), None)
+
+    if pax or gnu_name is not None or gnu_link is not None:
+        raise CorruptLayer("tar stream ends after an extended header", path=name)
+
+
+def read_layer(
+    stream: BinaryIO,
+    *,
+    layer: str,
+    limits: Limits,
+    on_bytes: Callable[[int], None] | None = None,
+    hash_contents: bool = True,
+) -> ParsedLayer:
+    """Read one uncompressed layer tar stream to the end.
+
+    `layer` names the layer in errors. `on_bytes(n)` is called as data arrives (progress,
+    cancellation, global byte budget); it may raise to stop the read.
+    """
+    src = TarSource(
+        stream,
+        limit=limits.max_layer_bytes,
+        limit_name="max_layer_bytes",
+        on_bytes=on_bytes,
+        name=layer,
+    )
+    entries: list[Entry] = []
+    append = entries.append
+    max_entries = limits.max_entries
+    depth = limits.max_path_depth
+    warnings = src.warnings
+
+    for m in iter_members(src, name=layer, limits=limits):
+        typeflag = m.typeflag
+        name = m.name
+        kind = _TYPE_KIND.get(typeflag)
+        if kind is None:
+            if typeflag == b"S":
+                kind = Kind.FILE
+            elif typeflag in (b"V", b"M", b"N"):
+                # volume labels / multi-volume continuations: not filesystem content
+                warnings.append(f"tar member type {typeflag!r} skipped: {name[:80]}")
+                continue
+            else:
+                warnings.append(f"unknown tar member type {typeflag!r} read as a file: {name[:80]}")
+                kind = Kind.FILE
+        if kind == Kind.FILE and typeflag in (b"0", b"\0") and name.endswith("/"):
+            kind = Kind.DIR  # v7 tars mark directories only by the trailing slash
+
+        path = normalize_name(name, depth_limit=depth, layer=layer)
+        if path == "/":
+            if kind != Kind.DIR:
+                raise HostileArchive(f"a non-directory entry names the root: {name!r}", path=layer)
+            continue  # the "./" root entry
+
+        # Only regular files have content; hardlinks carry size 0 (stored once, at the target).
+        size = m.real_size if kind == Kind.FILE else 0
+        parent, base = path.rsplit("/", 1)
+        parent = parent or "/"
+        link: str | None = None
+        digest: bytes | None = None
+        raw_name: str | None = None
+        if base.startswith(WHITEOUT_PREFIX):
+            raw_name = name
+            size = 0
+            if base == OPAQUE_NAME:
+                kind, path = Kind.OPAQUE, parent
+            elif base.startswith(META_PREFIX):
+                kind = Kind.META
+            else:
+                target = base[len(WHITEOUT_PREFIX) :]
+                if target in ("", ".", ".."):
+                    raise HostileArchive(f"whiteout names no file: {name[:200]!r}", path=layer)
+                kind = Kind.WHITEOUT
+                path = parent.rstrip("/") + "/" + target
+        elif parent == "/" and base in ESTARGZ_META:
+            kind = Kind.META
+            raw_name = name
+        elif kind == Kind.HARDLINK:
+            if not m.linkname:
+                raise CorruptLayer(f"hardlink without a target: {name[:200]!r}", path=layer)
+            link = normalize_name(m.linkname, depth_limit=depth, layer=layer)
+        elif kind == Kind.SYMLINK:
+            link = m.linkname
+            if "\0" in link:
+                raise HostileArchive(f"symlink target contains NUL: {name[:200]!r}", path=layer)
+
+        if kind == Kind.FILE and hash_contents:
+            if m.size:
+                h = hashlib.sha256()
+                src.feed(m.size, h.update)
+                digest = h.digest()
+            else:
+                digest = _EMPTY_SHA256
+
+        append(Entry(path, kind, size, m.mode, m.uid, m.gid, m.mtime, link, digest, raw_name))
+        if len(entries) > max_entries:
+            raise LimitExceeded(
+                f"layer has more than {max_entries} entries", limit="max_entries", path=layer
+            )
+
+    src.drain()
+    return ParsedLayer(entries, src.digest(), src.position, warnings)

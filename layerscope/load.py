@@ -1,0 +1,265 @@
+"""The one entry point from files to an Analysis, shared by the CLI and the GUI.
+
+Progress and cancellation are plain Python: `progress(Progress)` is called as bytes are read,
+and `cancel()` returning True stops the load with `Cancelled` at the next chunk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from layerscope.analysis import Analysis, ArchiveInfo, analyse
+from layerscope.archive import ArchiveSource, BlobContents, open_archive, read_blob
+from layerscope.errors import Cancelled, CorruptLayer, LayerscopeError, LimitExceeded, ManifestError
+from layerscope.limits import DEFAULT_LIMITS, Limits
+from layerscope.model.entry import Kind
+from layerscope.model.filesystem import FileSystem
+from layerscope.model.image import Image, Layer, chain_ids, pair_history, parse_config
+
+
+@dataclass
+class Progress:
+    stage: str  # what is happening, for a status line
+    done: int  # bytes read so far
+    total: int  # bytes to read (stored sizes), 0 when unknown
+
+
+class CancelToken:
+    """Thread-safe flag a GUI sets and the loader polls."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    def __call__(self) -> bool:
+        return self._event.is_set()
+
+
+ProgressFn = Callable[[Progress], None]
+
+
+class _Budget:
+    def __init__(
+        self,
+        limits: Limits,
+        total: int,
+        progress: ProgressFn | None,
+        cancel: Callable[[], bool] | None,
+    ):
+        self.limits = limits
+        self.total = total
+        self.done = 0
+        self.stage = ""
+        self.progress = progress
+        self.cancel = cancel
+        self.expanded = 0
+
+    def on_bytes(self, n: int) -> None:
+        self.expanded += n
+        if self.expanded > self.limits.max_total_bytes:
+            raise LimitExceeded(
+                f"the archives expand past {self.limits.max_total_bytes} bytes in all",
+                limit="max_total_bytes",
+            )
+        if self.cancel is not None and self.cancel():
+            raise Cancelled()
+
+    def report(self, stage: str, advance: int = 0) -> None:
+        self.done += advance
+        self.stage = stage
+        if self.cancel is not None and self.cancel():
+            raise Cancelled()
+        if self.progress is not None:
+            self.progress(Progress(stage, self.done, self.total))
+
+
+def _layer_blob_stats(source: ArchiveSource) -> dict[str, int]:
+    sizes: dict[str, int] = {}
+    for image in source.images:
+        for layer in image.layers:
+            if layer.blob is not None and layer.unavailable is None:
+                sizes[layer.blob] = (
+                    layer.size if layer.size is not None else source.container.size(layer.blob)
+                )
+    return sizes
+
+
+def load(
+    paths: Sequence[str],
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+    progress: ProgressFn | None = None,
+    cancel: Callable[[], bool] | None = None,
+    verify: bool = False,
+) -> Analysis:
+    """Read every archive, apply every image's layers, and analyse them."""
+    sources: list[ArchiveSource] = []
+    try:
+        for path in paths:
+            if cancel is not None and cancel():
+                raise Cancelled()
+            if progress is not None:
+                progress(Progress(f"Reading {os.path.basename(path)}", 0, 0))
+            sources.append(open_archive(path, limits))
+        blob_sizes = [_layer_blob_stats(s) for s in sources]
+        budget = _Budget(limits, sum(sum(b.values()) for b in blob_sizes), progress, cancel)
+        contents: list[dict[str, BlobContents]] = []
+        for source, sizes in zip(sources, blob_sizes, strict=True):
+            parsed: dict[str, BlobContents] = {}
+            base = os.path.basename(source.path)
+
+            def handle(
+                name: str,
+                raw: BinaryIO,
+                *,
+                _parsed: dict[str, BlobContents] = parsed,
+                _sizes: dict[str, int] = sizes,
+                _base: str = base,
+                _source: ArchiveSource = source,
+            ) -> None:
+                budget.report(f"Reading {_base}: layer {name[-71:][:19]}")
+                _parsed[name] = read_blob(
+                    raw,
+                    name=f"{_source.path}: {name}",
+                    limits=limits,
+                    on_bytes=budget.on_bytes,
+                    verify=verify,
+                )
+                budget.report(f"Read {_base}", _sizes.get(name, 0))
+
+            source.container.stream_blobs(list(sizes), handle)
+            contents.append(parsed)
+
+        images: list[Image] = []
+        archives: list[ArchiveInfo] = []
+        for archive_index, (source, parsed) in enumerate(zip(sources, contents, strict=True)):
+            archives.append(ArchiveInfo(source.path, source.format, list(source.warnings)))
+            for image_index, image_source in enumerate(source.images):
+                budget.report(
+                    f"Applying layers of {image_source.refs[:1] or image_source.config_name}"
+                )
+                images.append(
+                    _build_image(source, archive_index, image_index, image_source, parsed)
+                )
+    finally:
+        for s in sources:
+            s.container.close()
+    if progress is not None:
+        progress(Progress("Analysing", budget.done, budget.total))
+    return analyse(archives, images)
+
+
+def _build_image(
+    source: ArchiveSource,
+    archive_index: int,
+    image_index: int,
+    image_source,  # type: ignore[no-untyped-def]
+    parsed: dict[str, BlobContents],
+) -> Image:
+    path = source.path
+    config = parse_config(image_source.config)
+    if config.rootfs_type not in (None, "layers"):
+        raise ManifestError(
+            f"rootfs.type is {config.rootfs_type!r}, not 'layers'",
+            path=path,
+            member=image_source.config_name,
+        )
+    warnings = list(image_source.warnings)
+    layer_count = len(image_source.layers)
+    if len(config.diff_ids) != layer_count:
+        raise ManifestError(
+            f"the config lists {len(config.diff_ids)} diff_ids for {layer_count} layers",
+            path=path,
+            member=image_source.config_name,
+        )
+    history, history_warnings = pair_history(config, layer_count)
+    warnings.extend(history_warnings)
+    fs = FileSystem()
+    layers: list[Layer] = []
+    diff_ids: list[str] = []
+    for ls in image_source.layers:
+        expected = config.diff_ids[ls.index]
+        blob = parsed.get(ls.blob) if ls.blob is not None and ls.unavailable is None else None
+        if blob is None:
+            entries = []
+            diff_id = expected
+            size_bytes = tar_bytes = 0
+            compression = "unknown"
+            digest = ls.digest
+            warnings.append(f"layer {ls.index}: {ls.unavailable}")
+            layer_warnings: list[str] = []
+        else:
+            entries = blob.parsed.entries
+            diff_id = blob.parsed.diff_id
+            if diff_id != expected:
+                raise CorruptLayer(
+                    f"layer {ls.index} ({ls.blob}) has diff_id {diff_id}, "
+                    f"but the config says {expected}",
+                    path=path,
+                )
+            if blob.stored_digest and ls.digest and blob.stored_digest != ls.digest:
+                raise CorruptLayer(
+                    f"layer {ls.index} blob does not match its digest {ls.digest}",
+                    path=path,
+                    member=ls.blob,
+                )
+            digest = ls.digest or blob.stored_digest
+            size_bytes = sum(e.size for e in entries if e.kind == Kind.FILE)
+            tar_bytes = blob.parsed.stream_bytes
+            compression = blob.compression
+            layer_warnings = list(blob.parsed.warnings)
+        diff_ids.append(diff_id)
+        fs.apply(entries)
+        layers.append(
+            Layer(
+                index=ls.index,
+                diff_id=diff_id,
+                chain_id="",
+                digest=digest,
+                media_type=ls.media_type or _docker_media_type(compression),
+                compression=compression,
+                size_bytes=size_bytes,
+                tar_bytes=tar_bytes,
+                compressed_bytes=ls.size if ls.size is not None else tar_bytes,
+                entries=entries,
+                history=history[ls.index],
+                unavailable=ls.unavailable,
+                warnings=layer_warnings,
+            )
+        )
+    for layer, chain in zip(layers, chain_ids(diff_ids), strict=True):
+        layer.chain_id = chain
+    warnings.extend(fs.warnings)
+    return Image(
+        archive_index=archive_index,
+        archive_path=path,
+        archive_format=source.format,
+        index_in_archive=image_index,
+        refs=image_source.refs,
+        config_digest="sha256:" + hashlib.sha256(image_source.config_bytes).hexdigest(),
+        manifest_digest=image_source.manifest_digest,
+        config=config,
+        layers=layers,
+        filesystem=fs,
+        platform=image_source.platform or config.platform,
+        warnings=warnings,
+    )
+
+
+def _docker_media_type(compression: str) -> str | None:
+    base = "application/vnd.docker.image.rootfs.diff.tar"
+    return {"none": base, "gzip": base + ".gzip", "zstd": base + ".zstd"}.get(compression)
+
+
+def load_one(path: str, **kwargs) -> Analysis:  # type: ignore[no-untyped-def]
+    return load([path], **kwargs)
+
+
+__all__ = ["CancelToken", "LayerscopeError", "Progress", "load"]
