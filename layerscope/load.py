@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from layerscope.analysis import Analysis, ArchiveInfo, analyse
-from layerscope.archive import ArchiveSource, BlobContents, open_archive, read_blob
+from layerscope.archive import ArchiveSource, BlobContents, ImageSource, open_archive, read_blob
 from layerscope.errors import Cancelled, CorruptLayer, LayerscopeError, LimitExceeded, ManifestError
 from layerscope.limits import DEFAULT_LIMITS, Limits
 from layerscope.model.entry import Kind
@@ -46,6 +46,8 @@ ProgressFn = Callable[[Progress], None]
 
 
 class _Budget:
+    """Progress, cancellation and the total-bytes bound of one load."""
+
     def __init__(
         self,
         limits: Limits,
@@ -54,30 +56,75 @@ class _Budget:
         cancel: Callable[[], bool] | None,
     ):
         self.limits = limits
-        self.total = total
+        self.total = total  # stored bytes of every layer blob to read
         self.done = 0
         self.stage = ""
         self.progress = progress
         self.cancel = cancel
-        self.expanded = 0
+        self.expanded = 0  # uncompressed bytes read so far
 
     def on_bytes(self, n: int) -> None:
+        """Called for each chunk of uncompressed layer data."""
         self.expanded += n
         if self.expanded > self.limits.max_total_bytes:
             raise LimitExceeded(
                 f"the archives expand past {self.limits.max_total_bytes} bytes in all",
                 limit="max_total_bytes",
             )
+        self.check_cancel()
+
+    def check_cancel(self) -> None:
         if self.cancel is not None and self.cancel():
             raise Cancelled()
 
-    def report(self, stage: str, advance: int = 0) -> None:
-        self.done += advance
+    def report(self, stage: str) -> None:
         self.stage = stage
-        if self.cancel is not None and self.cancel():
-            raise Cancelled()
+        self.advance(0)
+
+    def advance(self, n: int) -> None:
+        """Called for each chunk of stored blob bytes read."""
+        self.done += n
+        self.check_cancel()
         if self.progress is not None:
-            self.progress(Progress(stage, self.done, self.total))
+            self.progress(Progress(self.stage, self.done, self.total))
+
+
+class _ProgressReader:
+    """Counts the stored bytes of a blob as they are read: exact progress for any compression."""
+
+    def __init__(self, raw: BinaryIO, budget: _Budget):
+        self._raw = raw
+        self._budget = budget
+
+    def read(self, n: int = -1) -> bytes:
+        data = self._raw.read(n)
+        self._budget.advance(len(data))
+        return data
+
+    def readable(self) -> bool:
+        return True
+
+
+def _read_blobs(
+    source: ArchiveSource, sizes: dict[str, int], budget: _Budget, limits: Limits, verify: bool
+) -> dict[str, BlobContents]:
+    """Parse every layer blob of one archive once, in the order the archive stores them."""
+    parsed: dict[str, BlobContents] = {}
+    base = os.path.basename(source.path)
+    count = len(sizes)
+
+    def handle(name: str, raw: BinaryIO) -> None:
+        budget.stage = f"Reading {base}: layer {len(parsed) + 1} of {count}"
+        parsed[name] = read_blob(
+            _ProgressReader(raw, budget),  # type: ignore[arg-type]
+            name=f"{source.path}: {name}",
+            limits=limits,
+            on_bytes=budget.on_bytes,
+            verify=verify,
+        )
+
+    source.container.stream_blobs(list(sizes), handle)
+    return parsed
 
 
 def _layer_blob_stats(source: ArchiveSource) -> dict[str, int]:
@@ -110,32 +157,10 @@ def load(
             sources.append(open_archive(path, limits))
         blob_sizes = [_layer_blob_stats(s) for s in sources]
         budget = _Budget(limits, sum(sum(b.values()) for b in blob_sizes), progress, cancel)
-        contents: list[dict[str, BlobContents]] = []
-        for source, sizes in zip(sources, blob_sizes, strict=True):
-            parsed: dict[str, BlobContents] = {}
-            base = os.path.basename(source.path)
-
-            def handle(
-                name: str,
-                raw: BinaryIO,
-                *,
-                _parsed: dict[str, BlobContents] = parsed,
-                _sizes: dict[str, int] = sizes,
-                _base: str = base,
-                _source: ArchiveSource = source,
-            ) -> None:
-                budget.report(f"Reading {_base}: layer {name[-71:][:19]}")
-                _parsed[name] = read_blob(
-                    raw,
-                    name=f"{_source.path}: {name}",
-                    limits=limits,
-                    on_bytes=budget.on_bytes,
-                    verify=verify,
-                )
-                budget.report(f"Read {_base}", _sizes.get(name, 0))
-
-            source.container.stream_blobs(list(sizes), handle)
-            contents.append(parsed)
+        contents = [
+            _read_blobs(source, sizes, budget, limits, verify)
+            for source, sizes in zip(sources, blob_sizes, strict=True)
+        ]
 
         images: list[Image] = []
         archives: list[ArchiveInfo] = []
@@ -160,7 +185,7 @@ def _build_image(
     source: ArchiveSource,
     archive_index: int,
     image_index: int,
-    image_source,  # type: ignore[no-untyped-def]
+    image_source: ImageSource,
     parsed: dict[str, BlobContents],
 ) -> Image:
     path = source.path
@@ -256,10 +281,6 @@ def _build_image(
 def _docker_media_type(compression: str) -> str | None:
     base = "application/vnd.docker.image.rootfs.diff.tar"
     return {"none": base, "gzip": base + ".gzip", "zstd": base + ".zstd"}.get(compression)
-
-
-def load_one(path: str, **kwargs) -> Analysis:  # type: ignore[no-untyped-def]
-    return load([path], **kwargs)
 
 
 __all__ = ["CancelToken", "LayerscopeError", "Progress", "load"]

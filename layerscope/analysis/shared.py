@@ -50,7 +50,7 @@ def analyse_sharing(images: list[Image]) -> Sharing:
             by_diff.setdefault(layer.diff_id, []).append((i, layer.index))
 
     shared: list[SharedLayer] = []
-    shared_with = [[[] for _ in image.layers] for image in images]
+    shared_with: list[list[list[int]]] = [[[] for _ in image.layers] for image in images]
     for chain_id, places in by_chain.items():
         owners = sorted({i for i, _ in places})
         for i, li in places:

@@ -24,8 +24,9 @@ class DeadFile:
     path: str
     size: int
     layer: int  # the layer that shipped the bytes
-    killed_by: int | None  # the layer that overwrote or deleted them (None: same layer, duplicate)
-    how: str  # "overwritten" or "deleted"
+    killed_by: int | None  # the layer that replaced or deleted them (None: same layer, duplicate)
+    fate: str  # what killed_by did at this path: "overwritten" or "deleted"
+    how: str  # REPORT.md's attribution: "overwritten" if the path exists at the end, else "deleted"
 
 
 @dataclass
@@ -61,12 +62,13 @@ def _dead_in_node(node: Node, visible: set[int], path_alive: bool) -> list[DeadF
         e = v.entry
         if e is None or e.kind != Kind.FILE or id(e) in visible or e.size == 0:
             continue
-        killer = versions[i + 1].layer if i + 1 < len(versions) else None
+        nxt = versions[i + 1] if i + 1 < len(versions) else None
+        killer = nxt.layer if nxt is not None else None
         if killer == v.layer:
             killer = None  # a duplicate entry within the same layer
-        out.append(
-            DeadFile(node.path, e.size, v.layer, killer, "overwritten" if path_alive else "deleted")
-        )
+        fate = "deleted" if nxt is not None and nxt.entry is None else "overwritten"
+        how = "overwritten" if path_alive else "deleted"
+        out.append(DeadFile(node.path, e.size, v.layer, killer, fate, how))
     return out
 
 

@@ -122,22 +122,23 @@ def _cross_check_oci(
         if not manifests:
             warnings.append("index.json lists no manifests (a Docker 25.0 bug); manifest.json used")
             return
-        layer_sets: list[set[str]] = []
+        layer_lists: list[list[str]] = []
         for desc in manifests:
             digest = desc.get("digest") if isinstance(desc, dict) else None
             if not valid_digest(digest) or not container.exists("blobs/sha256/" + digest[7:]):
                 continue
             _b, manifest = read_json_member(container, "blobs/sha256/" + digest[7:], limits)
             if isinstance(manifest, dict) and isinstance(manifest.get("layers"), list):
-                layer_sets.append(
-                    {d.get("digest") for d in manifest["layers"] if isinstance(d, dict)}
+                layer_lists.append(
+                    [d.get("digest") for d in manifest["layers"] if isinstance(d, dict)]
                 )
         for image in images:
-            mine = {layer.digest for layer in image.layers if layer.digest}
-            if mine and layer_sets and not any(mine == s for s in layer_sets):
+            mine = [layer.digest for layer in image.layers]
+            if all(mine) and layer_lists and mine not in layer_lists:
+                label = image.refs[0] if image.refs else image.config_name
                 warnings.append(
-                    f"the OCI index disagrees with manifest.json for {image.refs[:1] or image.config_name};"
-                    " manifest.json used"
+                    f"the OCI index disagrees with manifest.json about {label} "
+                    "(layer order or set); manifest.json used"
                 )
     except LayerscopeError as exc:
         warnings.append(f"OCI side of the archive unreadable, manifest.json used: {exc.message}")

@@ -311,6 +311,8 @@ class FileSystem:
 
     def _find(self, path: str) -> Node | None:
         """The node a whiteout or hardlink names, its parents resolved through symlinks."""
+        if path == "/":
+            return self.root  # an opaque marker at the root
         parent_path, _, name = path.rpartition("/")
         parent = self._resolve_dir(parent_path.split("/"), None)
         return None if parent is None else parent.child(name)

@@ -56,6 +56,14 @@ def _str(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _str_list(value: Any) -> list[str] | None:
     if isinstance(value, list):
         return [str(v) for v in value]
@@ -66,16 +74,14 @@ def _str_list(value: Any) -> list[str] | None:
 
 def parse_config(raw: dict[str, Any]) -> ImageConfig:
     """Read a config JSON tolerantly: nulls and missing keys are normal."""
-    conf = raw.get("config") or raw.get("container_config") or {}
-    if not isinstance(conf, dict):
-        conf = {}
-    rootfs = raw.get("rootfs") if isinstance(raw.get("rootfs"), dict) else {}
-    labels = conf.get("Labels") if isinstance(conf.get("Labels"), dict) else {}
-    ports = conf.get("ExposedPorts") if isinstance(conf.get("ExposedPorts"), dict) else {}
-    volumes = conf.get("Volumes") if isinstance(conf.get("Volumes"), dict) else {}
-    diff_ids = rootfs.get("diff_ids") if isinstance(rootfs.get("diff_ids"), list) else []
+    conf = _dict(raw.get("config")) or _dict(raw.get("container_config"))
+    rootfs = _dict(raw.get("rootfs"))
+    labels = _dict(conf.get("Labels"))
+    ports = _dict(conf.get("ExposedPorts"))
+    volumes = _dict(conf.get("Volumes"))
+    diff_ids = _list(rootfs.get("diff_ids"))
     history: list[HistoryItem] = []
-    for item in raw.get("history") or []:
+    for item in _list(raw.get("history")):
         if isinstance(item, dict):
             history.append(
                 HistoryItem(
@@ -101,7 +107,7 @@ def parse_config(raw: dict[str, Any]) -> ImageConfig:
         labels={str(k): str(v) for k, v in labels.items()},
         volumes=sorted(str(v) for v in volumes),
         stop_signal=_str(conf.get("StopSignal")),
-        healthcheck=conf.get("Healthcheck") if isinstance(conf.get("Healthcheck"), dict) else None,
+        healthcheck=_dict(conf.get("Healthcheck")) or None,
         diff_ids=[str(d) for d in diff_ids],
         rootfs_type=_str(rootfs.get("type")),
         history=history,

@@ -1,0 +1,305 @@
+"""The `report` output: the JSON contract of REPORT.md, and the text a person reads.
+
+Names and meanings in the JSON are a contract other programs depend on: add fields, never
+rename or change one.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from datetime import UTC, datetime
+from typing import Any
+
+import humanize
+
+from layerscope.analysis import Analysis
+from layerscope.analysis.shared import Sharing, analyse_sharing
+from layerscope.model.entry import Kind
+from layerscope.model.filesystem import Change, FileSystem
+from layerscope.model.image import Image, Layer
+
+SCHEMA = "layerscope.report/1"
+
+
+def _counts(image: Image, layer: Layer) -> dict[str, dict[str, int]]:
+    c = image.filesystem.counts[layer.index]
+    return {
+        "added": {"count": c.added, "bytes": c.added_bytes},
+        "modified": {"count": c.modified, "bytes": c.modified_bytes},
+        "deleted": {"count": c.deleted, "bytes": c.deleted_bytes},
+    }
+
+
+def layer_changes(fs: FileSystem, layer: int) -> list[dict[str, Any]]:
+    """The `--files` list: every path the layer changed, directories included, sorted."""
+    out: list[dict[str, Any]] = []
+    for node, change in fs.changes[layer].items():
+        version = node.last_in_layer(layer)
+        shown = version if version is not None and version.entry is not None else node.state_at(layer - 1)
+        entry = shown.entry if shown is not None else None
+        item: dict[str, Any] = {
+            "path": node.path,
+            "change": change.label,
+            "type": entry.kind.label if entry is not None else None,
+            "size": shown.size if shown is not None else 0,
+            "mode": entry.mode_string if entry is not None else None,
+            "link": entry.link if entry is not None else None,
+        }
+        if version is not None and version.detail:
+            item["detail"] = version.detail
+        out.append(item)
+    out.sort(key=lambda i: i["path"])
+    return out
+
+
+def _image_json(
+    analysis: Analysis, index: int, out_index: dict[int, int], sharing: Sharing, files: bool
+) -> dict[str, Any]:
+    image = analysis.images[index]
+    waste = analysis.waste[index]
+    dive = analysis.dive[index]
+    my = out_index[index]
+    layers = []
+    for layer in image.layers:
+        item: dict[str, Any] = {
+            "index": layer.index,
+            "diff_id": layer.diff_id,
+            "chain_id": layer.chain_id,
+            "digest": layer.digest,
+            "media_type": layer.media_type,
+            "created_by": layer.created_by,
+            "size_bytes": layer.size_bytes,
+            "compressed_bytes": layer.compressed_bytes,
+            **_counts(image, layer),
+            "dead_bytes": waste.dead_bytes[layer.index],
+            "shared_with": sharing.shared_with[my][layer.index],
+            "compression": layer.compression,
+            "entries": len(layer.entries),
+        }
+        if layer.unavailable:
+            item["unavailable"] = layer.unavailable
+        if files:
+            item["changes"] = layer_changes(image.filesystem, layer.index)
+        layers.append(item)
+    return {
+        "archive": image.archive_index,
+        "ref": image.ref,
+        "refs": image.refs,
+        "config_digest": image.config_digest,
+        "manifest_digest": image.manifest_digest,
+        "platform": image.platform,
+        "created": image.config.created,
+        "size_bytes": image.size_bytes,
+        "compressed_bytes": image.compressed_bytes,
+        "waste": {
+            "reclaimable_bytes": waste.reclaimable_bytes,
+            "overwritten_bytes": waste.overwritten_bytes,
+            "deleted_bytes": waste.deleted_bytes,
+            "duplicate_bytes": waste.duplicate_bytes,
+            "efficiency": waste.efficiency,
+        },
+        "dive": {
+            "efficiency": dive.efficiency,
+            "wasted_bytes": dive.wasted_bytes,
+            "user_wasted_percent": dive.user_wasted_percent,
+            "size_bytes": dive.size_bytes,
+            "user_size_bytes": dive.user_size_bytes,
+        },
+        "layers": layers,
+        "inefficient_files": [
+            {"path": f.path, "count": f.count, "wasted_bytes": f.wasted_bytes}
+            for f in dive.inefficient_files
+        ],
+        "wasted_files": [
+            {
+                "path": d.path,
+                "bytes": d.size,
+                "layer": d.layer,
+                "removed_in": d.killed_by,
+                "removed_how": d.fate,
+                "counted_as": d.how,
+            }
+            for d in waste.dead_files
+        ],
+        "final_files": waste.final_files,
+        "warnings": image.warnings,
+    }
+
+
+def select_images(analysis: Analysis, selector: str | None) -> list[int]:
+    """Image indexes matching --image: an index, an exact ref, or a unique substring."""
+    if selector is None:
+        return list(range(len(analysis.images)))
+    if selector.isdigit():
+        n = int(selector)
+        if n < len(analysis.images):
+            return [n]
+        raise LookupError(f"--image {n}: there are {len(analysis.images)} images (0-based)")
+    exact = [i for i, im in enumerate(analysis.images) if selector in im.refs]
+    if exact:
+        return exact
+    partial = [
+        i for i, im in enumerate(analysis.images)
+        if any(selector in r for r in im.refs) or im.config_digest.startswith(selector)
+        or selector == im.platform
+    ]
+    if not partial:
+        names = ", ".join(im.name for im in analysis.images)
+        raise LookupError(f"--image {selector!r} matches no image (images: {names})")
+    return partial
+
+
+def to_json(analysis: Analysis, selected: list[int], *, files: bool = False) -> dict[str, Any]:
+    out_index = {img: pos for pos, img in enumerate(selected)}
+    sharing = analyse_sharing([analysis.images[i] for i in selected])
+    return {
+        "schema": SCHEMA,
+        "archives": [
+            {"path": a.path, "format": a.format, "warnings": a.warnings} for a in analysis.archives
+        ],
+        "images": [_image_json(analysis, i, out_index, sharing, files) for i in selected],
+        "shared_layers": [
+            {
+                "chain_id": s.chain_id,
+                "diff_id": s.diff_id,
+                "size_bytes": s.size_bytes,
+                "images": s.images,
+                "layer_index": s.layer_index,
+            }
+            for s in sharing.layers
+        ],
+        "sharing": {
+            "total_bytes": sharing.total_bytes,
+            "stored_bytes": sharing.stored_bytes,
+            "saved_bytes": sharing.saved_bytes,
+            "own_bytes": sharing.own_bytes,
+        },
+    }
+
+
+# -- text -------------------------------------------------------------------------------------
+
+
+def size(n: int) -> str:
+    return str(humanize.naturalsize(n))
+
+
+def short_created_by(text: str | None, width: int = 60) -> str:
+    """`/bin/sh -c #(nop) ENV X=1` -> `ENV X=1`; `/bin/sh -c apk add` -> `RUN apk add`."""
+    if not text:
+        return "-"
+    text = " ".join(text.split())
+    text = re.sub(r"^/bin/sh -c #\(nop\)\s*", "", text)
+    text = re.sub(r"^/bin/sh -c ", "RUN ", text)
+    text = re.sub(r"^\|\d+ (\S+=\S* )*/bin/sh -c ", "RUN ", text)  # BuildKit build-arg form
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _when(created: str | None) -> str:
+    if not created:
+        return "unknown"
+    try:
+        moment = datetime.fromisoformat(created.replace("Z", "+00:00"))
+    except ValueError:
+        return created
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    ago = humanize.naturaltime(datetime.now(UTC) - moment)
+    return f"{moment.strftime('%Y-%m-%d %H:%M')} UTC ({ago})"
+
+
+def to_text(analysis: Analysis, selected: list[int], *, files: bool = False, top: int = 10) -> str:
+    width = max(80, min(shutil.get_terminal_size((120, 24)).columns, 160))
+    lines: list[str] = []
+    for a in analysis.archives:
+        lines.append(f"{a.path}  ({a.format})")
+        lines.extend(f"  warning: {w}" for w in a.warnings)
+    sharing = analyse_sharing([analysis.images[i] for i in selected])
+    for pos, i in enumerate(selected):
+        image, waste, dive = analysis.images[i], analysis.waste[i], analysis.dive[i]
+        lines.append("")
+        title = f"Image {i}: {image.ref or '(untagged) ' + image.config_digest[:19]}"
+        lines.append(title)
+        lines.append("=" * min(len(title), width))
+        lines.append(
+            f"  platform {image.platform or 'unknown'} · created {_when(image.config.created)}"
+        )
+        lines.append(
+            f"  {size(image.size_bytes)} in {len(image.layers)} layers "
+            f"({size(image.compressed_bytes)} stored) · {waste.final_files} files in the final filesystem"
+        )
+        lines.append(
+            f"  efficiency {waste.efficiency:.1%} · reclaimable {size(waste.reclaimable_bytes)} "
+            f"(overwritten {size(waste.overwritten_bytes)}, deleted {size(waste.deleted_bytes)})"
+            f" · duplicate content {size(waste.duplicate_bytes)}"
+        )
+        ratio = "n/a" if dive.user_wasted_percent is None else f"{dive.user_wasted_percent:.1%}"
+        lines.append(
+            f"  dive would say: efficiency {dive.efficiency:.1%}, wasted {size(dive.wasted_bytes)}, "
+            f"user-wasted {ratio}"
+        )
+        lines.extend(f"  warning: {w}" for w in image.warnings)
+        lines.append("")
+        header = f"  {'#':>3}  {'size':>9}  {'stored':>9}  {'+add':>5} {'~mod':>5} {'-del':>5}  {'dead':>9}  "
+        cb_width = max(20, width - len(header) - 2)
+        lines.append(header + "created by")
+        for layer in image.layers:
+            c = image.filesystem.counts[layer.index]
+            mark = "*" if sharing.shared_with[pos][layer.index] else " "
+            dead = waste.dead_bytes[layer.index]
+            cb = short_created_by(layer.created_by, cb_width)
+            if layer.unavailable:
+                cb = f"[{layer.unavailable[:40]}] {cb}"
+            lines.append(
+                f" {mark}{layer.index:>3}  {size(layer.size_bytes):>9}  {size(layer.compressed_bytes):>9}  "
+                f"{c.added:>5} {c.modified:>5} {c.deleted:>5}  {size(dead) if dead else '-':>9}  {cb}"
+            )
+        if any(sharing.shared_with[pos]):
+            lines.append("  (* shared with another image loaded)")
+        if waste.dead_files:
+            lines.append("")
+            lines.append("  Largest wasted files")
+            for d in waste.dead_files[:top]:
+                if d.killed_by is None:
+                    where = f"layer {d.layer} (shipped twice in that layer)"
+                else:
+                    where = f"layer {d.layer}, {d.fate} in layer {d.killed_by}"
+                lines.append(f"  {size(d.size):>10}  {d.path}  — {where}")
+            if len(waste.dead_files) > top:
+                lines.append(f"  … and {len(waste.dead_files) - top} more (--json for all)")
+        if waste.duplicates:
+            lines.append("")
+            lines.append("  Same content at several paths")
+            for g in waste.duplicates[:top]:
+                lines.append(f"  {size(g.wasted):>10}  {', '.join(g.paths[:4])}")
+        if files:
+            for layer in image.layers:
+                lines.append("")
+                lines.append(f"  Layer {layer.index} changes")
+                for item in layer_changes(image.filesystem, layer.index):
+                    sign = {"added": "+", "modified": "~", "deleted": "-"}[item["change"]]
+                    link = f" -> {item['link']}" if item["link"] else ""
+                    lines.append(f"    {sign} {item['path']}{'/' if item['type'] == Kind.DIR.label else ''}{link}")
+    if len(selected) > 1:
+        lines.append("")
+        lines.append("Shared layers")
+        if sharing.layers:
+            for s in sharing.layers:
+                names = ", ".join(str(selected[i]) for i in s.images)
+                lines.append(
+                    f"  layer {s.layer_index}  {s.chain_id[:19]}  {size(s.size_bytes):>9}  images {names}"
+                )
+            lines.append(
+                f"  {size(sharing.total_bytes)} in all, {size(sharing.stored_bytes)} stored once: "
+                f"sharing saves {size(sharing.saved_bytes)}"
+            )
+        else:
+            lines.append("  none: the images share no layer")
+        for sc in sharing.same_content:
+            where = ", ".join(f"image {selected[i]} layer {li}" for i, li in sc.places)
+            lines.append(f"  same content on different stacks (not shared): {sc.diff_id[:19]} at {where}")
+    return "\n".join(lines) + "\n"
+
+
+__all__ = ["Change", "select_images", "short_created_by", "to_json", "to_text"]

@@ -1,0 +1,128 @@
+"""`layerscope report`: the JSON contract, the text report, exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from layerscope.cli import main, sample_archive
+
+
+def run(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.corpus
+def test_json_contract_on_app(corpus, capsys):
+    code, out, err = run(capsys, "report", "--json", str(corpus / "podman/app-docker.tar"))
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["schema"] == "layerscope.report/1"
+    assert doc["archives"][0]["format"] == "docker-archive"
+    image = doc["images"][0]
+    assert image["ref"] == "localhost/lscorpus/app:1"
+    assert image["refs"] == ["localhost/lscorpus/app:1"]
+    assert image["config_digest"].startswith("sha256:") and len(image["config_digest"]) == 71
+    assert image["platform"] == "linux/amd64"
+    assert image["created"].startswith("2026-11-28T01:44")
+    assert image["size_bytes"] == sum(layer["size_bytes"] for layer in image["layers"]) == 3294028
+    waste = image["waste"]
+    assert waste["reclaimable_bytes"] == 1311033
+    assert waste["overwritten_bytes"] + waste["deleted_bytes"] == 1311033
+    assert waste["efficiency"] == pytest.approx(1 - 1311033 / 3294028)
+    assert sum(layer["dead_bytes"] for layer in image["layers"]) == 1311033
+    assert image["dive"]["efficiency"] == pytest.approx(0.681569481282963, abs=1e-12)
+    assert image["dive"]["wasted_bytes"] == 1311366
+    layer = image["layers"][3]
+    assert set(layer) >= {"index", "diff_id", "chain_id", "digest", "media_type", "created_by",
+                          "size_bytes", "compressed_bytes", "added", "modified", "deleted",
+                          "dead_bytes", "shared_with"}
+    assert layer["deleted"] == {"count": 1, "bytes": 524288}
+    assert image["layers"][0]["chain_id"] == image["layers"][0]["diff_id"]
+    assert image["inefficient_files"][0]["count"] >= 2
+    assert doc["shared_layers"] == []
+
+
+@pytest.mark.corpus
+def test_files_lists_changes_with_directories(corpus, capsys):
+    code, out, _ = run(capsys, "report", "--json", "--files", str(corpus / "podman/app-docker.tar"))
+    assert code == 0
+    changes = json.loads(out)["images"][0]["layers"][7]["changes"]
+    by_path = {c["path"]: c for c in changes}
+    assert by_path["/opt/tool/lib/libbig.so"]["change"] == "deleted"
+    assert by_path["/opt/tool/lib/README"] == {
+        "path": "/opt/tool/lib/README", "change": "added", "type": "file", "size": 3,
+        "mode": "0644", "link": None,
+    }
+    assert any(c["type"] == "dir" for c in changes)
+
+
+@pytest.mark.corpus
+def test_shared_layers_and_image_selection(corpus, capsys):
+    path = str(corpus / "podman/multi-docker.tar")
+    code, out, _ = run(capsys, "report", "--json", path)
+    doc = json.loads(out)
+    assert [s["images"] for s in doc["shared_layers"]] == [[0, 1]]
+    assert doc["images"][0]["layers"][0]["shared_with"] == [1]
+    code, out, _ = run(capsys, "report", "--json", "--image", "localhost/lscorpus/worker:1", path)
+    doc = json.loads(out)
+    assert [i["ref"] for i in doc["images"]] == ["localhost/lscorpus/worker:1"]
+    code, _, err = run(capsys, "report", "--image", "nope", path)
+    assert code == 2 and "matches no image" in err
+
+
+@pytest.mark.corpus
+def test_text_report_reads_well(corpus, capsys):
+    code, out, _ = run(capsys, "report", str(corpus / "podman/app-docker.tar"))
+    assert code == 0
+    assert "localhost/lscorpus/app:1" in out
+    assert "reclaimable 1.3 MB" in out
+    assert "/tmp/build-cache.bin  — layer 2, deleted in layer 3" in out
+    assert "RUN rm /tmp/build-cache.bin" in out  # created_by shortened
+    code, out, _ = run(capsys, "report", str(corpus / "podman/multi-docker.tar"))
+    assert "sharing saves 2.0 MB" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "phrase"),
+    [
+        (["report", "/nonexistent/x.tar"], "No such file"),
+        (["report", "--limit", "bogus=1", "x"], "unknown limit"),
+    ],
+)
+def test_errors_are_one_line_exit_2(capsys, args, phrase):
+    code, out, err = run(capsys, *args)
+    assert code == 2
+    assert phrase in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_not_an_archive(tmp_path, capsys):
+    bad = tmp_path / "notes.txt"
+    bad.write_text("hello\n" * 200)
+    code, _, err = run(capsys, "report", str(bad))
+    assert code == 2
+    assert err.strip() == f"layerscope: {bad}: not a tar archive or a directory"
+
+
+def test_bad_command_line_is_exit_2(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["report"])
+    assert exc.value.code == 2
+
+
+def test_sample_is_bundled_and_readable(capsys):
+    code, out, _ = run(capsys, "report", sample_archive())
+    assert code == 0 and "localhost/lscorpus/app:1" in out
+
+
+def test_console_script_runs_as_a_module():
+    proc = subprocess.run([sys.executable, "-m", "layerscope", "report", "--json", sample_archive()],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["images"][0]["waste"]["reclaimable_bytes"] == 1311033
