@@ -28,110 +28,111 @@ _WHWH = ".wh..wh.."
 
 
 class _DNode:
-    __slots__ = ("name", "children", "size", "is_dir", "parent")
+    __slots__ = ("name", "path", "children", "size", "is_dir", "parent")
 
-    def __init__(self, name: str, parent: _DNode | None, size: int = 0, is_dir: bool = False):
+    def __init__(
+        self, name: str, path: str, parent: _DNode | None, size: int = 0, is_dir: bool = False
+    ):
         self.name = name
+        self.path = path  # as dive builds it: "/a/.wh.b" for a whiteout node
         self.parent = parent
         self.children: dict[str, _DNode] = {}
         self.size = size
         self.is_dir = is_dir
 
-    def path(self) -> str:
-        parts: list[str] = []
-        node: _DNode | None = self
-        while node is not None and node.parent is not None:
-            name = node.name
-            if node is self and name.startswith(_WH):
-                name = name[len(_WH) :]  # whiteout prefixes are fictitious on leaves
-            parts.append(name)
-            node = node.parent
-        return "/" + "/".join(reversed(parts))
+    def dive_path(self) -> str:
+        """dive's FileNode.Path(): a whiteout prefix is fictitious on the node itself."""
+        if self.name.startswith(_WH):
+            head = self.path[: len(self.path) - len(self.name)]
+            return head + self.name[len(_WH) :]
+        return self.path
 
 
-def _add_path(root: _DNode, names: list[str], size: int, is_dir: bool) -> None:
-    node = root
-    last = len(names) - 1
-    for i, name in enumerate(names):
-        child = node.children.get(name)
-        if child is None:
+class _Tree:
+    """A dive FileTree with a path index, so adding a path costs a dict lookup, not a walk."""
+
+    def __init__(self) -> None:
+        self.root = _DNode("", "", None)
+        self.index: dict[str, _DNode] = {"": self.root}
+
+    def node(self, path: str) -> _DNode | None:
+        return self.index.get(path)
+
+    def add(self, path: str, size: int, is_dir: bool) -> None:
+        """dive's AddPath: implied parents get empty data; `.wh..wh.*` names stop the walk."""
+        node = self.index.get(path)
+        if node is None:
+            head, _, name = path.rpartition("/")
+            parent = self.index.get(head)
+            if parent is None:
+                parent = self._implied(head)
+                if parent is None:
+                    return
             if name.startswith(_WHWH):
                 return
-            child = _DNode(name, node)
-            node.children[name] = child
-        node = child
-        if i == last:
-            node.size = size
-            node.is_dir = is_dir
+            node = _DNode(name, path, parent)
+            parent.children[name] = node
+            self.index[path] = node
+        node.size = size
+        node.is_dir = is_dir
 
-
-def _get(root: _DNode, names: list[str]) -> _DNode | None:
-    node = root
-    for name in names:
-        child = node.children.get(name)
-        if child is None:
+    def _implied(self, path: str) -> _DNode | None:
+        head, _, name = path.rpartition("/")
+        parent = self.index.get(head)
+        if parent is None:
+            parent = self._implied(head)
+            if parent is None:
+                return None
+        if name.startswith(_WHWH):
             return None
-        node = child
-    return node
+        node = _DNode(name, path, parent)
+        parent.children[name] = node
+        self.index[path] = node
+        return node
+
+    def remove(self, path: str) -> None:
+        node = self.index.get(path)
+        if node is None or node.parent is None:
+            return
+        del node.parent.children[node.name]
+        stack = [node]
+        while stack:
+            n = stack.pop()
+            self.index.pop(n.path, None)
+            stack.extend(n.children.values())
 
 
-def _names(path: str) -> list[str]:
-    return [p for p in path.split("/") if p]
-
-
-def _layer_tree(entries: list[Entry]) -> _DNode:
-    root = _DNode("", None)
+def _layer_tree(entries: list[Entry]) -> _Tree:
+    tree = _Tree()
     for e in entries:
-        if e.raw_name is not None:
-            path = posixpath.normpath("/" + e.raw_name)
-        else:
-            path = e.path
-        _add_path(root, _names(path), e.size, e.kind == Kind.DIR)
-    return root
-
-
-def _walk_children_first(node: _DNode, visit_leaf: list[_DNode]) -> None:
-    """Collect leaves in dive's order: depth first, children first, names sorted."""
-    stack: list[tuple[_DNode, bool]] = [(node, False)]
-    while stack:
-        current, expanded = stack.pop()
-        if not current.children:
-            if current.parent is not None:
-                visit_leaf.append(current)
+        path = posixpath.normpath("/" + e.raw_name) if e.raw_name is not None else e.path
+        if path == "/":
             continue
-        if not expanded:
-            stack.append((current, True))
-            for name in sorted(current.children, reverse=True):
-                stack.append((current.children[name], False))
+        tree.add(path, e.size, e.kind == Kind.DIR)
+    return tree
 
 
-def _stack_onto(lower: _DNode, upper: _DNode) -> None:
-    """dive's FileTree.Stack: visit upper children first, sorted; remove whiteouts, add the rest."""
-    order: list[_DNode] = []
-    stack: list[tuple[_DNode, bool]] = [(upper, False)]
-    while stack:
-        current, expanded = stack.pop()
-        if current.children and not expanded:
-            stack.append((current, True))
-            for name in sorted(current.children, reverse=True):
-                stack.append((current.children[name], False))
-            continue
-        if current.parent is not None:
-            order.append(current)
-    for node in order:
-        names = _names(node.path())
+def _stack_onto(lower: _Tree, upper: _Tree) -> None:
+    """dive's FileTree.Stack: upper's whiteouts remove, every other upper node is (re)set.
+
+    dive visits upper children first in sorted order; a whiteout `.wh.X` sorts before `X`
+    for every name not starting with a character below '.', so removing first and then
+    adding gives the same tree.
+    """
+    nodes = list(upper.index.values())
+    for node in nodes:
         if node.name.startswith(_WH):
-            target = _get(lower, names)
-            if target is not None and target.parent is not None:
-                del target.parent.children[target.name]
-        else:
-            _add_path(lower, names, node.size, node.is_dir)
+            lower.remove(node.dive_path())
+    for node in nodes:
+        if node.parent is not None and not node.name.startswith(_WH):
+            lower.add(node.path, node.size, node.is_dir)
 
 
-def _copy(node: _DNode, parent: _DNode | None = None) -> _DNode:
-    out = _DNode(node.name, parent, node.size, node.is_dir)
-    for name, child in node.children.items():
-        out.children[name] = _copy(child, out)
+def _copy(tree: _Tree) -> _Tree:
+    out = _Tree()
+    for path, node in tree.index.items():
+        if node.parent is not None:
+            out.add(path, node.size, node.is_dir)
     return out
 
 
@@ -143,6 +144,10 @@ def _subtree_size(node: _DNode) -> int:
         total += n.size
         stack.extend(n.children.values())
     return total
+
+
+def _leaf_key(node: _DNode) -> list[str]:
+    return node.path.split("/")
 
 
 @dataclass
@@ -163,32 +168,50 @@ class DiveFigures:
     inefficient_files: list[DiveFile] = field(default_factory=list)
 
 
+def _occurrences(leaves: list[_DNode], stacked: _Tree) -> list[tuple[str, int]] | None:
+    """Each leaf's (path, size); None when a whiteout names nothing below (dive aborts)."""
+    out: list[tuple[str, int]] = []
+    for leaf in leaves:
+        if leaf.name.startswith(_WH):
+            path = leaf.dive_path()
+            below = stacked.node(path)
+            if below is None:
+                return None
+            out.append((path, _subtree_size(below) if below.is_dir else 0))
+        else:
+            out.append((leaf.path, leaf.size))
+    return out
+
+
 def dive_figures(image: Image) -> DiveFigures:
     trees = [_layer_tree(layer.entries) for layer in image.layers]
     stats: dict[str, list[int]] = {}  # path -> [cumulative, minimum, occurrences]
-    stacked = _copy(trees[0]) if trees else _DNode("", None)
+    # The stack dive consults for layer k is tree0, then trees 0..k-1 stacked onto it.
+    stacked = _copy(trees[0]) if trees else _Tree()
     for index, tree in enumerate(trees):
         if index >= 1:
             _stack_onto(stacked, trees[index - 1])
-        leaves: list[_DNode] = []
-        _walk_children_first(tree, leaves)
-        for leaf in leaves:
-            path = leaf.path()
-            if leaf.name.startswith(_WH):
-                below = _get(stacked, _names(path))
-                if below is None:
-                    break  # dive's visitor returns an error: the rest of this layer is skipped
-                size = _subtree_size(below) if below.is_dir else 0
-            else:
-                size = leaf.size
-            s = stats.get(path)
-            if s is None:
+        leaves = [n for n in tree.index.values() if not n.children and n.parent is not None]
+        found = _occurrences(leaves, stacked)
+        if found is None:
+            # dive's visitor returns an error at that whiteout and the rest of this layer's
+            # walk (children first, names sorted) is skipped: replay it in that order.
+            leaves.sort(key=_leaf_key)
+            found = []
+            for leaf in leaves:
+                one = _occurrences([leaf], stacked)
+                if one is None:
+                    break
+                found.extend(one)
+        for path, size in found:
+            st = stats.get(path)
+            if st is None:
                 stats[path] = [size, size, 1]
             else:
-                s[0] += size
-                if size < s[1]:
-                    s[1] = size
-                s[2] += 1
+                st[0] += size
+                if size < st[1]:
+                    st[1] = size
+                st[2] += 1
 
     minimum = sum(s[1] for s in stats.values())
     discovered = sum(s[0] for s in stats.values())

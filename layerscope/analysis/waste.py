@@ -74,39 +74,44 @@ def _dead_in_node(node: Node, visible: set[int], path_alive: bool) -> list[DeadF
 
 def analyse_waste(image: Image) -> Waste:
     fs: FileSystem = image.filesystem
-    # What the final filesystem shows, by shipment identity.
+    # One walk over every path ever touched: what the final filesystem shows (by shipment
+    # identity), and which paths ever held file bytes (the only places waste can be).
     visible: dict[int, Entry] = {}
-    by_content: dict[tuple[bytes | None, int], list[tuple[int, str]]] = {}
+    by_content: dict[tuple[bytes | None, int], list[Node]] = {}
+    held_bytes: list[Node] = []
     final_files = 0
-    for node, version in fs.iter_present():
-        e = version.entry
-        if e is None or e.kind == Kind.DIR:
-            continue
-        final_files += 1
-        content = version.content
-        if content is not None:
-            if id(content) not in visible:
-                visible[id(content)] = content
-                if content.size:
-                    key = (content.digest, content.size)
-                    by_content.setdefault(key, []).append((id(content), node.path))
-    final_bytes = sum(e.size for e in visible.values())
-
-    shipped_per_layer = [
-        sum(e.size for e in layer.entries if e.kind == Kind.FILE) for layer in image.layers
-    ]
-    visible_ids = set(visible)
-    dead_files: list[DeadFile] = []
-    # Walk every node that ever held a file version; alive = present at the end.
+    file_kind = Kind.FILE
     stack = [fs.root]
     while stack:
         node = stack.pop()
         if node.children:
             stack.extend(node.children.values())
-        if node.versions and any(
-            v.entry is not None and v.entry.kind == Kind.FILE for v in node.versions
-        ):
-            dead_files.extend(_dead_in_node(node, visible_ids, node.current is not None))
+        versions = node.versions
+        if not versions:
+            continue
+        last = versions[-1]
+        e = last.entry
+        if e is not None and e.kind != Kind.DIR:
+            final_files += 1
+            content = last.content
+            if content is not None and id(content) not in visible:
+                visible[id(content)] = content
+                if content.size:
+                    by_content.setdefault((content.digest, content.size), []).append(node)
+        if len(versions) > 1 or e is None or e.kind != file_kind or id(e) not in visible:
+            for v in versions:
+                if v.entry is not None and v.entry.kind == file_kind and v.entry.size:
+                    held_bytes.append(node)
+                    break
+    final_bytes = sum(e.size for e in visible.values())
+
+    shipped_per_layer = [
+        sum(e.size for e in layer.entries if e.kind == file_kind) for layer in image.layers
+    ]
+    visible_ids = set(visible)
+    dead_files: list[DeadFile] = []
+    for node in held_bytes:
+        dead_files.extend(_dead_in_node(node, visible_ids, node.current is not None))
 
     dead_bytes = [0] * len(image.layers)
     overwritten = deleted = 0
@@ -122,7 +127,7 @@ def analyse_waste(image: Image) -> Waste:
     dead_files.sort(key=lambda d: (-d.size, d.path))
 
     duplicates = [
-        DuplicateGroup(size, sorted(p for _id, p in members))
+        DuplicateGroup(size, sorted(n.path for n in members))
         for (_digest, size), members in by_content.items()
         if len(members) > 1
     ]
