@@ -47,7 +47,9 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--json", action="store_true", help="print the JSON report (REPORT.md)")
     report.add_argument("--files", action="store_true", help="list every changed path per layer")
     report.add_argument("--image", metavar="REF_OR_INDEX", help="only this image (index or ref)")
-    report.add_argument("--top", type=int, default=10, metavar="N", help="wasted files listed in text (10)")
+    report.add_argument(
+        "--top", type=int, default=10, metavar="N", help="wasted files listed in text (10)"
+    )
     _add_read_options(report)
 
     open_ = sub.add_parser("open", help="open archives in the desktop app")
@@ -57,7 +59,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _add_read_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--verify", action="store_true", help="also check compressed blobs against their digests")
+    p.add_argument(
+        "--verify", action="store_true", help="also check compressed blobs against their digests"
+    )
     p.add_argument(
         "--limit",
         action="append",
@@ -150,30 +154,32 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _open_gui(paths)
         return _open_gui([])
     except Cancelled:
-        print("layerscope: cancelled", file=sys.stderr)
-        return 130
+        return _fail("cancelled", 130)
     except KeyboardInterrupt:
-        print("layerscope: interrupted", file=sys.stderr)
-        return 130
+        return _fail("interrupted", 130)
     except LayerscopeError as exc:
-        print(f"layerscope: {exc}", file=sys.stderr)
-        return EXIT_UNUSABLE
+        return _fail(str(exc), EXIT_UNUSABLE)
     except BrokenPipeError:
         # `layerscope report x | head`: the reader left; not an error worth a message
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
     except (OSError, MemoryError, RecursionError) as exc:
-        print(f"layerscope: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return EXIT_UNUSABLE
+        return _fail(f"{type(exc).__name__}: {exc}", EXIT_UNUSABLE)
     except Exception as exc:  # noqa: BLE001 - the contract is one line, never a traceback
         if os.environ.get("LAYERSCOPE_DEBUG"):
             raise
-        print(
-            f"layerscope: unexpected {type(exc).__name__} while reading {' '.join(argv[1:])[:200]}: "
-            f"{exc} (set LAYERSCOPE_DEBUG=1 for a traceback)",
-            file=sys.stderr,
+        inputs = " ".join(argv[1:])[:200]
+        return _fail(
+            f"unexpected {type(exc).__name__} while reading {inputs}: {exc} "
+            "(set LAYERSCOPE_DEBUG=1 for a traceback)",
+            EXIT_UNUSABLE,
         )
-        return EXIT_UNUSABLE
+
+
+def _fail(message: str, code: int) -> int:
+    """One line on stderr, whatever the message holds."""
+    sys.stderr.write("layerscope: " + " ".join(message.split()) + "\n")
+    return code
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -36,7 +36,11 @@ def layer_changes(fs: FileSystem, layer: int) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for node, change in fs.changes[layer].items():
         version = node.last_in_layer(layer)
-        shown = version if version is not None and version.entry is not None else node.state_at(layer - 1)
+        shown = (
+            version
+            if version is not None and version.entry is not None
+            else node.state_at(layer - 1)
+        )
         entry = shown.entry if shown is not None else None
         item: dict[str, Any] = {
             "path": node.path,
@@ -140,8 +144,10 @@ def select_images(analysis: Analysis, selector: str | None) -> list[int]:
     if exact:
         return exact
     partial = [
-        i for i, im in enumerate(analysis.images)
-        if any(selector in r for r in im.refs) or im.config_digest.startswith(selector)
+        i
+        for i, im in enumerate(analysis.images)
+        if any(selector in r for r in im.refs)
+        or im.config_digest.startswith(selector)
         or selector == im.platform
     ]
     if not partial:
@@ -227,7 +233,8 @@ def to_text(analysis: Analysis, selected: list[int], *, files: bool = False, top
         )
         lines.append(
             f"  {size(image.size_bytes)} in {len(image.layers)} layers "
-            f"({size(image.compressed_bytes)} stored) · {waste.final_files} files in the final filesystem"
+            f"({size(image.compressed_bytes)} stored) · "
+            f"{waste.final_files} files in the final filesystem"
         )
         lines.append(
             f"  efficiency {waste.efficiency:.1%} · reclaimable {size(waste.reclaimable_bytes)} "
@@ -236,12 +243,16 @@ def to_text(analysis: Analysis, selected: list[int], *, files: bool = False, top
         )
         ratio = "n/a" if dive.user_wasted_percent is None else f"{dive.user_wasted_percent:.1%}"
         lines.append(
-            f"  dive would say: efficiency {dive.efficiency:.1%}, wasted {size(dive.wasted_bytes)}, "
+            f"  dive would say: efficiency {dive.efficiency:.1%}, "
+            f"wasted {size(dive.wasted_bytes)}, "
             f"user-wasted {ratio}"
         )
         lines.extend(f"  warning: {w}" for w in image.warnings)
         lines.append("")
-        header = f"  {'#':>3}  {'size':>9}  {'stored':>9}  {'+add':>5} {'~mod':>5} {'-del':>5}  {'dead':>9}  "
+        header = (
+            f"  {'#':>3}  {'size':>9}  {'stored':>9}  "
+            f"{'+add':>5} {'~mod':>5} {'-del':>5}  {'dead':>9}  "
+        )
         cb_width = max(20, width - len(header) - 2)
         lines.append(header + "created by")
         for layer in image.layers:
@@ -252,8 +263,10 @@ def to_text(analysis: Analysis, selected: list[int], *, files: bool = False, top
             if layer.unavailable:
                 cb = f"[{layer.unavailable[:40]}] {cb}"
             lines.append(
-                f" {mark}{layer.index:>3}  {size(layer.size_bytes):>9}  {size(layer.compressed_bytes):>9}  "
-                f"{c.added:>5} {c.modified:>5} {c.deleted:>5}  {size(dead) if dead else '-':>9}  {cb}"
+                f" {mark}{layer.index:>3}  {size(layer.size_bytes):>9}  "
+                f"{size(layer.compressed_bytes):>9}  "
+                f"{c.added:>5} {c.modified:>5} {c.deleted:>5}  "
+                f"{size(dead) if dead else '-':>9}  {cb}"
             )
         if any(sharing.shared_with[pos]):
             lines.append("  (* shared with another image loaded)")
@@ -280,7 +293,10 @@ def to_text(analysis: Analysis, selected: list[int], *, files: bool = False, top
                 for item in layer_changes(image.filesystem, layer.index):
                     sign = {"added": "+", "modified": "~", "deleted": "-"}[item["change"]]
                     link = f" -> {item['link']}" if item["link"] else ""
-                    lines.append(f"    {sign} {item['path']}{'/' if item['type'] == Kind.DIR.label else ''}{link}")
+                    lines.append(
+                        f"    {sign} {item['path']}"
+                        f"{'/' if item['type'] == Kind.DIR.label else ''}{link}"
+                    )
     if len(selected) > 1:
         lines.append("")
         lines.append("Shared layers")
@@ -288,7 +304,8 @@ def to_text(analysis: Analysis, selected: list[int], *, files: bool = False, top
             for s in sharing.layers:
                 names = ", ".join(str(selected[i]) for i in s.images)
                 lines.append(
-                    f"  layer {s.layer_index}  {s.chain_id[:19]}  {size(s.size_bytes):>9}  images {names}"
+                    f"  layer {s.layer_index}  {s.chain_id[:19]}  "
+                    f"{size(s.size_bytes):>9}  images {names}"
                 )
             lines.append(
                 f"  {size(sharing.total_bytes)} in all, {size(sharing.stored_bytes)} stored once: "
@@ -298,7 +315,9 @@ def to_text(analysis: Analysis, selected: list[int], *, files: bool = False, top
             lines.append("  none: the images share no layer")
         for sc in sharing.same_content:
             where = ", ".join(f"image {selected[i]} layer {li}" for i, li in sc.places)
-            lines.append(f"  same content on different stacks (not shared): {sc.diff_id[:19]} at {where}")
+            lines.append(
+                f"  same content on different stacks (not shared): {sc.diff_id[:19]} at {where}"
+            )
     return "\n".join(lines) + "\n"
 
 

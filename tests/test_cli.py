@@ -27,7 +27,8 @@ def test_json_contract_on_app(corpus, capsys):
     image = doc["images"][0]
     assert image["ref"] == "localhost/lscorpus/app:1"
     assert image["refs"] == ["localhost/lscorpus/app:1"]
-    assert image["config_digest"].startswith("sha256:") and len(image["config_digest"]) == 71
+    assert image["config_digest"].startswith("sha256:")
+    assert len(image["config_digest"]) == 71
     assert image["platform"] == "linux/amd64"
     assert image["created"].startswith("2026-11-28T01:44")
     assert image["size_bytes"] == sum(layer["size_bytes"] for layer in image["layers"]) == 3294028
@@ -39,9 +40,21 @@ def test_json_contract_on_app(corpus, capsys):
     assert image["dive"]["efficiency"] == pytest.approx(0.681569481282963, abs=1e-12)
     assert image["dive"]["wasted_bytes"] == 1311366
     layer = image["layers"][3]
-    assert set(layer) >= {"index", "diff_id", "chain_id", "digest", "media_type", "created_by",
-                          "size_bytes", "compressed_bytes", "added", "modified", "deleted",
-                          "dead_bytes", "shared_with"}
+    assert set(layer) >= {
+        "index",
+        "diff_id",
+        "chain_id",
+        "digest",
+        "media_type",
+        "created_by",
+        "size_bytes",
+        "compressed_bytes",
+        "added",
+        "modified",
+        "deleted",
+        "dead_bytes",
+        "shared_with",
+    }
     assert layer["deleted"] == {"count": 1, "bytes": 524288}
     assert image["layers"][0]["chain_id"] == image["layers"][0]["diff_id"]
     assert image["inefficient_files"][0]["count"] >= 2
@@ -56,8 +69,12 @@ def test_files_lists_changes_with_directories(corpus, capsys):
     by_path = {c["path"]: c for c in changes}
     assert by_path["/opt/tool/lib/libbig.so"]["change"] == "deleted"
     assert by_path["/opt/tool/lib/README"] == {
-        "path": "/opt/tool/lib/README", "change": "added", "type": "file", "size": 3,
-        "mode": "0644", "link": None,
+        "path": "/opt/tool/lib/README",
+        "change": "added",
+        "type": "file",
+        "size": 3,
+        "mode": "0644",
+        "link": None,
     }
     assert any(c["type"] == "dir" for c in changes)
 
@@ -73,7 +90,8 @@ def test_shared_layers_and_image_selection(corpus, capsys):
     doc = json.loads(out)
     assert [i["ref"] for i in doc["images"]] == ["localhost/lscorpus/worker:1"]
     code, _, err = run(capsys, "report", "--image", "nope", path)
-    assert code == 2 and "matches no image" in err
+    assert code == 2
+    assert "matches no image" in err
 
 
 @pytest.mark.corpus
@@ -99,7 +117,8 @@ def test_errors_are_one_line_exit_2(capsys, args, phrase):
     code, out, err = run(capsys, *args)
     assert code == 2
     assert phrase in err
-    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.count("\n") == 1
+    assert "Traceback" not in err
 
 
 def test_not_an_archive(tmp_path, capsys):
@@ -118,11 +137,17 @@ def test_bad_command_line_is_exit_2(capsys):
 
 def test_sample_is_bundled_and_readable(capsys):
     code, out, _ = run(capsys, "report", sample_archive())
-    assert code == 0 and "localhost/lscorpus/app:1" in out
+    assert code == 0
+    assert "localhost/lscorpus/app:1" in out
 
 
 def test_console_script_runs_as_a_module():
-    proc = subprocess.run([sys.executable, "-m", "layerscope", "report", "--json", sample_archive()],
-                          capture_output=True, text=True, timeout=60, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "layerscope", "report", "--json", sample_archive()],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["images"][0]["waste"]["reclaimable_bytes"] == 1311033

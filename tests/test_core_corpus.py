@@ -63,7 +63,9 @@ def test_every_variant_of_app_gives_the_same_file_figures(corpus, expected, rel,
     assert waste.overwritten_bytes + waste.deleted_bytes == waste.reclaimable_bytes
     assert waste.final_files == want["final_files"]
     assert change_counts(a, image) == want["layer_changes"]
-    assert [layer.size_bytes for layer in a.images[image].layers] == want["dive"]["layer_size_bytes"]
+    assert [layer.size_bytes for layer in a.images[image].layers] == want["dive"][
+        "layer_size_bytes"
+    ]
 
 
 @pytest.mark.parametrize(("rel", "image", "key"), DIVE_ARCHIVES)
@@ -95,7 +97,9 @@ def test_app_layers_do_what_the_containerfile_says(corpus):
     cache = fs.lookup("/tmp/build-cache.bin")
     assert [(v.layer, v.change.label) for v in cache.versions] == [(2, "added"), (3, "deleted")]
     # L7: opaque /opt/tool/lib hides the three entries below, README is new
-    lib_changes = {n.path: c.label for n, c in fs.changes[7].items() if n.path.startswith("/opt/tool/lib/")}
+    lib_changes = {
+        n.path: c.label for n, c in fs.changes[7].items() if n.path.startswith("/opt/tool/lib/")
+    }
     assert lib_changes == {
         "/opt/tool/lib/libbig.so": "deleted",
         "/opt/tool/lib/libbig.so.1": "deleted",
@@ -109,10 +113,16 @@ def test_app_layers_do_what_the_containerfile_says(corpus):
     # the cache file is the largest waste, shipped by L2 and deleted by L3
     top = waste.dead_files[0]
     assert (top.path, top.size, top.layer, top.killed_by, top.fate) == (
-        "/tmp/build-cache.bin", 524288, 2, 3, "deleted")
+        "/tmp/build-cache.bin",
+        524288,
+        2,
+        3,
+        "deleted",
+    )
     # L8 copies index.html: 224 duplicate bytes in the final filesystem
     assert waste.duplicate_bytes == 224
-    assert image.config.user == "app" and image.config.exposed_ports == ["8080/tcp"]
+    assert image.config.user == "app"
+    assert image.config.exposed_ports == ["8080/tcp"]
     assert image.layers[1].created_by.startswith("/bin/sh -c #(nop) COPY")
     empty = [h for h in image.config.history if h.empty_layer]
     assert len(empty) == 6
@@ -120,10 +130,14 @@ def test_app_layers_do_what_the_containerfile_says(corpus):
 
 def test_multi_docker_reports_the_one_shared_base_layer(corpus):
     a = analysed(corpus, "podman/multi-docker.tar")
-    assert [im.ref for im in a.images] == ["localhost/lscorpus/app:1", "localhost/lscorpus/worker:1"]
+    assert [im.ref for im in a.images] == [
+        "localhost/lscorpus/app:1",
+        "localhost/lscorpus/worker:1",
+    ]
     shared = a.sharing.layers
     assert len(shared) == 1
-    assert shared[0].images == [0, 1] and shared[0].layer_index == 0
+    assert shared[0].images == [0, 1]
+    assert shared[0].layer_index == 0
     assert shared[0].chain_id == shared[0].diff_id == a.images[0].layers[0].diff_id
     assert a.sharing.saved_bytes == a.images[0].layers[0].size_bytes
 
@@ -143,8 +157,11 @@ def test_multiarch_index_lists_both_platforms_sharing_their_layer(corpus, expect
 
 @pytest.mark.parametrize(
     ("rel", "compression"),
-    [("test-oci-uncompressed-image.tar", "none"), ("test-oci-gzip-image.tar", "gzip"),
-     ("test-oci-zstd-image.tar", "zstd")],
+    [
+        ("test-oci-uncompressed-image.tar", "none"),
+        ("test-oci-gzip-image.tar", "gzip"),
+        ("test-oci-zstd-image.tar", "zstd"),
+    ],
 )
 def test_buildkit_oci_archives_agree_across_compressions(corpus, rel, compression):
     a = analysed(corpus, "peer-dive/" + rel)

@@ -57,8 +57,15 @@ def counts(a: Analysis, image: int = 0) -> list[list[int]]:
 
 
 STACK = [
-    [b.dir("etc/"), b.file("etc/passwd", b"root\n"), b.dir("srv/"), b.file("srv/a.bin", b"a" * 1000),
-     b.dir("srv/cache/"), b.file("srv/cache/x", b"x" * 500), b.file("srv/cache/y", b"y" * 300)],
+    [
+        b.dir("etc/"),
+        b.file("etc/passwd", b"root\n"),
+        b.dir("srv/"),
+        b.file("srv/a.bin", b"a" * 1000),
+        b.dir("srv/cache/"),
+        b.file("srv/cache/x", b"x" * 500),
+        b.file("srv/cache/y", b"y" * 300),
+    ],
     [b.file("etc/passwd", b"root\napp\n"), b.whiteout("srv/cache"), b.file("srv/b.txt", b"bbb")],
     [b.opaque("srv"), b.file("srv/c.txt", b"cc")],
 ]
@@ -68,13 +75,17 @@ STACK = [
 def test_every_format_family_gives_the_same_analysis(tmp_path, how):
     a = analyse(tmp_path, image_of(*STACK), how)
     assert final(a) == {
-        "/etc": ("dir", 0), "/etc/passwd": ("file", 9), "/srv": ("dir", 0), "/srv/c.txt": ("file", 2),
+        "/etc": ("dir", 0),
+        "/etc/passwd": ("file", 9),
+        "/srv": ("dir", 0),
+        "/srv/c.txt": ("file", 2),
     }
     assert counts(a) == [[4, 0, 0], [1, 1, 2], [1, 0, 2]]
     w = a.waste[0]
     assert w.reclaimable_bytes == 5 + 1000 + 500 + 300 + 3
     assert w.dead_bytes == [5 + 1000 + 500 + 300, 3, 0]
-    assert w.overwritten_bytes == 5 and w.deleted_bytes == 1803
+    assert w.overwritten_bytes == 5
+    assert w.deleted_bytes == 1803
 
 
 @pytest.mark.parametrize("compression", ["none", "gzip", "zstd"])
@@ -89,7 +100,9 @@ def test_layer_compression_is_found_by_magic_bytes(tmp_path, compression, chunks
 
 def test_gzip_layer_named_as_plain_tar_is_still_decompressed(tmp_path):
     # media type says uncompressed, bytes say gzip: the bytes win
-    layer = b.Layer(b.layer_tar(STACK[0]), "gzip", media_type="application/vnd.oci.image.layer.v1.tar")
+    layer = b.Layer(
+        b.layer_tar(STACK[0]), "gzip", media_type="application/vnd.oci.image.layer.v1.tar"
+    )
     a = analyse(tmp_path, b.Image([layer]), "oci")
     assert a.images[0].layers[0].compression == "gzip"
     assert a.waste[0].final_files == 4
@@ -97,7 +110,9 @@ def test_gzip_layer_named_as_plain_tar_is_still_decompressed(tmp_path):
 
 @pytest.mark.parametrize("outer", ["gzip", "zstd"])
 def test_whole_archive_compressed(tmp_path, outer):
-    path = b.write_docker_archive(tmp_path / "x.tar.gz", [image_of(*STACK)], style="podman", outer=outer)
+    path = b.write_docker_archive(
+        tmp_path / "x.tar.gz", [image_of(*STACK)], style="podman", outer=outer
+    )
     a = load([str(path)])
     assert a.waste[0].reclaimable_bytes == 1808
     assert a.archives[0].format == "docker-archive"
@@ -105,8 +120,9 @@ def test_whole_archive_compressed(tmp_path, outer):
 
 def test_docker25_quirks_trust_manifest_json(tmp_path):
     for quirk in ("shuffled", "null_manifests"):
-        path = b.write_docker_archive(tmp_path / f"{quirk}.tar", [image_of(*STACK)], style="docker25",
-                                      docker25_quirk=quirk)
+        path = b.write_docker_archive(
+            tmp_path / f"{quirk}.tar", [image_of(*STACK)], style="docker25", docker25_quirk=quirk
+        )
         a = load([str(path)])
         assert counts(a) == [[4, 0, 0], [1, 1, 2], [1, 0, 2]]
         assert a.archives[0].warnings  # the disagreement is reported
@@ -127,18 +143,37 @@ def test_docker24_shared_layer_as_relative_symlink(tmp_path):
 def test_nested_multiplatform_index_skips_attestations(tmp_path):
     amd = image_of([b.file("hello", b"amd")], architecture="amd64")
     arm = image_of([b.file("hello", b"arm64")], architecture="arm64", variant="v8")
-    path = b.write_oci_archive(tmp_path / "multi.tar", [amd, arm], nested_index=True,
-                               platforms=["linux/amd64", "linux/arm64/v8"], attestation=True)
+    path = b.write_oci_archive(
+        tmp_path / "multi.tar",
+        [amd, arm],
+        nested_index=True,
+        platforms=["linux/amd64", "linux/arm64/v8"],
+        attestation=True,
+    )
     a = load([str(path)])
     assert [im.platform for im in a.images] == ["linux/amd64", "linux/arm64/v8"]
     assert not a.sharing.layers  # different content
 
 
 def test_dot_slash_and_absolute_names(tmp_path):
-    a = analyse(tmp_path, image_of([b.dir("./"), b.dir("./etc/"), b.file("./etc/a", b"1"),
-                                    b.file("/etc/b", b"22"), b.file("etc//c", b"333")]))
-    assert final(a) == {"/etc": ("dir", 0), "/etc/a": ("file", 1), "/etc/b": ("file", 2),
-                        "/etc/c": ("file", 3)}
+    a = analyse(
+        tmp_path,
+        image_of(
+            [
+                b.dir("./"),
+                b.dir("./etc/"),
+                b.file("./etc/a", b"1"),
+                b.file("/etc/b", b"22"),
+                b.file("etc//c", b"333"),
+            ]
+        ),
+    )
+    assert final(a) == {
+        "/etc": ("dir", 0),
+        "/etc/a": ("file", 1),
+        "/etc/b": ("file", 2),
+        "/etc/c": ("file", 3),
+    }
     path = b.write_oci_archive(tmp_path / "dots.tar", [image_of(*STACK)], dot_slash=True)
     assert load([str(path)]).waste[0].reclaimable_bytes == 1808
 
@@ -156,22 +191,33 @@ def test_300_char_names_and_long_link_targets(tmp_path, fmt):
 
 
 def test_opaque_marker_after_new_children_and_at_root(tmp_path):
-    a = analyse(tmp_path, image_of(
-        [b.file("a/old", b"1111"), b.file("top", b"22")],
-        # the marker comes after the layer's own child: it must not hide it
-        [b.file("a/new", b"333"), b.opaque("a")],
-        [b.file("z", b"4"), b.opaque("")],
-    ))
+    a = analyse(
+        tmp_path,
+        image_of(
+            [b.file("a/old", b"1111"), b.file("top", b"22")],
+            # the marker comes after the layer's own child: it must not hide it
+            [b.file("a/new", b"333"), b.opaque("a")],
+            [b.file("z", b"4"), b.opaque("")],
+        ),
+    )
     assert final(a) == {"/z": ("file", 1)}
     assert counts(a) == [[2, 0, 0], [1, 0, 1], [1, 0, 2]]
     assert a.waste[0].reclaimable_bytes == 4 + 2 + 3
 
 
 def test_whiteout_of_a_directory_counts_every_file_beneath(tmp_path):
-    a = analyse(tmp_path, image_of(
-        [b.file("d/1", b"1"), b.file("d/sub/2", b"22"), b.symlink("d/sub/l", "2"), b.file("keep", b"k")],
-        [b.whiteout("d")],
-    ))
+    a = analyse(
+        tmp_path,
+        image_of(
+            [
+                b.file("d/1", b"1"),
+                b.file("d/sub/2", b"22"),
+                b.symlink("d/sub/l", "2"),
+                b.file("keep", b"k"),
+            ],
+            [b.whiteout("d")],
+        ),
+    )
     assert counts(a)[1] == [0, 0, 3]
     assert a.images[0].filesystem.counts[1].deleted_bytes == 3
     assert final(a) == {"/keep": ("file", 1)}
@@ -184,12 +230,20 @@ def test_whiteouts_never_hide_their_own_layer(tmp_path):
 
 
 def test_type_flips(tmp_path):
-    a = analyse(tmp_path, image_of(
-        [b.file("p", b"file"), b.dir("q/"), b.file("q/child", b"cc"), b.symlink("r", "p")],
-        [b.dir("p/"), b.file("p/inner", b"i"), b.file("q", b"now a file"), b.dir("r/")],
-    ))
+    a = analyse(
+        tmp_path,
+        image_of(
+            [b.file("p", b"file"), b.dir("q/"), b.file("q/child", b"cc"), b.symlink("r", "p")],
+            [b.dir("p/"), b.file("p/inner", b"i"), b.file("q", b"now a file"), b.dir("r/")],
+        ),
+    )
     fs = a.images[0].filesystem
-    assert final(a) == {"/p": ("dir", 0), "/p/inner": ("file", 1), "/q": ("file", 10), "/r": ("dir", 0)}
+    assert final(a) == {
+        "/p": ("dir", 0),
+        "/p/inner": ("file", 1),
+        "/q": ("file", 10),
+        "/r": ("dir", 0),
+    }
     assert fs.lookup("/q").current.detail == "type"
     assert fs.lookup("/q/child").versions[-1].detail == "replaced"
     # p: file -> dir (the file is gone), q/child deleted, q dir -> file (modified), r symlink -> dir
@@ -197,10 +251,13 @@ def test_type_flips(tmp_path):
 
 
 def test_hardlink_keeps_old_bytes_alive_when_its_target_is_rewritten(tmp_path):
-    a = analyse(tmp_path, image_of(
-        [b.file("lib/big.so", b"A" * 1000), b.hardlink("lib/big.so.1", "lib/big.so")],
-        [b.file("lib/big.so", b"B" * 600)],
-    ))
+    a = analyse(
+        tmp_path,
+        image_of(
+            [b.file("lib/big.so", b"A" * 1000), b.hardlink("lib/big.so.1", "lib/big.so")],
+            [b.file("lib/big.so", b"B" * 600)],
+        ),
+    )
     w = a.waste[0]
     # the first 1000 bytes are still what lib/big.so.1 shows: nothing is reclaimable
     assert w.reclaimable_bytes == 0
@@ -209,19 +266,25 @@ def test_hardlink_keeps_old_bytes_alive_when_its_target_is_rewritten(tmp_path):
 
 
 def test_hardlink_content_counted_once_and_dead_once(tmp_path):
-    a = analyse(tmp_path, image_of(
-        [b.file("a", b"x" * 100), b.hardlink("b", "a")],
-        [b.whiteout("a"), b.whiteout("b")],
-    ))
+    a = analyse(
+        tmp_path,
+        image_of(
+            [b.file("a", b"x" * 100), b.hardlink("b", "a")],
+            [b.whiteout("a"), b.whiteout("b")],
+        ),
+    )
     assert a.waste[0].reclaimable_bytes == 100
     assert a.waste[0].dead_bytes == [100, 0]
 
 
 def test_merged_usr_symlink_parent_is_followed_inside_the_tree(tmp_path):
-    a = analyse(tmp_path, image_of(
-        [b.dir("usr/bin/"), b.file("usr/bin/sh", b"sh"), b.symlink("bin", "usr/bin")],
-        [b.file("bin/tool", b"tool")],
-    ))
+    a = analyse(
+        tmp_path,
+        image_of(
+            [b.dir("usr/bin/"), b.file("usr/bin/sh", b"sh"), b.symlink("bin", "usr/bin")],
+            [b.file("bin/tool", b"tool")],
+        ),
+    )
     got = final(a)
     assert got["/bin"] == ("symlink", 0)
     assert got["/usr/bin/tool"] == ("file", 4)
@@ -260,11 +323,20 @@ def test_an_empty_layer(tmp_path):
 
 def test_rm_rf_of_a_cache_dir_is_reclaimable_though_dive_misses_it(tmp_path):
     blob = bytes(range(256)) * (8 * MiB // 256)
-    a = analyse(tmp_path, image_of(
-        [b.file("bin/sh", b"#!/bin/sh\n")],
-        [b.dir("var/"), b.dir("var/cache/"), b.dir("var/cache/app/"), b.file("var/cache/app/blob", blob)],
-        [b.whiteout("var/cache/app")],
-    ), "docker24")
+    a = analyse(
+        tmp_path,
+        image_of(
+            [b.file("bin/sh", b"#!/bin/sh\n")],
+            [
+                b.dir("var/"),
+                b.dir("var/cache/"),
+                b.dir("var/cache/app/"),
+                b.file("var/cache/app/blob", blob),
+            ],
+            [b.whiteout("var/cache/app")],
+        ),
+        "docker24",
+    )
     assert a.waste[0].reclaimable_bytes == 8 * MiB
     assert a.waste[0].dead_files[0].path == "/var/cache/app/blob"
     # dive sees /var/cache/app/blob once and the whiteout of /var/cache/app once: no path
@@ -326,6 +398,10 @@ def test_malformed_manifest(tmp_path):
 
 
 def test_device_and_fifo_entries_are_recorded(tmp_path):
-    a = analyse(tmp_path, image_of([b.fifo("run/pipe"), b.Entry("dev/null", "char", devmajor=1, devminor=3)]))
+    a = analyse(
+        tmp_path,
+        image_of([b.fifo("run/pipe"), b.Entry("dev/null", "char", devmajor=1, devminor=3)]),
+    )
     kinds = {e.path: e.kind for e in a.images[0].layers[0].entries}
-    assert kinds["/run/pipe"] == Kind.FIFO and kinds["/dev/null"] == Kind.CHAR
+    assert kinds["/run/pipe"] == Kind.FIFO
+    assert kinds["/dev/null"] == Kind.CHAR
