@@ -127,6 +127,26 @@ def _image_json(
             for d in waste.dead_files
         ],
         "final_files": waste.final_files,
+        "config": {
+            "env": image.config.env,
+            "entrypoint": image.config.entrypoint,
+            "cmd": image.config.cmd,
+            "working_dir": image.config.working_dir,
+            "user": image.config.user,
+            "exposed_ports": image.config.exposed_ports,
+            "labels": image.config.labels,
+            "volumes": image.config.volumes,
+        },
+        "history": [
+            {
+                "created": h.created,
+                "created_by": h.created_by,
+                "comment": h.comment,
+                "empty_layer": h.empty_layer,
+                "layer": h.layer_index,
+            }
+            for h in image.config.history
+        ],
         "warnings": image.warnings,
     }
 
@@ -187,6 +207,10 @@ def to_json(analysis: Analysis, selected: list[int], *, files: bool = False) -> 
 # -- text -------------------------------------------------------------------------------------
 
 
+def _s(n: int) -> str:
+    return "" if n == 1 else "s"
+
+
 def size(n: int) -> str:
     return str(humanize.naturalsize(n))
 
@@ -215,6 +239,22 @@ def _when(created: str | None) -> str:
     return f"{moment.strftime('%Y-%m-%d %H:%M')} UTC ({ago})"
 
 
+def _runs(image: Image) -> str:
+    """`ENTRYPOINT + CMD as USER in WORKDIR, ports ...`: what starting the image does."""
+    conf = image.config
+    argv = (conf.entrypoint or []) + (conf.cmd or [])
+    parts = []
+    if argv:
+        parts.append(" ".join(argv)[:80])
+    if conf.user:
+        parts.append(f"as {conf.user}")
+    if conf.working_dir:
+        parts.append(f"in {conf.working_dir}")
+    if conf.exposed_ports:
+        parts.append("· ports " + ", ".join(conf.exposed_ports))
+    return " ".join(parts)
+
+
 def to_text(analysis: Analysis, selected: list[int], *, files: bool = False, top: int = 10) -> str:
     width = max(80, min(shutil.get_terminal_size((120, 24)).columns, 160))
     lines: list[str] = []
@@ -231,8 +271,11 @@ def to_text(analysis: Analysis, selected: list[int], *, files: bool = False, top
         lines.append(
             f"  platform {image.platform or 'unknown'} · created {_when(image.config.created)}"
         )
+        runs = _runs(image)
+        if runs:
+            lines.append(f"  runs {runs}")
         lines.append(
-            f"  {size(image.size_bytes)} in {len(image.layers)} layers "
+            f"  {size(image.size_bytes)} in {len(image.layers)} layer{_s(len(image.layers))} "
             f"({size(image.compressed_bytes)} stored) · "
             f"{waste.final_files} files in the final filesystem"
         )
