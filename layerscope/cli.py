@@ -14,10 +14,12 @@ import time
 from collections.abc import Sequence
 from importlib import resources
 
+from layerscope.analysis import Analysis
+from layerscope.analysis.rules import RULES, evaluate, make_rule
 from layerscope.errors import Cancelled, LayerscopeError
 from layerscope.limits import DEFAULT_LIMITS, Limits, parse_limit_option
 from layerscope.load import Progress, load
-from layerscope.report import select_images, to_json, to_text
+from layerscope.report import ci_text, select_images, to_json, to_text
 
 EXIT_OK = 0
 EXIT_RULE_FAILED = 1
@@ -51,6 +53,22 @@ def _parser() -> argparse.ArgumentParser:
         "--top", type=int, default=10, metavar="N", help="wasted files listed in text (10)"
     )
     _add_read_options(report)
+
+    ci = sub.add_parser(
+        "ci",
+        help="check images against size thresholds; exit 1 when a rule fails",
+        description="Fail a CI job when an image wastes too much. dive's rule names and "
+        "figures (--lowest-efficiency, --highest-wasted-bytes, --highest-user-wasted-percent) "
+        "carry .dive-ci thresholds over; --min-efficiency and --max-reclaimable use the exact "
+        "figures.",
+    )
+    ci.add_argument("archives", nargs="+", metavar="ARCHIVE")
+    for name, (kind, figure) in RULES.items():
+        example = "20MB" if kind == "max-bytes" else "0.9"
+        ci.add_argument(f"--{name}", metavar=example, help=f"threshold on the {figure}")
+    ci.add_argument("--image", metavar="REF_OR_INDEX", help="only this image (index or ref)")
+    ci.add_argument("--json", action="store_true", help="print the outcome as JSON")
+    _add_read_options(ci)
 
     open_ = sub.add_parser("open", help="open archives in the desktop app")
     open_.add_argument("archives", nargs="*", metavar="ARCHIVE")
@@ -109,22 +127,75 @@ class _StderrProgress:
 
 
 def _report(args: argparse.Namespace) -> int:
-    limits = _limits(args.limit)
-    progress = _StderrProgress(not args.quiet)
-    try:
-        analysis = load(args.archives, limits=limits, progress=progress, verify=args.verify)
-    finally:
-        progress.done()
-    try:
-        selected = select_images(analysis, args.image)
-    except LookupError as exc:
-        raise LayerscopeError(str(exc)) from None
+    analysis = _load(args)
+    selected = _select(analysis, args.image)
     if args.json:
         json.dump(to_json(analysis, selected, files=args.files), sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
         sys.stdout.write(to_text(analysis, selected, files=args.files, top=args.top))
     return EXIT_OK
+
+
+def _ci(args: argparse.Namespace) -> int:
+    rules = []
+    for name in RULES:
+        value = getattr(args, name.replace("-", "_"))
+        if value is not None:
+            try:
+                rules.append(make_rule(name, value))
+            except ValueError as exc:
+                raise LayerscopeError(f"--{name}: {exc}") from None
+    if not rules:
+        raise LayerscopeError("ci: give at least one rule, e.g. --lowest-efficiency 0.9")
+    analysis = _load(args)
+    selected = _select(analysis, args.image)
+    results = [(i, evaluate(rules, analysis.waste[i], analysis.dive[i])) for i in selected]
+    passed = all(o.passed for _i, outcomes in results for o in outcomes)
+    if args.json:
+        doc = {
+            "schema": "layerscope.ci/1",
+            "passed": passed,
+            "images": [
+                {
+                    "image": i,
+                    "ref": analysis.images[i].ref,
+                    "platform": analysis.images[i].platform,
+                    "rules": [
+                        {
+                            "rule": o.rule.name,
+                            "figure": o.rule.figure,
+                            "limit": o.rule.limit,
+                            "actual": o.actual,
+                            "passed": o.passed,
+                        }
+                        for o in outcomes
+                    ],
+                }
+                for i, outcomes in results
+            ],
+        }
+        json.dump(doc, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(ci_text(analysis, results, passed))
+    return EXIT_OK if passed else EXIT_RULE_FAILED
+
+
+def _load(args: argparse.Namespace) -> Analysis:
+    limits = _limits(args.limit)
+    progress = _StderrProgress(not args.quiet)
+    try:
+        return load(args.archives, limits=limits, progress=progress, verify=args.verify)
+    finally:
+        progress.done()
+
+
+def _select(analysis: Analysis, selector: str | None) -> list[int]:
+    try:
+        return select_images(analysis, selector)
+    except LookupError as exc:
+        raise LayerscopeError(str(exc)) from None
 
 
 def _open_gui(paths: list[str]) -> int:
@@ -147,6 +218,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "report":
             return _report(args)
+        if args.command == "ci":
+            return _ci(args)
         if args.command == "open":
             paths = list(args.archives)
             if args.sample:
