@@ -155,10 +155,14 @@ def test_console_script_runs_as_a_module():
 
 def test_ci_rules_pass_and_fail_with_dive_names(capsys):
     sample = sample_archive()
-    code, out, _ = run(capsys, "ci", sample, "--lowest-efficiency", "0.6", "--max-reclaimable", "2MB")
+    code, out, _ = run(
+        capsys, "ci", sample, "--lowest-efficiency", "0.6", "--max-reclaimable", "2MB"
+    )
     assert code == 0
     assert out.splitlines()[-1] == "Result: PASS"
-    code, out, _ = run(capsys, "ci", sample, "--lowest-efficiency", "0.7", "--min-efficiency", "95%")
+    code, out, _ = run(
+        capsys, "ci", sample, "--lowest-efficiency", "0.7", "--min-efficiency", "95%"
+    )
     assert code == 1
     assert "FAIL  dive efficiency 68.16% < 70.00%  (--lowest-efficiency)" in out
     assert "FAIL  efficiency 60.20% < 95.00%  (--min-efficiency)" in out
