@@ -6,6 +6,7 @@ and `cancel()` returning True stops the load with `Cancelled` at the next chunk.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import os
 import threading
@@ -62,6 +63,7 @@ class _Budget:
         self.progress = progress
         self.cancel = cancel
         self.expanded = 0  # uncompressed bytes read so far
+        self.path: str | None = None  # the blob being read, named in errors
 
     def on_bytes(self, n: int) -> None:
         """Called for each chunk of uncompressed layer data."""
@@ -70,6 +72,7 @@ class _Budget:
             raise LimitExceeded(
                 f"the archives expand past {self.limits.max_total_bytes} bytes in all",
                 limit="max_total_bytes",
+                path=self.path,
             )
         self.check_cancel()
 
@@ -115,6 +118,7 @@ def _read_blobs(
 
     def handle(name: str, raw: BinaryIO) -> None:
         budget.stage = f"Reading {base}: layer {len(parsed) + 1} of {count}"
+        budget.path = f"{source.path}: {name}"
         parsed[name] = read_blob(
             _ProgressReader(raw, budget),  # type: ignore[arg-type]
             name=f"{source.path}: {name}",
@@ -209,6 +213,7 @@ def _build_image(
     fs = FileSystem()
     layers: list[Layer] = []
     diff_ids: list[str] = []
+    used_blobs: set[str] = set()
     for ls in image_source.layers:
         expected = config.diff_ids[ls.index]
         blob = parsed.get(ls.blob) if ls.blob is not None and ls.unavailable is None else None
@@ -222,6 +227,12 @@ def _build_image(
             layer_warnings: list[str] = []
         else:
             entries = blob.parsed.entries
+            if ls.blob in used_blobs:
+                # The same blob twice in one stack (identical layers, stored once): each
+                # layer still ships its own bytes, and the model and the waste analysis
+                # tell shipments apart by Entry identity. Give this layer its own entries.
+                entries = [copy.copy(e) for e in entries]
+            used_blobs.add(ls.blob)  # type: ignore[arg-type]
             diff_id = blob.parsed.diff_id
             if diff_id != expected:
                 raise CorruptLayer(
@@ -240,6 +251,7 @@ def _build_image(
             tar_bytes = blob.parsed.stream_bytes
             compression = blob.compression
             layer_warnings = list(blob.parsed.warnings)
+            warnings.extend(f"layer {ls.index}: {w}" for w in layer_warnings)
         diff_ids.append(diff_id)
         fs.apply(entries)
         layers.append(

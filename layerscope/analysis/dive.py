@@ -77,18 +77,22 @@ class _Tree:
         node.is_dir = is_dir
 
     def _implied(self, path: str) -> _DNode | None:
-        head, _, name = path.rpartition("/")
-        parent = self.index.get(head)
-        if parent is None:
-            parent = self._implied(head)
-            if parent is None:
+        # A loop, not recursion: paths can be deeper than Python's recursion limit when
+        # max_path_depth is raised.
+        missing: list[str] = []
+        while path not in self.index:
+            missing.append(path)
+            path = path.rpartition("/")[0]
+        parent = self.index[path]
+        for implied in reversed(missing):  # top down
+            name = implied.rpartition("/")[2]
+            if name.startswith(_WHWH):
                 return None
-        if name.startswith(_WHWH):
-            return None
-        node = _DNode(name, path, parent)
-        parent.children[name] = node
-        self.index[path] = node
-        return node
+            node = _DNode(name, implied, parent)
+            parent.children[name] = node
+            self.index[implied] = node
+            parent = node
+        return parent
 
     def remove(self, path: str) -> None:
         node = self.index.get(path)

@@ -118,12 +118,104 @@ class _Decompressed(io.RawIOBase):
         return n
 
 
+class _ZstdFrames:
+    """Follows the frame structure of a zstd stream as its compressed bytes go by.
+
+    python-zstandard's stream reader ends silently when its input stops in the middle of a
+    frame; this tells a complete stream (it ended between frames) from a truncated one.
+    Only headers are parsed: block and skippable-frame contents are skipped by length.
+    """
+
+    _MAGIC = 0xFD2FB528
+
+    def __init__(self) -> None:
+        self._part = "magic"  # what the next bytes are
+        self._need = 4  # bytes still missing from the current part
+        self._head = b""  # the current part's bytes (headers only)
+        self._checksum = False  # the current frame ends with a 4-byte checksum
+        self._lost = False  # not a structure we know: the decoder will say what is wrong
+
+    def complete(self) -> bool:
+        """True when the bytes so far end exactly between two frames."""
+        return self._lost or (self._part == "magic" and not self._head)
+
+    def _enter(self, part: str, need: int) -> None:
+        self._part, self._need, self._head = part, need, b""
+
+    def feed(self, data: bytes) -> None:
+        pos, n = 0, len(data)
+        while pos < n and not self._lost:
+            take = min(self._need, n - pos)
+            if self._part.startswith("skip"):
+                self._need -= take  # block data, skippable frame data, frame header rest
+            else:
+                self._head += data[pos : pos + take]
+                self._need -= take
+            pos += take
+            while self._need == 0 and not self._lost:
+                self._advance()
+
+    def _advance(self) -> None:
+        part, head = self._part, self._head
+        if part == "magic":
+            magic = int.from_bytes(head, "little")
+            if magic == self._MAGIC:
+                self._enter("descriptor", 1)
+            elif 0x184D2A50 <= magic <= 0x184D2A5F:
+                self._enter("skippable size", 4)
+            else:
+                self._lost = True
+        elif part == "skippable size":
+            self._enter("skip to magic", int.from_bytes(head, "little"))
+        elif part == "skip to magic":
+            self._enter("magic", 4)
+        elif part == "descriptor":
+            d = head[0]
+            single_segment = (d >> 5) & 1
+            self._checksum = bool((d >> 2) & 1)
+            rest = (0 if single_segment else 1) + (0, 1, 2, 4)[d & 3]
+            rest += ((1 if single_segment else 0), 2, 4, 8)[d >> 6]
+            self._enter("skip to block", rest)
+        elif part in ("skip to block", "skip to next block"):
+            self._enter("block", 3)
+        elif part == "block":
+            h = int.from_bytes(head, "little")
+            last, kind, size = h & 1, (h >> 1) & 3, h >> 3
+            if kind == 3:  # reserved block type: corrupt, the decoder reports it
+                self._lost = True
+                return
+            size = 1 if kind == 1 else size  # an RLE block stores one byte
+            if not last:
+                self._enter("skip to next block", size)
+            else:
+                self._enter("skip to end", size + (4 if self._checksum else 0))
+        elif part == "skip to end":
+            self._enter("magic", 4)
+
+
+class _FrameTap:
+    """The compressed input of the zstd reader, shown to a _ZstdFrames on its way."""
+
+    def __init__(self, raw: _Counting, frames: _ZstdFrames):
+        self._raw = raw
+        self._frames = frames
+
+    def read(self, n: int = -1) -> bytes:
+        data = self._raw.read(n)
+        self._frames.feed(data)
+        return data
+
+    def readable(self) -> bool:
+        return True
+
+
 class _ZstdReader(io.RawIOBase):
-    """python-zstandard's reader raises on truncation only when asked; detect it here."""
+    """python-zstandard's reader does not report truncation; detect it here."""
 
     def __init__(self, counter: _Counting):
+        self._frames = _ZstdFrames()
         self._reader = zstandard.ZstdDecompressor().stream_reader(
-            counter, read_across_frames=True, read_size=1 << 17
+            _FrameTap(counter, self._frames), read_across_frames=True, read_size=1 << 17
         )
 
     def readable(self) -> bool:
@@ -131,6 +223,8 @@ class _ZstdReader(io.RawIOBase):
 
     def read(self, n: int = -1) -> bytes:  # type: ignore[override]
         data: bytes = self._reader.read(n)
+        if not data and n != 0 and not self._frames.complete():
+            raise EOFError("zstd stream ends inside a frame")
         return data
 
 

@@ -9,6 +9,7 @@ to stream the layer blobs in archive order.
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import posixpath
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from layerscope.archive.compression import NONE, open_decompressed, sniff
-from layerscope.archive.tarstream import Member, TarSource, iter_members
+from layerscope.archive.tarstream import BLOCK, Member, TarSource, iter_members
 from layerscope.errors import (
     ArchiveError,
     CorruptLayer,
@@ -186,8 +187,12 @@ class PlainTar(_IndexedTar):
             )
             for m in iter_members(src, name=path, limits=limits):
                 name = self._index(m)
-                if name is not None and m.data_offset + m.size > file_size:
-                    raise CorruptLayer(f"truncated archive: {name} is cut short", path=path)
+                # Every member, even one that is not indexed: the reader seeks past member
+                # data and padding, and a seek beyond the end of the file does not fail: a
+                # cut there would pass for a clean end of the archive.
+                if m.data_offset + m.size + (-m.size % BLOCK) > file_size:
+                    shown = name or m.name[:200]
+                    raise CorruptLayer(f"truncated archive: {shown} is cut short", path=path)
         self.warnings = src.warnings
 
     def read_small(self, name: str, *, limit: int, limit_name: str) -> bytes:
@@ -217,7 +222,11 @@ class StreamedTar(_IndexedTar):
 
         def visit(m: Member, src: TarSource) -> None:
             name = self._index(m)
-            if name is None or self._items[name].kind != "file" or not 0 < m.size <= keep:
+            item = self._items.get(name) if name is not None else None
+            if name is None or item is None or item.offset != m.data_offset:
+                return  # a member that is not indexed (a directory, a device...)
+            self._small.pop(name, None)  # a later member of the same name wins
+            if item.kind != "file" or not 0 < m.size <= keep:
                 return
             head = src.read_exact(1)
             if head is not None and head in (b"{", b"["):
@@ -256,7 +265,9 @@ class StreamedTar(_IndexedTar):
 
         def visit(m: Member, src: TarSource) -> None:
             name = clean_member_name(m.name, archive=self.path)
-            if name in wanted and m.typeflag in (b"0", b"\0", b"7"):
+            item = self._items.get(name)
+            # the member the index kept for this name (the last one, as in a plain tar)
+            if name in wanted and item is not None and item.offset == m.data_offset:
                 wanted.discard(name)
                 handler(name, _MemberReader(src, m.size))  # type: ignore[arg-type]
 
@@ -301,7 +312,9 @@ class Directory(Container):
             raise HostileArchive(f"{name} points outside the directory", path=self.path)
         try:
             st = os.stat(full)
-        except OSError:
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise HostileArchive(f"link loop at {name}", path=self.path) from None
             raise MissingBlob(f"{name} is missing", path=self.path) from None
         if not stat.S_ISREG(st.st_mode):
             raise MissingBlob(f"{name} is not a regular file", path=self.path)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from layerscope.archive.container import Container, clean_member_name
-from layerscope.archive.jsonutil import valid_digest
+from layerscope.archive.jsonutil import as_dict, as_list, as_str, valid_digest
 from layerscope.archive.source import (
     ImageSource,
     LayerSource,
@@ -62,14 +62,14 @@ def read(container: Container, limits: Limits, warnings: list[str]) -> list[Imag
         config_name = clean_member_name(config_name, archive=path)
         config_bytes, config = read_json_member(container, config_name, limits, config=True)
         config = require_dict(config, what=config_name, path=path)
-        diff_ids = (config.get("rootfs") or {}).get("diff_ids") or []
-        foreign = item.get("LayerSources") or {}
+        diff_ids = as_list(as_dict(config.get("rootfs")).get("diff_ids"))
+        foreign = as_dict(item.get("LayerSources"))
         layer_sources: list[LayerSource] = []
         for index, layer_name in enumerate(layers):
             layer_name = clean_member_name(layer_name, archive=path)
-            diff_id = diff_ids[index] if index < len(diff_ids) else None
-            descriptor = foreign.get(diff_id) if isinstance(foreign, dict) and diff_id else None
-            media_type = descriptor.get("mediaType") if isinstance(descriptor, dict) else None
+            diff_id = as_str(diff_ids[index]) if index < len(diff_ids) else None
+            descriptor = as_dict(foreign.get(diff_id)) if diff_id else {}
+            media_type = as_str(descriptor.get("mediaType"))
             if container.exists(layer_name):
                 real = container.resolve(layer_name)
                 layer_sources.append(
@@ -83,8 +83,8 @@ def read(container: Container, limits: Limits, warnings: list[str]) -> list[Imag
                     )
                 )
             elif is_foreign(media_type):
-                digest = descriptor.get("digest") if isinstance(descriptor, dict) else None
-                size = descriptor.get("size") if isinstance(descriptor, dict) else None
+                digest = descriptor.get("digest")
+                size = descriptor.get("size")
                 layer_sources.append(
                     LayerSource(
                         index,

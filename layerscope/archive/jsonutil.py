@@ -30,8 +30,12 @@ def load_json(data: bytes, *, what: str, path: str, max_depth: int) -> Any:
     try:
         value = json.loads(data)
     except RecursionError:
+        # deeper than the parser's own recursion bound, which is above any sane max_depth
         raise LimitExceeded(
-            "JSON nested too deeply", limit="max_json_depth", path=path, member=what
+            f"JSON nested deeper than {max_depth} levels",
+            limit="max_json_depth",
+            path=path,
+            member=what,
         ) from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise ManifestError(f"not valid JSON ({exc})", path=path, member=what) from None
@@ -43,6 +47,22 @@ def load_json(data: bytes, *, what: str, path: str, max_depth: int) -> Any:
             member=what,
         )
     return value
+
+
+# Untrusted documents put any JSON type anywhere: read fields through these, so a list where
+# a string belongs is "absent" rather than a TypeError deep inside a reader.
+
+
+def as_str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def valid_digest(value: Any) -> bool:

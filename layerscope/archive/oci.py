@@ -11,7 +11,7 @@ import hashlib
 from typing import Any
 
 from layerscope.archive.container import Container
-from layerscope.archive.jsonutil import digest_hex, valid_digest
+from layerscope.archive.jsonutil import as_list, as_str, digest_hex, valid_digest
 from layerscope.archive.source import (
     ImageSource,
     LayerSource,
@@ -96,7 +96,7 @@ class _Walker:
                 limit="max_index_depth",
                 path=self.path,
             )
-        media_type = desc.get("mediaType")
+        media_type = as_str(desc.get("mediaType"))
         digest = desc.get("digest")
         what = f"descriptor {str(digest)[:19]}"
         if _is_attestation(desc) or desc.get("artifactType"):
@@ -113,9 +113,9 @@ class _Walker:
         data, doc = read_json_member(self.container, name, self.limits)
         self.check_digest(data, digest, name)
         doc = require_dict(doc, what=name, path=self.path)
-        media_type = doc.get("mediaType") or media_type
+        media_type = as_str(doc.get("mediaType")) or media_type
         if media_type in INDEX_TYPES or "manifests" in doc:
-            for child in doc.get("manifests") or []:
+            for child in as_list(doc.get("manifests")):
                 if isinstance(child, dict):
                     self.walk(child, refs, depth + 1, nested=True)
             return
@@ -143,7 +143,7 @@ class _Walker:
         config_desc = manifest.get("config")
         if not isinstance(config_desc, dict):
             raise ManifestError("manifest has no config", path=self.path, member=name)
-        config_type = config_desc.get("mediaType")
+        config_type = as_str(config_desc.get("mediaType"))
         if (
             manifest.get("artifactType")
             or manifest.get("subject")
@@ -166,7 +166,7 @@ class _Walker:
         for index, desc in enumerate(raw_layers):
             desc = require_dict(desc, what=f"{name} layer {index}", path=self.path)
             digest = desc.get("digest")
-            media_type = desc.get("mediaType")
+            media_type = as_str(desc.get("mediaType"))
             size = desc.get("size")
             blob = self.blob_name(digest, f"{name} layer {index}")
             reason = layer_unavailable_reason(media_type)
@@ -239,7 +239,7 @@ def read_docker_dir(container: Container, limits: Limits, warnings: list[str]) -
     manifest = require_dict(manifest, what="manifest.json", path=container.path)
     walker = _Walker(container, limits, warnings, "")
     if manifest.get("manifests"):
-        for desc in manifest["manifests"]:
+        for desc in as_list(manifest["manifests"]):
             if isinstance(desc, dict):
                 walker.walk(desc, [], 1, nested=True)
         return walker.images

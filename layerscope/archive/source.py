@@ -74,12 +74,12 @@ LAYER_MEDIA_TYPES = (
 
 def layer_unavailable_reason(media_type: str | None) -> str | None:
     """Why a layer of this media type cannot be read even when its blob is present."""
-    if media_type and "+encrypted" in media_type:
+    if isinstance(media_type, str) and "+encrypted" in media_type:
         return f"encrypted layer ({media_type}): its content cannot be read without the key"
     return None
 
 
 def is_foreign(media_type: str | None) -> bool:
-    return bool(media_type) and (
-        "foreign" in str(media_type) or "nondistributable" in str(media_type)
+    return isinstance(media_type, str) and (
+        "foreign" in media_type or "nondistributable" in media_type
     )

@@ -56,14 +56,14 @@ class ParsedLayer:
     warnings: list[str] = field(default_factory=list)
 
 
-def _octal(field_bytes: bytes, what: str, offset: int) -> int:
+def _octal(field_bytes: bytes, what: str, offset: int, path: str) -> int:
     """Parse a numeric header field: octal text, or GNU base-256 when the top bit is set."""
     if field_bytes and field_bytes[0] & 0x80:
         value = int.from_bytes(field_bytes[1:], "big")
         if field_bytes[0] == 0xFF:  # negative base-256
             value -= 1 << (8 * (len(field_bytes) - 1))
         elif field_bytes[0] != 0x80:
-            raise CorruptLayer(f"bad base-256 {what} in tar header at offset {offset}")
+            raise CorruptLayer(f"bad base-256 {what} in tar header at offset {offset}", path=path)
         return value
     text = field_bytes.split(b"\0", 1)[0].strip(b" ")
     if not text:
@@ -72,7 +72,7 @@ def _octal(field_bytes: bytes, what: str, offset: int) -> int:
         return int(text, 8)
     except ValueError:
         raise CorruptLayer(
-            f"bad {what} field {text[:20]!r} in tar header at offset {offset}"
+            f"bad {what} field {text[:20]!r} in tar header at offset {offset}", path=path
         ) from None
 
 
@@ -86,10 +86,22 @@ def _decode(raw: bytes) -> str:
     return raw.decode("utf-8", "surrogateescape")
 
 
-def normalize_name(name: str, *, depth_limit: int, layer: str) -> str:
-    """Return an absolute, normalised path ("/" for the root); refuse escapes."""
+def _is_utf8(text: str) -> bool:
+    """False for names decoded with surrogate escapes (bytes that are not UTF-8)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def normalize_name(name: str, *, depth_limit: int, layer: str, what: str = "entry name") -> str:
+    """Return an absolute, normalised path ("/" for the root); refuse escapes.
+
+    `what` says which name it is in errors ("entry name", "hardlink target").
+    """
     if "\0" in name:
-        raise HostileArchive(f"entry name contains NUL: {name[:80]!r}", path=layer)
+        raise HostileArchive(f"{what} contains NUL: {name[:80]!r}", path=layer)
     cleaned = posixpath.normpath("/" + name)
     if cleaned.startswith("//"):
         cleaned = "/" + cleaned.lstrip("/")
@@ -97,10 +109,10 @@ def normalize_name(name: str, *, depth_limit: int, layer: str) -> str:
     # relative form so a traversal attempt is named rather than hidden.
     rel = posixpath.normpath(name.lstrip("/")) if name.strip("/") else "."
     if rel == ".." or rel.startswith("../"):
-        raise HostileArchive(f"entry name escapes the root: {name[:200]!r}", path=layer)
+        raise HostileArchive(f"{what} escapes the root: {name[:200]!r}", path=layer)
     if cleaned.count("/") > depth_limit:
         raise LimitExceeded(
-            f"entry name deeper than {depth_limit} directories: {name[:80]!r}...",
+            f"{what} deeper than {depth_limit} directories: {name[:80]!r}...",
             limit="max_path_depth",
             path=layer,
         )
@@ -274,6 +286,7 @@ def iter_members(src: TarSource, *, name: str, limits: Limits) -> Iterator[Membe
     max_pax = limits.max_pax_bytes
     first = True
     zero_blocks = 0
+    global_seen = False
 
     while True:
         offset = src.position
@@ -289,7 +302,10 @@ def iter_members(src: TarSource, *, name: str, limits: Limits) -> Iterator[Membe
             continue
         zero_blocks = 0  # a lone zero block between members is tolerated (GNU tar does)
 
-        stored = _octal(header[148:156], "checksum", offset)
+        try:
+            stored: int | None = _octal(header[148:156], "checksum", offset, name)
+        except CorruptLayer:
+            stored = None  # an unparsable checksum field is a checksum mismatch
         computed = sum(header) - sum(header[148:156]) + 256
         if stored != computed and stored != computed - 256 * sum(1 for b in header if b > 127):
             # (the second form: old writers summed signed chars)
@@ -299,7 +315,7 @@ def iter_members(src: TarSource, *, name: str, limits: Limits) -> Iterator[Membe
         first = False
 
         typeflag = header[156:157]
-        size = _octal(header[124:136], "size", offset)
+        size = _octal(header[124:136], "size", offset, name)
         if size < 0:
             raise CorruptLayer(f"negative member size at offset {offset}", path=name)
 
@@ -319,7 +335,9 @@ def iter_members(src: TarSource, *, name: str, limits: Limits) -> Iterator[Membe
             if typeflag == b"x":
                 pax.update(_parse_pax(data, offset, name))
             elif typeflag == b"g":
-                warnings.append("global pax header ignored (runtimes ignore it too)")
+                if not global_seen:  # once: a stream of them must not grow the list
+                    warnings.append("global pax header ignored (runtimes ignore it too)")
+                global_seen = True
             elif typeflag == b"L":
                 gnu_name = _cstr(data)
             else:
@@ -335,10 +353,10 @@ def iter_members(src: TarSource, *, name: str, limits: Limits) -> Iterator[Membe
                 if prefix:
                     raw_name = prefix + b"/" + raw_name
         raw_link = gnu_link if gnu_link is not None else _cstr(header[157:257])
-        mode = _octal(header[100:108], "mode", offset) & 0o7777
-        uid = _octal(header[108:116], "uid", offset)
-        gid = _octal(header[116:124], "gid", offset)
-        mtime = _octal(header[136:148], "mtime", offset)
+        mode = _octal(header[100:108], "mode", offset, name) & 0o7777
+        uid = _octal(header[108:116], "uid", offset, name)
+        gid = _octal(header[116:124], "gid", offset, name)
+        mtime = _octal(header[136:148], "mtime", offset, name)
         real_size = size
 
         if pax:
@@ -365,7 +383,7 @@ def iter_members(src: TarSource, *, name: str, limits: Limits) -> Iterator[Membe
             pax = {}
         gnu_name = gnu_link = None
         if typeflag == b"S":  # old GNU sparse: the real size lives in the header extension
-            real_size = _octal(header[483:495], "sparse size", offset)
+            real_size = _octal(header[483:495], "sparse size", offset, name)
             extended = header[482]
             while extended:  # extension blocks of the sparse map follow the header
                 ext = src.read_exact(BLOCK)
@@ -422,6 +440,10 @@ def read_layer(
     max_entries = limits.max_entries
     depth = limits.max_path_depth
     warnings = src.warnings
+    # Odd but readable names and types: reported once per layer, with a count and an example.
+    absolute = not_utf8 = 0
+    absolute_example = not_utf8_example = ""
+    odd_types: set[bytes] = set()
 
     for m in iter_members(src, name=layer, limits=limits):
         typeflag = m.typeflag
@@ -432,15 +454,29 @@ def read_layer(
                 kind = Kind.FILE
             elif typeflag in (b"V", b"M", b"N"):
                 # volume labels / multi-volume continuations: not filesystem content
-                warnings.append(f"tar member type {typeflag!r} skipped: {name[:80]}")
+                if typeflag not in odd_types:
+                    odd_types.add(typeflag)
+                    warnings.append(f"tar member type {typeflag!r} skipped: {name[:80]}")
                 continue
             else:
-                warnings.append(f"unknown tar member type {typeflag!r} read as a file: {name[:80]}")
+                if typeflag not in odd_types:
+                    odd_types.add(typeflag)
+                    warnings.append(
+                        f"unknown tar member type {typeflag!r} read as a file: {name[:80]}"
+                    )
                 kind = Kind.FILE
+        if not (name.isascii() and m.linkname.isascii()):
+            bad = [t for t in (name, m.linkname) if not _is_utf8(t)]
+            if bad:
+                not_utf8 += 1
+                not_utf8_example = not_utf8_example or bad[0]
         if kind == Kind.FILE and typeflag in (b"0", b"\0") and name.endswith("/"):
             kind = Kind.DIR  # v7 tars mark directories only by the trailing slash
 
         path = normalize_name(name, depth_limit=depth, layer=layer)
+        if name.startswith("/") and path != "/":  # kaniko's "/" root entry is not odd
+            absolute += 1
+            absolute_example = absolute_example or name
         if path == "/":
             if kind != Kind.DIR:
                 raise HostileArchive(f"a non-directory entry names the root: {name!r}", path=layer)
@@ -472,11 +508,15 @@ def read_layer(
         elif kind == Kind.HARDLINK:
             if not m.linkname:
                 raise CorruptLayer(f"hardlink without a target: {name[:200]!r}", path=layer)
-            link = normalize_name(m.linkname, depth_limit=depth, layer=layer)
+            link = normalize_name(
+                m.linkname, depth_limit=depth, layer=layer, what="hardlink target"
+            )
         elif kind == Kind.SYMLINK:
             link = m.linkname
             if "\0" in link:
-                raise HostileArchive(f"symlink target contains NUL: {name[:200]!r}", path=layer)
+                raise HostileArchive(
+                    f"symlink target contains NUL: {name[:200]!r} -> {link[:200]!r}", path=layer
+                )
 
         if kind == Kind.FILE and hash_contents:
             if m.size:
@@ -493,4 +533,15 @@ def read_layer(
             )
 
     src.drain()
+    if absolute:
+        warnings.append(
+            f"{absolute} entry name(s) are absolute, e.g. {absolute_example[:80]!r}: "
+            "read relative to the layer root"
+        )
+    if not_utf8:
+        warnings.append(
+            f"{not_utf8} entry name(s) or link target(s) are not valid UTF-8, e.g. "
+            f"{not_utf8_example[:80].encode('utf-8', 'surrogateescape')!r}: "
+            "kept byte for byte, shown with escapes"
+        )
     return ParsedLayer(entries, src.digest(), src.position, warnings)
