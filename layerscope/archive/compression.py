@@ -9,7 +9,7 @@ from __future__ import annotations
 import gzip
 import io
 import zlib
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 import zstandard
 
@@ -215,13 +215,15 @@ class _ZstdReader(io.RawIOBase):
     def __init__(self, counter: _Counting):
         self._frames = _ZstdFrames()
         self._reader = zstandard.ZstdDecompressor().stream_reader(
-            _FrameTap(counter, self._frames), read_across_frames=True, read_size=1 << 17
+            cast(BinaryIO, _FrameTap(counter, self._frames)),
+            read_across_frames=True,
+            read_size=1 << 17,
         )
 
     def readable(self) -> bool:
         return True
 
-    def read(self, n: int = -1) -> bytes:  # type: ignore[override]
+    def read(self, n: int = -1) -> bytes:
         data: bytes = self._reader.read(n)
         if not data and n != 0 and not self._frames.complete():
             raise EOFError("zstd stream ends inside a frame")
@@ -232,7 +234,7 @@ def open_decompressed(raw: BinaryIO, *, name: str, limits: Limits) -> tuple[Bina
     """Return (decompressed stream, compression name) for a blob stream."""
     head = raw.read(6)
     method = sniff(head)
-    stream: BinaryIO = io.BufferedReader(_Peekable(head, raw), 1 << 16)  # type: ignore[arg-type]
+    stream: BinaryIO = io.BufferedReader(_Peekable(head, raw), 1 << 16)
     if method == NONE:
         return stream, method
     if method in (XZ, BZIP2):
@@ -241,7 +243,7 @@ def open_decompressed(raw: BinaryIO, *, name: str, limits: Limits) -> tuple[Bina
     inner: BinaryIO
     if method == GZIP:
         # GzipFile reads every member of a multi-member stream (eStargz).
-        inner = gzip.GzipFile(fileobj=counter, mode="rb")  # type: ignore[arg-type]
+        inner = cast(BinaryIO, gzip.GzipFile(fileobj=cast(BinaryIO, counter), mode="rb"))
     else:
-        inner = _ZstdReader(counter)  # type: ignore[assignment]
+        inner = cast(BinaryIO, _ZstdReader(counter))
     return _Decompressed(inner, counter, method, name, limits), method  # type: ignore[return-value]

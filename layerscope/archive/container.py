@@ -69,7 +69,7 @@ class _FileView(io.RawIOBase):
         if self._left <= 0:
             return 0
         n = min(len(buffer), self._left)
-        got = self._fh.readinto(buffer[:n])  # type: ignore[attr-defined]
+        got = self._fh.readinto(buffer[:n])
         self._left -= got
         return got
 
@@ -208,7 +208,7 @@ class PlainTar(_IndexedTar):
         for name in sorted(real, key=lambda n: self._items[n].offset):
             item = self._items[name]
             with _FileView(self.path, item.offset, item.size) as view:
-                handler(name, io.BufferedReader(view, 1 << 20))  # type: ignore[arg-type]
+                handler(name, io.BufferedReader(view, 1 << 20))
 
 
 class StreamedTar(_IndexedTar):
@@ -284,7 +284,7 @@ class _MemberReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def read(self, n: int = -1) -> bytes:  # type: ignore[override]
+    def read(self, n: int = -1) -> bytes:
         if self._left <= 0:
             return b""
         if n < 0 or n > self._left:

@@ -122,7 +122,7 @@ def _cross_check_oci(
         if not manifests:
             warnings.append("index.json lists no manifests (a Docker 25.0 bug); manifest.json used")
             return
-        layer_lists: list[list[str]] = []
+        layer_lists: list[list[str | None]] = []
         for desc in manifests:
             digest = desc.get("digest") if isinstance(desc, dict) else None
             if not valid_digest(digest) or not container.exists("blobs/sha256/" + digest[7:]):
@@ -133,7 +133,7 @@ def _cross_check_oci(
                     [d.get("digest") for d in manifest["layers"] if isinstance(d, dict)]
                 )
         for image in images:
-            mine = [layer.digest for layer in image.layers]
+            mine: list[str | None] = [layer.digest for layer in image.layers]
             if all(mine) and layer_lists and mine not in layer_lists:
                 label = image.refs[0] if image.refs else image.config_name
                 warnings.append(

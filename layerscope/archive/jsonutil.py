@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, TypeGuard
 
 from layerscope.errors import LimitExceeded, ManifestError
 
@@ -65,7 +65,7 @@ def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def valid_digest(value: Any) -> bool:
+def valid_digest(value: Any) -> TypeGuard[str]:
     return isinstance(value, str) and DIGEST_RE.match(value) is not None
 
 

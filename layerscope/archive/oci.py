@@ -106,7 +106,8 @@ class _Walker:
             if nested:
                 # containerd exports keep only the platforms that were pulled.
                 self.warnings.append(
-                    f"{_platform(desc) or 'an image'} manifest {digest} is not in the archive: skipped"
+                    f"{_platform(desc) or 'an image'} manifest {digest} "
+                    "is not in the archive: skipped"
                 )
                 return
             raise MissingBlob(f"manifest blob {digest} is missing", path=self.path)
