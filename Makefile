@@ -1,5 +1,5 @@
 # The two set-up commands of the README:
-#   make run    installs layerscope and shows the bundled sample archive
+#   make run    installs layerscope and opens the desktop app on the bundled sample archive
 #   make test   installs layerscope with its test tools and runs the whole test suite
 PYTHON ?= python3
 VENV   ?= .venv
@@ -19,7 +19,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	@touch $@
 
 run: system-deps $(VENV)/.installed
-	$(BIN)/layerscope report layerscope/data/sample-app-docker.tar
+	$(BIN)/layerscope open --sample
 
 test: system-deps $(VENV)/.installed
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest

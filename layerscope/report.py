@@ -6,16 +6,13 @@ rename or change one.
 
 from __future__ import annotations
 
-import re
 import shutil
-from datetime import UTC, datetime
 from typing import Any
-
-import humanize
 
 from layerscope.analysis import Analysis
 from layerscope.analysis.rules import Outcome
 from layerscope.analysis.shared import Sharing, analyse_sharing
+from layerscope.format import human_size, short_command, when
 from layerscope.model.entry import Kind
 from layerscope.model.filesystem import Change, FileSystem
 from layerscope.model.image import Image, Layer
@@ -213,31 +210,13 @@ def _s(n: int) -> str:
 
 
 def size(n: int) -> str:
-    return str(humanize.naturalsize(n))
+    return human_size(n)
 
 
 def short_created_by(text: str | None, width: int = 60) -> str:
-    """`/bin/sh -c #(nop) ENV X=1` -> `ENV X=1`; `/bin/sh -c apk add` -> `RUN apk add`."""
-    if not text:
-        return "-"
-    text = " ".join(text.split())
-    text = re.sub(r"^/bin/sh -c #\(nop\)\s*", "", text)
-    text = re.sub(r"^/bin/sh -c ", "RUN ", text)
-    text = re.sub(r"^\|\d+ (\S+=\S* )*/bin/sh -c ", "RUN ", text)  # BuildKit build-arg form
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _when(created: str | None) -> str:
-    if not created:
-        return "unknown"
-    try:
-        moment = datetime.fromisoformat(created.replace("Z", "+00:00"))
-    except ValueError:
-        return created
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    ago = humanize.naturaltime(datetime.now(UTC) - moment)
-    return f"{moment.strftime('%Y-%m-%d %H:%M')} UTC ({ago})"
+    """The history command as a person reads it, cut to `width` characters."""
+    short = short_command(text) or "-"
+    return short if len(short) <= width else short[: width - 1] + "…"
 
 
 def _runs(image: Image) -> str:
@@ -269,9 +248,8 @@ def to_text(analysis: Analysis, selected: list[int], *, files: bool = False, top
         title = f"Image {i}: {image.ref or '(untagged) ' + image.config_digest[:19]}"
         lines.append(title)
         lines.append("=" * min(len(title), width))
-        lines.append(
-            f"  platform {image.platform or 'unknown'} · created {_when(image.config.created)}"
-        )
+        created = when(image.config.created) or "unknown"
+        lines.append(f"  platform {image.platform or 'unknown'} · created {created}")
         runs = _runs(image)
         if runs:
             lines.append(f"  runs {runs}")

@@ -99,11 +99,11 @@ def test_text_report_reads_well(corpus, capsys):
     code, out, _ = run(capsys, "report", str(corpus / "podman/app-docker.tar"))
     assert code == 0
     assert "localhost/lscorpus/app:1" in out
-    assert "reclaimable 1.3 MB" in out
+    assert "reclaimable 1.25 MiB" in out
     assert "/tmp/build-cache.bin  — layer 2, deleted in layer 3" in out
     assert "RUN rm /tmp/build-cache.bin" in out  # created_by shortened
     code, out, _ = run(capsys, "report", str(corpus / "podman/multi-docker.tar"))
-    assert "sharing saves 2.0 MB" in out
+    assert "sharing saves 1.89 MiB" in out
 
 
 @pytest.mark.parametrize(

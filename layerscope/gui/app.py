@@ -1,0 +1,63 @@
+"""Starting the GUI: the QApplication, its identity (for QSettings), palette and window.
+
+`main(paths)` is what `layerscope`, `layerscope open FILE...`, the `layerscope-gui` script
+and `python -m layerscope.gui` call.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from PySide6.QtCore import QCoreApplication, QTimer
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication
+
+from layerscope.gui import icons, theme
+from layerscope.gui.main_window import SAMPLE, MainWindow
+
+ORGANIZATION = "layerscope"
+APPLICATION = "layerscope"
+
+
+def configure(app: QApplication) -> None:
+    """Name, style, palette and icon; the palette follows the system's colour scheme."""
+    QCoreApplication.setOrganizationName(ORGANIZATION)
+    QCoreApplication.setApplicationName(APPLICATION)
+    QGuiApplication.setApplicationDisplayName("layerscope")
+    QGuiApplication.setDesktopFileName("layerscope")
+    theme.apply(app)
+    app.setWindowIcon(icons.app_icon())
+    hints = QGuiApplication.styleHints()
+    if hints is not None and not app.property("layerscope_follows_scheme"):
+        hints.colorSchemeChanged.connect(lambda _scheme: theme.apply(app))
+        app.setProperty("layerscope_follows_scheme", True)
+
+
+def create_window(paths: Sequence[str] = ()) -> MainWindow:
+    window = MainWindow()
+    if paths:
+        # after show(), so the window is up and responsive while the first load runs
+        QTimer.singleShot(0, lambda: window.open_paths(list(paths)))
+    return window
+
+
+def main(paths: Sequence[str] | None = None) -> int:
+    """Open a window on `paths` (none: an empty window) and run the event loop."""
+    if paths is None:
+        paths = sys.argv[1:]
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
+    configure(app)
+    window = create_window(list(paths))
+    window.show()
+    return app.exec()
+
+
+def open_sample() -> int:
+    """Open the bundled sample image (what the README's run command does)."""
+    return main([str(SAMPLE)])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

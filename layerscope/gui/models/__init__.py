@@ -1,0 +1,1 @@
+"""Qt item models adapting the core's objects (one module per view)."""

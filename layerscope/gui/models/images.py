@@ -1,0 +1,180 @@
+"""Archives and the images inside them, as a two-level tree (archive > image)."""
+
+from __future__ import annotations
+
+import os
+from enum import IntEnum
+from typing import Any
+
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+
+from layerscope.analysis import Analysis, ArchiveInfo
+from layerscope.format import exact_size, human_size, percent
+from layerscope.gui import icons, theme
+from layerscope.model.image import Image
+
+Index = QModelIndex | QPersistentModelIndex
+
+ImageIndexRole = Qt.ItemDataRole.UserRole + 1  # int index into Analysis.images, or -1
+ArchiveIndexRole = Qt.ItemDataRole.UserRole + 2
+
+
+class Col(IntEnum):
+    NAME = 0
+    PLATFORM = 1
+    LAYERS = 2
+    SIZE = 3
+    EFFICIENCY = 4
+
+
+HEADERS = ("Image", "Platform", "Layers", "Size", "Efficiency")
+
+
+class ImagesModel(QAbstractItemModel):
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self._analysis: Analysis | None = None
+        self._by_archive: list[list[int]] = []  # archive -> image indexes
+
+    @property
+    def analysis(self) -> Analysis | None:
+        return self._analysis
+
+    def set_analysis(self, analysis: Analysis | None) -> None:
+        self.beginResetModel()
+        self._analysis = analysis
+        self._by_archive = []
+        if analysis is not None:
+            self._by_archive = [[] for _ in analysis.archives]
+            for i, image in enumerate(analysis.images):
+                self._by_archive[image.archive_index].append(i)
+        self.endResetModel()
+
+    # Rows carry the core objects themselves as internal pointers; the Analysis keeps
+    # them alive for as long as the model shows it.
+    def index(self, row: int, column: int, parent: Index = QModelIndex()) -> QModelIndex:  # noqa: B008
+        if self._analysis is None or not 0 <= column < len(Col) or row < 0:
+            return QModelIndex()
+        if not parent.isValid():
+            if row < len(self._analysis.archives):
+                return self.createIndex(row, column, self._analysis.archives[row])
+            return QModelIndex()
+        obj = parent.internalPointer()
+        if isinstance(obj, ArchiveInfo) and parent.column() == 0:
+            images = self._by_archive[parent.row()]
+            if row < len(images):
+                return self.createIndex(row, column, self._analysis.images[images[row]])
+        return QModelIndex()
+
+    def parent(self, child: Index | None = None) -> QModelIndex:  # type: ignore[override]
+        if child is None:
+            return super().parent()
+        if not child.isValid() or self._analysis is None:
+            return QModelIndex()
+        obj = child.internalPointer()
+        if isinstance(obj, Image):
+            archive = obj.archive_index
+            return self.createIndex(archive, 0, self._analysis.archives[archive])
+        return QModelIndex()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        if self._analysis is None:
+            return 0
+        if not parent.isValid():
+            return len(self._analysis.archives)
+        if parent.column() == 0 and isinstance(parent.internalPointer(), ArchiveInfo):
+            return len(self._by_archive[parent.row()])
+        return 0
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return len(Col)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(Col):
+            if role == Qt.ItemDataRole.DisplayRole:
+                return HEADERS[section]
+            if role == Qt.ItemDataRole.TextAlignmentRole and section >= Col.LAYERS:
+                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            if role == Qt.ItemDataRole.ToolTipRole and section == Col.EFFICIENCY:
+                return "Share of the shipped file bytes that the final image shows"
+        return None
+
+    def image_index(self, image: int) -> QModelIndex:
+        """The row of Analysis.images[image]."""
+        if self._analysis is None or not 0 <= image < len(self._analysis.images):
+            return QModelIndex()
+        archive = self._analysis.images[image].archive_index
+        row = self._by_archive[archive].index(image)
+        return self.index(row, 0, self.index(archive, 0))
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or self._analysis is None:
+            return None
+        obj = index.internalPointer()
+        col = index.column()
+        if isinstance(obj, ArchiveInfo):
+            return self._archive_data(obj, index.row(), col, role)
+        image_index = self._by_archive[obj.archive_index][index.row()]
+        return self._image_data(obj, image_index, col, role)
+
+    def _archive_data(self, archive: ArchiveInfo, row: int, col: int, role: int) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == Col.NAME:
+                return os.path.basename(archive.path.rstrip("/")) or archive.path
+            if col == Col.PLATFORM:
+                return archive.format
+            if col == Col.LAYERS:
+                n = len(self._by_archive[row])
+                return f"{n} image" + ("" if n == 1 else "s")
+        if role == Qt.ItemDataRole.DecorationRole and col == Col.NAME:
+            return icons.icon("warning" if archive.warnings else "archive")
+        if role == Qt.ItemDataRole.ToolTipRole:
+            lines = [archive.path, archive.format]
+            lines += [f"warning: {w}" for w in archive.warnings]
+            return "\n".join(lines)
+        if role == Qt.ItemDataRole.ForegroundRole and col != Col.NAME:
+            return theme.current().muted
+        if role == ArchiveIndexRole:
+            return row
+        if role == ImageIndexRole:
+            return -1
+        return None
+
+    def _image_data(self, image: Image, i: int, col: int, role: int) -> Any:
+        assert self._analysis is not None
+        waste = self._analysis.waste[i]
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == Col.NAME:
+                return image.name
+            if col == Col.PLATFORM:
+                return image.platform or ""
+            if col == Col.LAYERS:
+                return str(len(image.layers))
+            if col == Col.SIZE:
+                return human_size(image.size_bytes)
+            if col == Col.EFFICIENCY:
+                return percent(waste.efficiency)
+        if role == Qt.ItemDataRole.DecorationRole and col == Col.NAME:
+            return icons.icon("warning" if image.warnings else "image")
+        if role == Qt.ItemDataRole.TextAlignmentRole and col >= Col.LAYERS:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            lines = [", ".join(image.refs) or image.config_digest, image.config_digest]
+            lines.append(
+                f"{exact_size(image.size_bytes)} in files, "
+                f"{exact_size(image.compressed_bytes)} stored"
+            )
+            lines.append(f"{human_size(waste.reclaimable_bytes)} reclaimable")
+            lines += [f"warning: {w}" for w in image.warnings]
+            return "\n".join(lines)
+        if role == Qt.ItemDataRole.ForegroundRole and col == Col.EFFICIENCY:
+            if waste.efficiency < 0.9:
+                return theme.current().deleted
+            return None
+        if role == ImageIndexRole:
+            return i
+        if role == ArchiveIndexRole:
+            return image.archive_index
+        return None

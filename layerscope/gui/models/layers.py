@@ -1,0 +1,208 @@
+"""The layers of one image: a flat table in stack order (bottom layer first)."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtGui import QFont, QGuiApplication
+
+from layerscope.analysis import Analysis
+from layerscope.format import exact_size, human_size, short_command, when
+from layerscope.gui import icons, theme
+from layerscope.model.image import Image, Layer
+
+Index = QModelIndex | QPersistentModelIndex
+
+BarRole = Qt.ItemDataRole.UserRole + 10  # float 0..1 for the bar delegate
+BarColorRole = Qt.ItemDataRole.UserRole + 11
+SortRole = Qt.ItemDataRole.UserRole + 12
+
+
+class Col(IntEnum):
+    INDEX = 0
+    COMMAND = 1
+    SIZE = 2
+    COMPRESSED = 3
+    ADDED = 4
+    MODIFIED = 5
+    DELETED = 6
+    WASTED = 7
+
+
+HEADERS = ("#", "Command", "Size", "Stored", "+", "~", "−", "Wasted")
+TIPS = {
+    Col.SIZE: "Bytes of the regular files the layer ships",
+    Col.COMPRESSED: "Bytes of the layer blob as stored in the archive",
+    Col.ADDED: "Files and links added (directories not counted)",
+    Col.MODIFIED: "Files and links modified, content or metadata",
+    Col.DELETED: "Files and links deleted",
+    Col.WASTED: "Bytes this layer ships that a later layer overwrites or deletes",
+}
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+
+
+class LayersModel(QAbstractTableModel):
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self._analysis: Analysis | None = None
+        self._image_index = -1
+        self._image: Image | None = None
+        self._max_dead = 0
+        self._max_size = 0
+        self._italic = QFont(QGuiApplication.font())
+        self._italic.setItalic(True)
+
+    @property
+    def image(self) -> Image | None:
+        return self._image
+
+    @property
+    def image_index(self) -> int:
+        return self._image_index
+
+    def set_image(self, analysis: Analysis | None, image_index: int) -> None:
+        self.beginResetModel()
+        self._analysis = analysis
+        valid = analysis is not None and 0 <= image_index < len(analysis.images)
+        self._image_index = image_index if valid else -1
+        self._image = analysis.images[image_index] if valid and analysis else None
+        if self._image is not None and analysis is not None:
+            self._max_dead = max(analysis.waste[image_index].dead_bytes, default=0)
+            self._max_size = max((layer.size_bytes for layer in self._image.layers), default=0)
+        self.endResetModel()
+
+    def layer(self, row: int) -> Layer | None:
+        if self._image is None or not 0 <= row < len(self._image.layers):
+            return None
+        return self._image.layers[row]
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        if parent.isValid() or self._image is None:
+            return 0
+        return len(self._image.layers)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(Col)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(Col):
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return HEADERS[section]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return TIPS.get(Col(section))
+        if role == Qt.ItemDataRole.TextAlignmentRole and section >= Col.SIZE:
+            return _RIGHT
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or self._image is None or self._analysis is None:
+            return None
+        layer = self._image.layers[index.row()]
+        col = index.column()
+        counts = self._image.filesystem.counts[layer.index]
+        dead = self._analysis.waste[self._image_index].dead_bytes[layer.index]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(layer, col, counts, dead)
+        if role == SortRole:
+            values = (
+                layer.index,
+                short_command(layer.created_by),
+                layer.size_bytes,
+                layer.compressed_bytes,
+                counts.added,
+                counts.modified,
+                counts.deleted,
+                dead,
+            )
+            return values[col]
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            if col == Col.COMMAND:
+                return int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+            return _RIGHT
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(layer, col, dead)
+        if role == Qt.ItemDataRole.ForegroundRole:
+            t = theme.current()
+            if layer.unavailable:
+                return t.muted
+            if col == Col.ADDED and counts.added:
+                return t.added
+            if col == Col.MODIFIED and counts.modified:
+                return t.modified
+            if col == Col.DELETED and counts.deleted:
+                return t.deleted
+            if col in (Col.ADDED, Col.MODIFIED, Col.DELETED):
+                return t.muted
+            return None
+        if role == Qt.ItemDataRole.FontRole and layer.unavailable:
+            return self._italic
+        if role == Qt.ItemDataRole.DecorationRole and col == Col.INDEX:
+            if layer.unavailable or layer.warnings:
+                return icons.icon("warning")
+            if self._shared_with(layer):
+                return icons.icon("shared")
+            return None
+        if role == BarRole:
+            if col == Col.WASTED:
+                return dead / self._max_dead if self._max_dead else 0.0
+            if col == Col.SIZE:
+                return layer.size_bytes / self._max_size if self._max_size else 0.0
+            return None
+        if role == BarColorRole:
+            t = theme.current()
+            return t.waste_bar if col == Col.WASTED else t.size_bar
+        return None
+
+    def _shared_with(self, layer: Layer) -> list[int]:
+        assert self._analysis is not None
+        shared = self._analysis.sharing.shared_with
+        if self._image_index < len(shared) and layer.index < len(shared[self._image_index]):
+            return shared[self._image_index][layer.index]
+        return []
+
+    def _display(self, layer: Layer, col: int, counts: Any, dead: int) -> str:
+        if col == Col.INDEX:
+            return str(layer.index)
+        if col == Col.COMMAND:
+            if layer.unavailable:
+                return f"(not in the archive) {short_command(layer.created_by)}".strip()
+            return short_command(layer.created_by) or "(no history)"
+        if col == Col.SIZE:
+            return human_size(layer.size_bytes)
+        if col == Col.COMPRESSED:
+            return human_size(layer.compressed_bytes)
+        if col == Col.ADDED:
+            return str(counts.added)
+        if col == Col.MODIFIED:
+            return str(counts.modified)
+        if col == Col.DELETED:
+            return str(counts.deleted)
+        if col == Col.WASTED:
+            return human_size(dead) if dead else ""
+        return ""
+
+    def _tooltip(self, layer: Layer, col: int, dead: int) -> str | None:
+        if col == Col.COMMAND or col == Col.INDEX:
+            lines = [layer.created_by or "(no history entry)"]
+            if layer.history is not None and layer.history.created:
+                lines.append(f"created {when(layer.history.created)}")
+            if layer.unavailable:
+                lines.append(f"unavailable: {layer.unavailable}")
+            lines += [f"warning: {w}" for w in layer.warnings]
+            others = self._shared_with(layer)
+            if others and self._analysis is not None:
+                names = ", ".join(self._analysis.images[i].name for i in others)
+                lines.append(f"shared with {names}")
+            return "\n".join(lines)
+        if col == Col.SIZE:
+            return exact_size(layer.size_bytes)
+        if col == Col.COMPRESSED:
+            return f"{exact_size(layer.compressed_bytes)} ({layer.compression})"
+        if col == Col.WASTED:
+            return f"{exact_size(dead)} shipped here that the final image never shows"
+        return None

@@ -1,0 +1,221 @@
+"""Image and layer details as rich text: config, digests (copy links), history, warnings."""
+
+from __future__ import annotations
+
+import html
+import json
+
+from PySide6.QtCore import QUrl, Signal
+from PySide6.QtWidgets import QTextBrowser, QWidget
+
+from layerscope.analysis import Analysis
+from layerscope.format import exact_size, human_size, percent, short_command, when
+from layerscope.gui import theme
+from layerscope.gui.widgets.common import copy_text
+from layerscope.model.image import Image, Layer
+
+_COPY = "copy:"
+_COMPRESSION = {"none": "uncompressed", "gzip": "gzip", "zstd": "zstd"}
+
+
+def _e(text: object) -> str:
+    return html.escape(str(text))
+
+
+def _copyable(value: str | None) -> str:
+    if not value:
+        return "<span class='muted'>none</span>"
+    return f"<code>{_e(value)}</code>&nbsp;&nbsp;<a href='{_COPY}{_e(value)}'>copy</a>"
+
+
+def _row(label: str, value: str) -> str:
+    return f"<tr><th>{_e(label)}</th><td>{value}</td></tr>"
+
+
+def _command(words: list[str] | None) -> str:
+    if words is None:
+        return "<span class='muted'>not set</span>"
+    return f"<code>{_e(json.dumps(words))}</code>"
+
+
+def _style() -> str:
+    t = theme.current()
+    line = "#30363d" if t.dark else "#d8dee4"
+    return f"""
+    <style>
+      h2 {{ font-size: 13pt; margin: 10px 0 4px 0; }}
+      h3 {{ font-size: 11pt; margin: 14px 0 4px 0; }}
+      th {{ text-align: left; font-weight: 600; padding: 2px 14px 2px 0;
+            white-space: nowrap; vertical-align: top; }}
+      td {{ padding: 2px 10px 2px 0; vertical-align: top; }}
+      table.grid td, table.grid th {{ border-bottom: 1px solid {line}; padding: 3px 10px 3px 0; }}
+      code {{ font-family: 'DejaVu Sans Mono', monospace; }}
+      .muted {{ color: {t.muted.name()}; }}
+      .warn {{ color: {t.modified.name()}; }}
+      .empty {{ color: {t.muted.name()}; font-style: italic; }}
+    </style>
+    """
+
+
+class DetailsBrowser(QTextBrowser):
+    """A QTextBrowser whose 'copy:' links copy their text instead of navigating."""
+
+    copied = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setOpenLinks(False)
+        self.setAcceptDrops(False)  # files dropped here open as archives (main window)
+        self.anchorClicked.connect(self._anchor)
+
+    def _anchor(self, url: QUrl) -> None:
+        text = url.toString()
+        if text.startswith(_COPY):
+            value = QUrl.fromPercentEncoding(text[len(_COPY) :].encode())
+            copy_text(value)
+            self.copied.emit(value)
+
+
+def image_html(analysis: Analysis, i: int) -> str:
+    image: Image = analysis.images[i]
+    c = image.config
+    archive = analysis.archives[image.archive_index]
+    waste = analysis.waste[i]
+    out = [_style(), f"<h2>{_e(image.name)}</h2>"]
+    out.append("<table>")
+    if len(image.refs) > 1:
+        out.append(_row("Tags", "<br>".join(_e(r) for r in image.refs)))
+    out.append(_row("Platform", _e(image.platform or "unknown")))
+    out.append(_row("Created", _e(when(c.created)) or "<span class='muted'>unknown</span>"))
+    if c.author:
+        out.append(_row("Author", _e(c.author)))
+    out.append(
+        _row("Archive", f"{_e(archive.path)} <span class='muted'>({_e(archive.format)})</span>")
+    )
+    out.append(
+        _row(
+            "Size",
+            f"{human_size(image.size_bytes)} in files, "
+            f"{human_size(image.compressed_bytes)} stored, "
+            f"{len(image.layers)} layers",
+        )
+    )
+    out.append(
+        _row(
+            "Efficiency",
+            f"{percent(waste.efficiency)} ({human_size(waste.reclaimable_bytes)} reclaimable)",
+        )
+    )
+    out.append("</table><h3>Digests</h3><table>")
+    out.append(_row("Config", _copyable(image.config_digest)))
+    out.append(_row("Manifest", _copyable(image.manifest_digest)))
+    out.append("</table><h3>Config</h3><table>")
+    out.append(_row("Entrypoint", _command(c.entrypoint)))
+    out.append(_row("Cmd", _command(c.cmd)))
+    out.append(
+        _row(
+            "WorkingDir",
+            _e(c.working_dir) if c.working_dir else "<span class='muted'>not set</span>",
+        )
+    )
+    out.append(_row("User", _e(c.user) if c.user else "<span class='muted'>root (not set)</span>"))
+    out.append(
+        _row("Exposed ports", _e(", ".join(c.exposed_ports)) or "<span class='muted'>none</span>")
+    )
+    if c.volumes:
+        out.append(_row("Volumes", _e(", ".join(c.volumes))))
+    if c.stop_signal:
+        out.append(_row("Stop signal", _e(c.stop_signal)))
+    if c.healthcheck:
+        out.append(_row("Healthcheck", f"<code>{_e(json.dumps(c.healthcheck))}</code>"))
+    out.append("</table>")
+    out.append("<h3>Environment</h3>")
+    if c.env:
+        out.append("<table class='grid'>")
+        for item in c.env:
+            name, _, value = item.partition("=")
+            out.append(
+                f"<tr><th><code>{_e(name)}</code></th><td><code>{_e(value)}</code></td></tr>"
+            )
+        out.append("</table>")
+    else:
+        out.append("<p class='muted'>none</p>")
+    out.append("<h3>Labels</h3>")
+    if c.labels:
+        out.append("<table class='grid'>")
+        for key, value in sorted(c.labels.items()):
+            out.append(f"<tr><th><code>{_e(key)}</code></th><td>{_e(value)}</td></tr>")
+        out.append("</table>")
+    else:
+        out.append("<p class='muted'>none</p>")
+    out.append("<h3>History</h3>")
+    if c.history:
+        out.append(
+            "<table class='grid'><tr><th>Layer</th><th>Created</th><th>Command</th>"
+            "<th>Comment</th></tr>"
+        )
+        for item in c.history:
+            layer = str(item.layer_index) if item.layer_index is not None else "—"
+            cls = " class='empty'" if item.empty_layer else ""
+            created = _e((item.created or "")[:19].replace("T", " "))
+            command = _e(short_command(item.created_by)) or "<span class='muted'>none</span>"
+            if item.empty_layer:
+                command += " <span class='muted'>(no layer)</span>"
+            out.append(
+                f"<tr{cls}><td>{layer}</td><td>{created}</td><td>{command}</td>"
+                f"<td class='muted'>{_e(item.comment or '')}</td></tr>"
+            )
+        out.append("</table>")
+    else:
+        out.append("<p class='muted'>The config has no history.</p>")
+    warnings = list(archive.warnings) + list(image.warnings)
+    out.append("<h3>Warnings</h3>")
+    if warnings:
+        out.append("<ul>" + "".join(f"<li class='warn'>{_e(w)}</li>" for w in warnings) + "</ul>")
+    else:
+        out.append("<p class='muted'>none</p>")
+    return "".join(out)
+
+
+def layer_html(analysis: Analysis, i: int, layer: Layer) -> str:
+    image = analysis.images[i]
+    counts = image.filesystem.counts[layer.index]
+    dead = analysis.waste[i].dead_bytes[layer.index]
+    out = [_style(), "<table>"]
+    created_by = layer.created_by or "(no history entry)"
+    out.append(_row("Command", f"<code>{_e(created_by)}</code>"))
+    if layer.history is not None and layer.history.created:
+        out.append(_row("Created", _e(when(layer.history.created))))
+    if layer.history is not None and layer.history.comment:
+        out.append(_row("Comment", _e(layer.history.comment)))
+    out.append(
+        _row(
+            "Size",
+            f"{human_size(layer.size_bytes)} in files "
+            f"({exact_size(layer.size_bytes)}), "
+            f"{human_size(layer.compressed_bytes)} stored "
+            f"({_e(_COMPRESSION.get(layer.compression, layer.compression))})",
+        )
+    )
+    out.append(_row("Changes", f"+{counts.added} ~{counts.modified} −{counts.deleted}"))
+    if dead:
+        out.append(_row("Wasted", f"{human_size(dead)} shipped here and never shown"))
+    others = (
+        analysis.sharing.shared_with[i][layer.index]
+        if i < len(analysis.sharing.shared_with)
+        else []
+    )
+    if others:
+        names = ", ".join(_e(analysis.images[o].name) for o in others)
+        out.append(_row("Shared with", names))
+    out.append(_row("Digest", _copyable(layer.digest)))
+    out.append(_row("Diff id", _copyable(layer.diff_id)))
+    out.append(_row("Chain id", _copyable(layer.chain_id)))
+    if layer.media_type:
+        out.append(_row("Media type", f"<code>{_e(layer.media_type)}</code>"))
+    if layer.unavailable:
+        out.append(_row("Unavailable", f"<span class='warn'>{_e(layer.unavailable)}</span>"))
+    for w in layer.warnings:
+        out.append(_row("Warning", f"<span class='warn'>{_e(w)}</span>"))
+    out.append("</table>")
+    return "".join(out)

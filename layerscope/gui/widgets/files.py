@@ -1,0 +1,497 @@
+"""The file tree of the selected layer: mode switch, filter, change toggles, file details.
+
+The tree model resets when the layer, mode or filter changes; this panel remembers which
+directories are expanded and which path is current (by Node, which is stable across
+layers) and restores them after each reset, so walking the layers keeps your place.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QItemSelection, QModelIndex, QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QButtonGroup,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QSplitter,
+    QTableView,
+    QToolButton,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from layerscope.analysis import Analysis
+from layerscope.format import human_size, short_command
+from layerscope.gui import icons, theme
+from layerscope.gui.fsview import TreeMode
+from layerscope.gui.models.filetree import ALL_CHANGES, Col, FileTreeModel
+from layerscope.gui.models.versions import LayerRole, VersionsModel
+from layerscope.gui.widgets.common import copy_text, section_label, setup_table, setup_tree
+from layerscope.model.filesystem import Change, Node
+
+FILTER_DELAY_MS = 180  # typing pauses this long before the tree is filtered
+EXPAND_ALL_LIMIT = 20_000  # rows; past this "expand all" stops at the first levels
+REEXPAND_LIMIT = 3_000  # directories re-expanded after a layer switch
+AUTO_EXPAND_LIMIT = 400  # CHANGES mode opens every directory when a layer changed this few
+
+_TOGGLES = (
+    (Change.ADDED, "Added", "added"),
+    (Change.MODIFIED, "Modified", "modified"),
+    (Change.DELETED, "Deleted", "deleted"),
+    (Change.UNCHANGED, "Unchanged", "file"),
+)
+
+
+class FilesPanel(QWidget):
+    layerRequested = Signal(int)  # a row of the file's history was activated
+    modeChanged = Signal(object)  # TreeMode
+    message = Signal(str)  # for the status bar
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.model = FileTreeModel(self)
+        self.versions = VersionsModel(self)
+        self._analysis: Analysis | None = None
+        self._image_index = -1
+        self._expanded: set[Node] = set()
+        self._current: Node | None = None
+        self._restoring = False
+        self._filter_timer = QTimer(self)
+        self._filter_timer.setSingleShot(True)
+        self._filter_timer.setInterval(FILTER_DELAY_MS)
+        self._filter_timer.timeout.connect(self.apply_filter)
+        self._build()
+
+    # -- construction --------------------------------------------------------------------
+
+    def _build(self) -> None:
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.setSpacing(6)
+
+        self.title = QLabel()
+        self.title.setTextFormat(Qt.TextFormat.PlainText)
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        font = self.title.font()
+        font.setBold(True)
+        self.title.setFont(font)
+        self.counts = QLabel()
+        self.counts.setTextFormat(Qt.TextFormat.RichText)
+        head = QHBoxLayout()
+        head.addWidget(self.title, 1)
+        head.addWidget(self.counts)
+        layout.addLayout(head)
+
+        bar = QHBoxLayout()
+        bar.setSpacing(4)
+        self.mode_group = QButtonGroup(self)
+        self.mode_buttons: dict[TreeMode, QToolButton] = {}
+        for mode, icon_name, tip in (
+            (TreeMode.CHANGES, "mode-changes", "Only what this layer changed (Ctrl+T)"),
+            (
+                TreeMode.FILESYSTEM,
+                "mode-filesystem",
+                "Everything present after this layer, plus what it deleted (Ctrl+T)",
+            ),
+        ):
+            button = QToolButton(self)
+            button.setText(mode.label)
+            button.setCheckable(True)
+            button.setToolTip(tip)
+            button.setProperty("icon_name", icon_name)
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+            button.setAutoRaise(True)
+            self.mode_group.addButton(button)
+            self.mode_buttons[mode] = button
+            bar.addWidget(button)
+            button.clicked.connect(lambda _=False, m=mode: self.set_mode(m))
+        self.mode_buttons[TreeMode.CHANGES].setChecked(True)
+        bar.addSpacing(8)
+
+        self.filter_edit = QLineEdit(self)
+        self.filter_edit.setPlaceholderText("Filter paths: text, or a glob like *.so  (Ctrl+F)")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.setAcceptDrops(False)
+        self.filter_edit.setMinimumWidth(220)
+        self._search_action = self.filter_edit.addAction(
+            icons.icon("search"), QLineEdit.ActionPosition.LeadingPosition
+        )
+        self.filter_edit.textChanged.connect(lambda _t: self._filter_timer.start())
+        self.filter_edit.returnPressed.connect(self.apply_filter)
+        escape = QAction(self.filter_edit)
+        escape.setShortcut(QKeySequence(Qt.Key.Key_Escape))
+        escape.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        escape.triggered.connect(self.clear_filter)
+        self.filter_edit.addAction(escape)
+        bar.addWidget(self.filter_edit, 1)
+
+        self.toggles: dict[Change, QToolButton] = {}
+        for change, label, icon_name in _TOGGLES:
+            button = QToolButton(self)
+            button.setText(label)
+            button.setCheckable(True)
+            button.setChecked(True)
+            button.setAutoRaise(True)
+            button.setProperty("icon_name", icon_name)
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+            button.setToolTip(f"Show {label.lower()} paths (click to hide them)")
+            button.toggled.connect(self._toggles_changed)
+            self.toggles[change] = button
+            bar.addWidget(button)
+        bar.addSpacing(8)
+        self.expand_button = QToolButton(self)
+        self.expand_button.setProperty("icon_name", "expand")
+        self.expand_button.setToolTip("Expand all (Ctrl+E)")
+        self.expand_button.setAutoRaise(True)
+        self.expand_button.clicked.connect(self.expand_all)
+        self.collapse_button = QToolButton(self)
+        self.collapse_button.setProperty("icon_name", "collapse")
+        self.collapse_button.setToolTip("Collapse all (Ctrl+Shift+E)")
+        self.collapse_button.setAutoRaise(True)
+        self.collapse_button.clicked.connect(self.collapse_all)
+        bar.addWidget(self.expand_button)
+        bar.addWidget(self.collapse_button)
+        layout.addLayout(bar)
+
+        self.tree = QTreeView(self)
+        setup_tree(self.tree)
+        self.tree.setModel(self.model)
+        self.tree.setSortingEnabled(True)
+        self.tree.sortByColumn(Col.NAME, Qt.SortOrder.AscendingOrder)
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.tree.customContextMenuRequested.connect(self._context_menu)
+        self.tree.expanded.connect(self._on_expanded)
+        self.tree.collapsed.connect(self._on_collapsed)
+        self.tree.selectionModel().selectionChanged.connect(self._on_selection)
+        header = self.tree.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(Col.NAME, QHeaderView.ResizeMode.Stretch)
+        widths = {
+            Col.SIZE: 72,
+            Col.CHANGE: 160,
+            Col.WASTE: 180,
+            Col.MODE: 48,
+            Col.OWNER: 52,
+            Col.LINK: 90,
+        }
+        for col, width in widths.items():
+            header.resizeSection(col, width)
+        self.model.modelAboutToBeReset.connect(self._before_reset)
+        self.model.modelReset.connect(self._after_reset)
+
+        self.copy_action = QAction("Copy Path", self.tree)
+        self.copy_action.setShortcut(QKeySequence.StandardKey.Copy)
+        self.copy_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        self.copy_action.triggered.connect(self.copy_path)
+        self.tree.addAction(self.copy_action)
+
+        details = QWidget(self)
+        dl = QVBoxLayout(details)
+        dl.setContentsMargins(0, 0, 0, 0)
+        dl.setSpacing(2)
+        path_row = QHBoxLayout()
+        self.path_label = section_label("No file selected")
+        self.path_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.path_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.copy_button = QToolButton(self)
+        self.copy_button.setProperty("icon_name", "copy")
+        self.copy_button.setToolTip("Copy path (Ctrl+C in the tree)")
+        self.copy_button.setAutoRaise(True)
+        self.copy_button.clicked.connect(self.copy_path)
+        path_row.addWidget(self.path_label, 1)
+        path_row.addWidget(self.copy_button)
+        dl.addLayout(path_row)
+        self.history = QTableView(details)
+        setup_table(self.history)
+        self.history.setModel(self.versions)
+        self.history.setToolTip("Every layer that changed this path. Double-click to go there.")
+        self.history.activated.connect(self._history_activated)
+        self.history.doubleClicked.connect(self._history_activated)
+        hh = self.history.horizontalHeader()
+        hh.setStretchLastSection(True)
+        for col, width in enumerate((50, 170, 150, 80, 56, 70)):
+            hh.resizeSection(col, width)
+        dl.addWidget(self.history, 1)
+
+        split = QSplitter(Qt.Orientation.Vertical, self)
+        split.addWidget(self.tree)
+        split.addWidget(details)
+        split.setStretchFactor(0, 4)
+        split.setStretchFactor(1, 1)
+        split.setSizes([600, 170])
+        split.setChildrenCollapsible(False)
+        self.splitter = split
+        layout.addWidget(split, 1)
+        self.refresh_icons()
+
+    def refresh_icons(self) -> None:
+        """Re-tint the icons for the palette now in force."""
+        for button in self.findChildren(QToolButton):
+            name = button.property("icon_name")
+            if name:
+                button.setIcon(icons.icon(str(name)))
+        self._search_action.setIcon(icons.icon("search"))
+        self.tree.viewport().update()
+
+    # -- what is shown -------------------------------------------------------------------
+
+    def set_image(self, analysis: Analysis | None, image_index: int, layer: int = 0) -> None:
+        self._analysis = analysis
+        self._image_index = image_index
+        self._expanded.clear()
+        self._current = None
+        valid = analysis is not None and 0 <= image_index < len(analysis.images)
+        if valid and analysis is not None:
+            image = analysis.images[image_index]
+            layer = max(0, min(layer, len(image.layers) - 1))
+            self.model.set_filesystem(
+                image.filesystem, analysis.waste[image_index].dead_files, layer
+            )
+        else:
+            self.model.set_filesystem(None)
+        self._update_title()
+        self._show_details(None)
+
+    def set_layer(self, layer: int) -> None:
+        self.model.set_layer(layer)
+        self._update_title()
+        self._show_details(self._current)
+
+    def set_mode(self, mode: TreeMode) -> None:
+        self.mode_buttons[mode].setChecked(True)
+        if mode is not self.model.mode:
+            self.model.set_mode(mode)
+            self._update_title()
+            self.modeChanged.emit(mode)
+
+    def toggle_mode(self) -> None:
+        self.set_mode(
+            TreeMode.FILESYSTEM if self.model.mode is TreeMode.CHANGES else TreeMode.CHANGES
+        )
+
+    def _update_title(self) -> None:
+        fs = self.model.filesystem
+        analysis = self._analysis
+        if fs is None or analysis is None or not 0 <= self._image_index < len(analysis.images):
+            self.title.setText("No image")
+            self.counts.setText("")
+            return
+        image = analysis.images[self._image_index]
+        k = self.model.layer
+        command = short_command(image.layers[k].created_by) if k < len(image.layers) else ""
+        self.title.setText(f"Layer {k}  ·  {command}")
+        self.title.setToolTip(image.layers[k].created_by or "")
+        c = fs.counts[k] if k < len(fs.counts) else None
+        if c is None:
+            self.counts.setText("")
+            return
+        t = theme.current()
+        self.counts.setText(
+            f"<span style='color:{t.added.name()}'>+{c.added} ({human_size(c.added_bytes)})</span>"
+            f"&nbsp;&nbsp;<span style='color:{t.modified.name()}'>~{c.modified} "
+            f"({human_size(c.modified_bytes)})</span>&nbsp;&nbsp;"
+            f"<span style='color:{t.deleted.name()}'>−{c.deleted} "
+            f"({human_size(c.deleted_bytes)})</span>"
+        )
+
+    # -- filter and toggles --------------------------------------------------------------
+
+    def focus_filter(self) -> None:
+        self.filter_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.filter_edit.selectAll()
+
+    def clear_filter(self) -> None:
+        self.filter_edit.clear()
+        self.apply_filter()
+
+    def apply_filter(self) -> None:
+        self._filter_timer.stop()
+        text = self.filter_edit.text()
+        if text == self.model.filter_text:
+            return
+        self.model.set_filter(text)
+        self._expand_matches()
+
+    def _toggles_changed(self) -> None:
+        shown = {change for change, button in self.toggles.items() if button.isChecked()}
+        self.model.set_shown_changes(shown)
+        self._expand_matches()
+
+    def show_all_changes(self) -> None:
+        for button in self.toggles.values():
+            button.blockSignals(True)
+            button.setChecked(True)
+            button.blockSignals(False)
+        self.model.set_shown_changes(ALL_CHANGES)
+
+    def _expand_matches(self) -> None:
+        """A filter that leaves few paths opens them all: the matches are what you want."""
+        if self.model.is_filtered and self.model.filter_text:
+            self.expand_all(quiet=True)
+
+    # -- expansion kept across resets ----------------------------------------------------
+
+    def _on_expanded(self, index: QModelIndex) -> None:
+        if not self._restoring:
+            node = self.model.node_at(index)
+            if node is not None:
+                self._expanded.add(node)
+
+    def _on_collapsed(self, index: QModelIndex) -> None:
+        node = self.model.node_at(index)
+        if node is not None:
+            self._expanded.discard(node)
+
+    def _before_reset(self) -> None:
+        current = self.tree.currentIndex()
+        node = self.model.node_at(current)
+        if node is not None:
+            self._current = node
+
+    def _after_reset(self) -> None:
+        self._restoring = True
+        try:
+            nodes = sorted(self._expanded, key=_depth)[:REEXPAND_LIMIT]
+            for node in nodes:
+                index = self.model.index_for_node(node)
+                if index.isValid():
+                    self.tree.expand(index)
+        finally:
+            self._restoring = False
+        self._expand_small_changes()
+        if self._current is not None:
+            index = self.model.index_for_node(self._current)
+            if index.isValid():
+                self.tree.setCurrentIndex(index)
+                self.tree.scrollTo(index)
+        self._show_details(self._current)
+
+    def _expand_small_changes(self) -> None:
+        """A layer that changed a few paths shows them all at once, like `git show`."""
+        view = self.model.layer_view
+        if view is None or view.mode is not TreeMode.CHANGES or self.model.is_filtered:
+            return
+        if len(view.changes) + len(view.context) <= AUTO_EXPAND_LIMIT:
+            self._restoring = True
+            try:
+                self.tree.expandAll()
+            finally:
+                self._restoring = False
+
+    def expand_all(self, quiet: bool = False) -> None:
+        view = self.model.layer_view
+        if view is None:
+            return
+        if self.model.is_filtered:
+            total = self.model.match_count or 0
+        elif view.mode is TreeMode.CHANGES:
+            total = len(view.changes) + len(view.context)
+        else:
+            total = EXPAND_ALL_LIMIT + 1  # the whole filesystem: never all at once
+        if total <= EXPAND_ALL_LIMIT:
+            self.tree.expandAll()
+        else:
+            self.tree.expandToDepth(0)
+            if not quiet:
+                self.message.emit(
+                    "Expanded the first level only: too many paths to expand all at once. "
+                    "Filter first, or expand directories one by one."
+                )
+
+    def collapse_all(self) -> None:
+        self.tree.collapseAll()
+        self._expanded.clear()
+
+    # -- selection, details, reveal ------------------------------------------------------
+
+    def current_node(self) -> Node | None:
+        return self.model.node_at(self.tree.currentIndex())
+
+    def _on_selection(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
+        node = self.current_node()
+        if node is not None:
+            self._current = node
+        self._show_details(node)
+
+    def _show_details(self, node: Node | None) -> None:
+        fs = self.model.filesystem
+        dead = None
+        if self._analysis is not None and 0 <= self._image_index < len(self._analysis.waste):
+            dead = self._analysis.waste[self._image_index].dead_files
+        self.versions.set_node(fs, node, dead)
+        if node is None:
+            self.path_label.setText("Select a path to see every layer that touched it")
+        else:
+            self.path_label.setText(node.path)
+        self.copy_button.setEnabled(node is not None)
+
+    def _history_activated(self, index: QModelIndex) -> None:
+        layer = self.versions.data(index, LayerRole)
+        if isinstance(layer, int):
+            self.layerRequested.emit(layer)
+
+    def reveal(self, path: str) -> bool:
+        """Select `path` in the tree, expanding its parents; clears a hiding filter."""
+        fs = self.model.filesystem
+        node = fs.lookup(path) if fs is not None else None
+        if node is None:
+            return False
+        index = self.model.index_for_node(node)
+        if not index.isValid() and (self.model.filter_text or self.model.is_filtered):
+            self.filter_edit.blockSignals(True)
+            self.filter_edit.clear()
+            self.filter_edit.blockSignals(False)
+            self.model.set_filter("")
+            self.show_all_changes()
+            index = self.model.index_for_node(node)
+        if not index.isValid() and self.model.mode is TreeMode.CHANGES:
+            self.set_mode(TreeMode.FILESYSTEM)
+            index = self.model.index_for_node(node)
+        if not index.isValid():
+            return False
+        parent = index.parent()
+        chain = []
+        while parent.isValid():
+            chain.append(parent)
+            parent = parent.parent()
+        for p in reversed(chain):
+            self.tree.expand(p)
+        self.tree.setCurrentIndex(index)
+        self.tree.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
+        return True
+
+    def copy_path(self) -> None:
+        node = self.current_node() or self.versions.node
+        if node is not None:
+            copy_text(node.path)
+            self.message.emit(f"Copied {node.path}")
+
+    def _context_menu(self, pos: QPoint) -> None:
+        index = self.tree.indexAt(pos)
+        node = self.model.node_at(index)
+        menu = QMenu(self)
+        if node is not None:
+            menu.addAction(icons.icon("copy"), "Copy Path", lambda: copy_text(node.path))
+            menu.addAction("Copy Name", lambda: copy_text(node.name))
+            if node.children:
+                menu.addAction("Expand All Below", lambda: self.tree.expandRecursively(index))
+            menu.addSeparator()
+        other = TreeMode.FILESYSTEM if self.model.mode is TreeMode.CHANGES else TreeMode.CHANGES
+        menu.addAction(f"Show {other.label}", lambda: self.set_mode(other))
+        menu.addAction(icons.icon("expand"), "Expand All", self.expand_all)
+        menu.addAction(icons.icon("collapse"), "Collapse All", self.collapse_all)
+        menu.exec(self.tree.viewport().mapToGlobal(pos))
+
+
+def _depth(node: Node) -> int:
+    depth = 0
+    n = node.parent
+    while n is not None:
+        depth += 1
+        n = n.parent
+    return depth

@@ -1,0 +1,100 @@
+"""Layers shared across every open image, and what sharing saves."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QHeaderView,
+    QStackedWidget,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from layerscope.analysis import Analysis
+from layerscope.format import exact_size, human_size
+from layerscope.gui.models.shared import FIXED_COLUMNS, SharedModel
+from layerscope.gui.widgets.common import Card, Placeholder, setup_table
+
+
+class SharedPanel(QWidget):
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.model = SharedModel(self)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        self.stack = QStackedWidget(self)
+        outer.addWidget(self.stack)
+        self.placeholder = Placeholder(
+            "Open two or more images to see which layers they share.\n\n"
+            "Open several archives (they add up), or one archive that holds several images, "
+            "such as `docker save app worker` or a multi-platform OCI archive."
+        )
+        self.stack.addWidget(self.placeholder)
+
+        page = QWidget(self)
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.setSpacing(8)
+        cards = QHBoxLayout()
+        self.images_card = Card("Images")
+        self.total_card = Card("Total size")
+        self.stored_card = Card("Stored once")
+        self.saved_card = Card("Saved by sharing")
+        self.cards = [self.images_card, self.total_card, self.stored_card, self.saved_card]
+        for card in self.cards:
+            cards.addWidget(card, 1)
+        layout.addLayout(cards)
+
+        self.shared_only = QCheckBox("Only layers shared by two or more images", page)
+        self.shared_only.toggled.connect(self.model.set_shared_only)
+        layout.addWidget(self.shared_only)
+        self.table = QTableView(page)
+        setup_table(self.table)
+        self.table.setModel(self.model)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.model.modelReset.connect(self._resize)
+        layout.addWidget(self.table, 1)
+        self.stack.addWidget(page)
+
+    def _resize(self) -> None:
+        header = self.table.horizontalHeader()
+        header.setStretchLastSection(False)
+        header.resizeSection(0, 122)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.resizeSection(2, 80)
+        for col in range(FIXED_COLUMNS, self.model.columnCount()):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
+            header.resizeSection(col, 112)
+        header.setMinimumHeight(self.fontMetrics().height() * 3 + 12)
+
+    def set_analysis(self, analysis: Analysis | None) -> None:
+        self.model.set_analysis(analysis)
+        if analysis is None or len(analysis.images) < 2:
+            self.stack.setCurrentIndex(0)
+            return
+        self.stack.setCurrentIndex(1)
+        s = analysis.sharing
+        n_shared = len(s.layers)
+        self.images_card.set(
+            str(len(analysis.images)),
+            f"{n_shared} shared layer" + ("" if n_shared == 1 else "s"),
+        )
+        self.total_card.set(
+            human_size(s.total_bytes), "every image counted in full", exact_size(s.total_bytes)
+        )
+        self.stored_card.set(
+            human_size(s.stored_bytes), "each distinct layer once", exact_size(s.stored_bytes)
+        )
+        self.saved_card.set(
+            human_size(s.saved_bytes),
+            "shared layers are stored and pulled once",
+            f"{exact_size(s.saved_bytes)} a registry or a host stores only once",
+        )
+
+    def restyle(self) -> None:
+        for card in self.cards:
+            card.restyle()
+        self.placeholder.restyle()

@@ -1,0 +1,78 @@
+"""Loading archives off the GUI thread: a QRunnable plus a separate signals QObject.
+
+The runnable never raises into Qt: the Analysis, the error message or the cancellation
+travel back as signal data (queued to the GUI thread, since the signals object lives
+there). Progress is throttled so a fast reader cannot flood the event loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+
+from PySide6.QtCore import QObject, QRunnable, Signal
+
+from layerscope.errors import Cancelled, LayerscopeError
+from layerscope.load import CancelToken, Progress, load
+
+log = logging.getLogger(__name__)
+
+PROGRESS_INTERVAL = 0.05  # seconds: at most ~20 progress signals a second
+
+
+class LoadSignals(QObject):
+    """Signals of one load. Created in the GUI thread, emitted from the pool thread."""
+
+    progress = Signal(str, int, int)  # stage, done bytes, total bytes
+    finished = Signal(object)  # Analysis
+    failed = Signal(str)  # one-line reason
+    cancelled = Signal()
+
+
+class LoadWorker(QRunnable):
+    """Runs layerscope.load.load(paths) once, in a QThreadPool thread."""
+
+    def __init__(
+        self,
+        paths: Sequence[str],
+        token: CancelToken | None = None,
+        loader: Callable[..., object] | None = None,
+    ):
+        super().__init__()
+        self.paths = list(paths)
+        self.token = token or CancelToken()
+        self.signals = LoadSignals()
+        # Looked up at run time so tests can slow the loader down by patching `load`.
+        self._loader = loader
+        self._last_emit = 0.0
+        self.setAutoDelete(True)
+
+    def cancel(self) -> None:
+        self.token.cancel()
+
+    def _on_progress(self, p: Progress) -> None:
+        now = time.monotonic()
+        if now - self._last_emit >= PROGRESS_INTERVAL:
+            self._last_emit = now
+            self.signals.progress.emit(p.stage, p.done, p.total)
+
+    def run(self) -> None:
+        loader = self._loader or load
+        try:
+            analysis = loader(self.paths, progress=self._on_progress, cancel=self.token)
+        except Cancelled:
+            self.signals.cancelled.emit()
+        except LayerscopeError as exc:
+            self.signals.failed.emit(str(exc))
+        except MemoryError:
+            self.signals.failed.emit(f"{', '.join(self.paths)}: out of memory while loading")
+        except Exception as exc:  # a bug in a reader must not kill the app or the thread
+            log.exception("unexpected error loading %s", self.paths)
+            name = ", ".join(self.paths)
+            self.signals.failed.emit(f"{name}: unexpected error: {type(exc).__name__}: {exc}")
+        else:
+            if self.token():
+                self.signals.cancelled.emit()
+            else:
+                self.signals.finished.emit(analysis)

@@ -1,0 +1,152 @@
+"""Regenerate the PNGs in screenshots/ from the real GUI, rendered offscreen.
+
+    python scripts/screenshots.py [--corpus ../shared/corpus] [--out screenshots]
+
+Each shot opens archives through the real loader (the same worker the app uses), selects
+what it shows, and grabs the window at 1400x900. Settings are isolated in a temporary
+folder so your recent files and window layout are neither used nor changed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from layerscope.gui import app as gui_app  # noqa: E402
+from layerscope.gui.fsview import TreeMode  # noqa: E402
+from layerscope.gui.main_window import MainWindow, Tab  # noqa: E402
+from layerscope.gui.models.waste import WasteCol  # noqa: E402
+
+SIZE = (1400, 900)
+
+
+def wait(ms: int = 150) -> None:
+    loop = QEventLoop()
+    QTimer.singleShot(ms, loop.quit)
+    loop.exec()
+
+
+def open_window(paths: list[Path]) -> MainWindow:
+    window = MainWindow()
+    window.resize(*SIZE)
+    window.show()
+    loop = QEventLoop()
+    window.loadFinished.connect(loop.quit)
+    window.loadFailed.connect(lambda message: sys.exit(f"cannot open: {message}"))
+    remaining = [len(paths)]
+
+    def done() -> None:
+        remaining[0] -= 1
+        if remaining[0] == 0:
+            loop.quit()
+
+    window.loadFinished.disconnect(loop.quit)
+    window.loadFinished.connect(done)
+    if paths:
+        window.open_paths([str(p) for p in paths])
+        loop.exec()
+    wait()
+    return window
+
+
+def shoot(window: MainWindow, out: Path, name: str) -> None:
+    window.statusBar().clearMessage()
+    wait()
+    path = out / name
+    window.grab().save(str(path))
+    sys.stdout.write(f"wrote {path}\n")
+
+
+def main_layer(window: MainWindow) -> None:
+    window.select_layer(7)
+    window.files.set_mode(TreeMode.CHANGES)
+    window.tabs.setCurrentIndex(Tab.FILES)
+    window.files.reveal("/opt/tool/lib/libbig.so")
+
+
+def filesystem(window: MainWindow) -> None:
+    window.files.set_mode(TreeMode.FILESYSTEM)
+    window.select_layer(10)
+    window.tabs.setCurrentIndex(Tab.FILES)
+    for path in ("/etc", "/srv/app/site", "/srv/app/data"):
+        window.files.reveal(path)
+        window.files.tree.expand(window.files.model.index_for_path(path))
+    window.files.reveal("/etc/motd")
+
+
+def waste(window: MainWindow) -> None:
+    window.tabs.setCurrentIndex(Tab.WASTE)
+    proxy = window.waste.proxy
+    for row in range(proxy.rowCount()):
+        if proxy.index(row, WasteCol.PATH).data() == "/tmp/build-cache.bin":
+            window.waste.table.selectRow(row)
+            break
+
+
+def shared(window: MainWindow) -> None:
+    window.select_image(0)
+    window.tabs.setCurrentIndex(Tab.SHARED)
+    window.select_layer(0)
+
+
+def details(window: MainWindow) -> None:
+    window.tabs.setCurrentIndex(Tab.IMAGE)
+    window.select_layer(4)
+
+
+SHOTS: list[tuple[str, list[str], Callable[[MainWindow], None], str]] = [
+    ("welcome.png", [], lambda window: None, "light"),
+    ("main-layer-changes.png", ["podman/app-docker.tar"], main_layer, "light"),
+    ("filesystem-at-layer.png", ["podman/app-docker.tar"], filesystem, "light"),
+    ("wasted-space.png", ["podman/app-docker.tar"], waste, "light"),
+    (
+        "shared-layers.png",
+        ["podman/multi-docker.tar", "podman/hello-multiarch-oci.tar"],
+        shared,
+        "light",
+    ),
+    ("image-details.png", ["podman/app-docker.tar"], details, "light"),
+    ("main-layer-changes-dark.png", ["podman/app-docker.tar"], main_layer, "dark"),
+]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=REPO / ".." / "shared" / "corpus")
+    parser.add_argument("--out", type=Path, default=REPO / "screenshots")
+    parser.add_argument("--only", help="write only the shot with this file name")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    settings = tempfile.mkdtemp(prefix="layerscope-shots-")
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, settings)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    for name, files, arrange, scheme in SHOTS:
+        if args.only and args.only != name:
+            continue
+        os.environ["LAYERSCOPE_THEME"] = scheme
+        gui_app.configure(app)
+        window = open_window([args.corpus / f for f in files])
+        arrange(window)
+        shoot(window, args.out, name)
+        window.close()
+        window.deleteLater()
+        wait(50)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
