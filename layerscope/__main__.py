@@ -1,3 +1,7 @@
-from layerscope.cli import main
+"""`python -m layerscope`: the same as the `layerscope` command."""
+
 import sys
+
+from layerscope.cli import main
+
 sys.exit(main())
