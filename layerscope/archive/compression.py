@@ -42,8 +42,12 @@ def sniff(head: bytes) -> str:
     return NONE
 
 
-class _Peekable(io.RawIOBase):
-    """A forward-only stream with the first bytes already read back in front of it."""
+class _Prefixed:
+    """A forward-only stream with its first bytes (already read to sniff it) put back.
+
+    A plain read() pass-through rather than a BufferedReader: uncompressed layers are read
+    in 1 MiB chunks, and an extra buffer would copy every byte once more.
+    """
 
     def __init__(self, head: bytes, rest: BinaryIO):
         self._head = head
@@ -52,16 +56,19 @@ class _Peekable(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        if self._head:
-            n = min(len(buffer), len(self._head))
-            buffer[:n] = self._head[:n]
-            self._head = self._head[n:]
-            return n
-        data = self._rest.read(len(buffer))
-        n = len(data)
-        buffer[:n] = data
-        return n
+    def read(self, n: int = -1) -> bytes:
+        if not self._head:
+            return self._rest.read(n)
+        head, self._head = (
+            (self._head, b"")
+            if n < 0 or n >= len(self._head)
+            else (
+                self._head[:n],
+                self._head[n:],
+            )
+        )
+        more = self._rest.read(-1 if n < 0 else n - len(head)) if n != len(head) else b""
+        return head + more
 
 
 class _Counting:
@@ -234,7 +241,7 @@ def open_decompressed(raw: BinaryIO, *, name: str, limits: Limits) -> tuple[Bina
     """Return (decompressed stream, compression name) for a blob stream."""
     head = raw.read(6)
     method = sniff(head)
-    stream: BinaryIO = io.BufferedReader(_Peekable(head, raw), 1 << 16)
+    stream = cast(BinaryIO, _Prefixed(head, raw))
     if method == NONE:
         return stream, method
     if method in (XZ, BZIP2):

@@ -58,6 +58,11 @@ class ParsedLayer:
 
 def _octal(field_bytes: bytes, what: str, offset: int, path: str) -> int:
     """Parse a numeric header field: octal text, or GNU base-256 when the top bit is set."""
+    if field_bytes[:1] < b"\x80":
+        try:  # the common case, "0000644\0" or "644 \0": one C call
+            return int(field_bytes.rstrip(b"\0 ") or b"0", 8)
+        except ValueError:
+            pass  # NUL then garbage, or not a number: the careful path below decides
     if field_bytes and field_bytes[0] & 0x80:
         value = int.from_bytes(field_bytes[1:], "big")
         if field_bytes[0] == 0xFF:  # negative base-256
@@ -102,6 +107,17 @@ def normalize_name(name: str, *, depth_limit: int, layer: str, what: str = "entr
     """
     if "\0" in name:
         raise HostileArchive(f"{what} contains NUL: {name[:80]!r}", path=layer)
+    plain = (name[2:] if name.startswith("./") else name).rstrip("/")
+    if plain and plain[0] not in "./" and "//" not in plain and "/." not in plain:
+        # Already clean (no ".", "..", "//", leading "/"): the usual name, no normpath needed.
+        path = "/" + plain
+        if path.count("/") > depth_limit:
+            raise LimitExceeded(
+                f"{what} deeper than {depth_limit} directories: {name[:80]!r}...",
+                limit="max_path_depth",
+                path=layer,
+            )
+        return path
     cleaned = posixpath.normpath("/" + name)
     if cleaned.startswith("//"):
         cleaned = "/" + cleaned.lstrip("/")
@@ -353,10 +369,16 @@ def iter_members(src: TarSource, *, name: str, limits: Limits) -> Iterator[Membe
                 if prefix:
                     raw_name = prefix + b"/" + raw_name
         raw_link = gnu_link if gnu_link is not None else _cstr(header[157:257])
-        mode = _octal(header[100:108], "mode", offset, name) & 0o7777
-        uid = _octal(header[108:116], "uid", offset, name)
-        gid = _octal(header[116:124], "gid", offset, name)
-        mtime = _octal(header[136:148], "mtime", offset, name)
+        try:  # the common case in one go; odd fields take the careful path
+            mode = int(header[100:108].rstrip(b"\0 ") or b"0", 8) & 0o7777
+            uid = int(header[108:116].rstrip(b"\0 ") or b"0", 8)
+            gid = int(header[116:124].rstrip(b"\0 ") or b"0", 8)
+            mtime = int(header[136:148].rstrip(b"\0 ") or b"0", 8)
+        except ValueError:
+            mode = _octal(header[100:108], "mode", offset, name) & 0o7777
+            uid = _octal(header[108:116], "uid", offset, name)
+            gid = _octal(header[116:124], "gid", offset, name)
+            mtime = _octal(header[136:148], "mtime", offset, name)
         real_size = size
 
         if pax:
@@ -400,16 +422,15 @@ def iter_members(src: TarSource, *, name: str, limits: Limits) -> Iterator[Membe
             uid,
             gid,
             mtime,
-            _decode(raw_link),
+            _decode(raw_link) if raw_link else "",
             src.position,
         )
         yield member
-        # Skip whatever data the consumer left unread, then the padding.
+        # Skip whatever data the consumer left unread, and the padding.
         end = member.data_offset + size
         if src.position > end:
             raise AssertionError("tar consumer read past the member")  # a bug, not bad input
-        src.feed(end - src.position, None)
-        src.feed(_padding(size), None)
+        src.feed(end - src.position + (-size % BLOCK), None)
 
     if pax or gnu_name is not None or gnu_link is not None:
         raise CorruptLayer("tar stream ends after an extended header", path=name)
