@@ -12,10 +12,11 @@ import os
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from layerscope.analysis import Analysis, ArchiveInfo, analyse
 from layerscope.archive import ArchiveSource, BlobContents, ImageSource, open_archive, read_blob
+from layerscope.archive.compression import ReadTap
 from layerscope.errors import Cancelled, CorruptLayer, LayerscopeError, LimitExceeded, ManifestError
 from layerscope.limits import DEFAULT_LIMITS, Limits
 from layerscope.model.entry import Kind
@@ -92,22 +93,6 @@ class _Budget:
             self.progress(Progress(self.stage, self.done, self.total))
 
 
-class _ProgressReader:
-    """Counts the stored bytes of a blob as they are read: exact progress for any compression."""
-
-    def __init__(self, raw: BinaryIO, budget: _Budget):
-        self._raw = raw
-        self._budget = budget
-
-    def read(self, n: int = -1) -> bytes:
-        data = self._raw.read(n)
-        self._budget.advance(len(data))
-        return data
-
-    def readable(self) -> bool:
-        return True
-
-
 def _read_blobs(
     source: ArchiveSource, sizes: dict[str, int], budget: _Budget, limits: Limits, verify: bool
 ) -> dict[str, BlobContents]:
@@ -120,7 +105,7 @@ def _read_blobs(
         budget.stage = f"Reading {base}: layer {len(parsed) + 1} of {count}"
         budget.path = f"{source.path}: {name}"
         parsed[name] = read_blob(
-            _ProgressReader(raw, budget),  # type: ignore[arg-type]
+            cast(BinaryIO, ReadTap(raw, lambda data: budget.advance(len(data)))),
             name=f"{source.path}: {name}",
             limits=limits,
             on_bytes=budget.on_bytes,

@@ -12,7 +12,8 @@ from typing import Any
 from layerscope.analysis import Analysis
 from layerscope.analysis.rules import Outcome
 from layerscope.analysis.shared import Sharing, analyse_sharing
-from layerscope.format import human_size, short_command, when
+from layerscope.format import human_size as size
+from layerscope.format import short_command, when
 from layerscope.model.entry import Kind
 from layerscope.model.filesystem import Change, FileSystem
 from layerscope.model.image import Image, Layer
@@ -207,10 +208,6 @@ def to_json(analysis: Analysis, selected: list[int], *, files: bool = False) -> 
 
 def _s(n: int) -> str:
     return "" if n == 1 else "s"
-
-
-def size(n: int) -> str:
-    return human_size(n)
 
 
 def short_created_by(text: str | None, width: int = 60) -> str:

@@ -9,11 +9,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from layerscope.archive import docker_archive, oci
-from layerscope.archive.compression import NONE, open_decompressed
-from layerscope.archive.container import Container, open_container
+from layerscope.archive.compression import NONE, ReadTap, open_decompressed
+from layerscope.archive.container import open_container
 from layerscope.archive.source import (
     DOCKER_ARCHIVE,
     DOCKER_DIR,
@@ -62,24 +62,6 @@ def open_archive(path: str, limits: Limits) -> ArchiveSource:
     return ArchiveSource(path, fmt, container, images, warnings)
 
 
-class _HashingReader:
-    """Hashes the stored (possibly compressed) bytes as they are read: the blob digest."""
-
-    def __init__(self, raw: BinaryIO):
-        self._raw = raw
-        self.sha = hashlib.sha256()
-        self.count = 0
-
-    def read(self, n: int = -1) -> bytes:
-        data = self._raw.read(n)
-        self.sha.update(data)
-        self.count += len(data)
-        return data
-
-    def readable(self) -> bool:
-        return True
-
-
 @dataclass
 class BlobContents:
     parsed: ParsedLayer
@@ -101,24 +83,17 @@ def read_blob(
     The stored digest of a compressed blob costs a second hash over the compressed bytes,
     so it is only computed with `verify`; for an uncompressed blob it is the diff_id.
     """
-    hashing = _HashingReader(raw) if verify else None
-    stream, method = open_decompressed(hashing or raw, name=name, limits=limits)  # type: ignore[arg-type]
+    sha = hashlib.sha256()
+    hashing = ReadTap(raw, sha.update) if verify else None
+    stream, method = open_decompressed(cast(BinaryIO, hashing or raw), name=name, limits=limits)
     parsed = read_layer(stream, layer=name, limits=limits, on_bytes=on_bytes)
     if hashing is not None:
         while hashing.read(1 << 20):  # trailing bytes after the compressed stream
             pass
-        stored = "sha256:" + hashing.sha.hexdigest()
+        stored = "sha256:" + sha.hexdigest()
         stored_bytes = hashing.count
     elif method == NONE:
         stored, stored_bytes = parsed.diff_id, parsed.stream_bytes
     else:
         stored, stored_bytes = None, -1
     return BlobContents(parsed, method, stored, stored_bytes)
-
-
-def close_all(sources: list[ArchiveSource]) -> None:
-    for s in sources:
-        s.container.close()
-
-
-_ = Container  # re-exported for typing in load.py

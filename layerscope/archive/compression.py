@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import io
 import zlib
+from collections.abc import Callable
 from typing import BinaryIO, cast
 
 import zstandard
@@ -71,16 +72,23 @@ class _Prefixed:
         return head + more
 
 
-class _Counting:
-    """Counts compressed bytes consumed, to bound the decompression ratio."""
+class ReadTap:
+    """Passes reads through, counting the bytes and showing each chunk to `on_data`.
 
-    def __init__(self, raw: BinaryIO):
+    One wrapper for every observer of a stream on its way: the compressed-byte count that
+    bounds the ratio, the zstd frame tracker, the blob digest, the loader's progress.
+    """
+
+    def __init__(self, raw: BinaryIO, on_data: Callable[[bytes], object] | None = None):
         self._raw = raw
+        self._on_data = on_data
         self.count = 0
 
     def read(self, n: int = -1) -> bytes:
         data = self._raw.read(n)
         self.count += len(data)
+        if self._on_data is not None:
+            self._on_data(data)
         return data
 
     def readable(self) -> bool:
@@ -92,7 +100,7 @@ class _Decompressed(io.RawIOBase):
 
     _RATIO_FLOOR = 64 * 1024 * 1024  # ratios are only judged past this much output
 
-    def __init__(self, inner: BinaryIO, counter: _Counting, method: str, name: str, limits: Limits):
+    def __init__(self, inner: BinaryIO, counter: ReadTap, method: str, name: str, limits: Limits):
         self._inner = inner
         self._counter = counter
         self._method = method
@@ -200,29 +208,13 @@ class _ZstdFrames:
             self._enter("magic", 4)
 
 
-class _FrameTap:
-    """The compressed input of the zstd reader, shown to a _ZstdFrames on its way."""
-
-    def __init__(self, raw: _Counting, frames: _ZstdFrames):
-        self._raw = raw
-        self._frames = frames
-
-    def read(self, n: int = -1) -> bytes:
-        data = self._raw.read(n)
-        self._frames.feed(data)
-        return data
-
-    def readable(self) -> bool:
-        return True
-
-
 class _ZstdReader(io.RawIOBase):
     """python-zstandard's reader does not report truncation; detect it here."""
 
-    def __init__(self, counter: _Counting):
+    def __init__(self, counter: ReadTap):
         self._frames = _ZstdFrames()
         self._reader = zstandard.ZstdDecompressor().stream_reader(
-            cast(BinaryIO, _FrameTap(counter, self._frames)),
+            cast(BinaryIO, ReadTap(cast(BinaryIO, counter), self._frames.feed)),
             read_across_frames=True,
             read_size=1 << 17,
         )
@@ -246,7 +238,7 @@ def open_decompressed(raw: BinaryIO, *, name: str, limits: Limits) -> tuple[Bina
         return stream, method
     if method in (XZ, BZIP2):
         raise UnsupportedLayer(f"{method}-compressed stream is not a format images use", path=name)
-    counter = _Counting(stream)
+    counter = ReadTap(stream)
     inner: BinaryIO
     if method == GZIP:
         # GzipFile reads every member of a multi-member stream (eStargz).

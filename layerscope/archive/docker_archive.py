@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from layerscope.archive.container import Container, clean_member_name
-from layerscope.archive.jsonutil import as_dict, as_list, as_str, valid_digest
+from layerscope.archive.jsonutil import valid_digest
 from layerscope.archive.source import (
     ImageSource,
     LayerSource,
@@ -20,6 +20,7 @@ from layerscope.archive.source import (
     require_dict,
 )
 from layerscope.errors import LayerscopeError, ManifestError, MissingBlob
+from layerscope.jsonvalues import as_dict, as_list, as_str
 from layerscope.limits import Limits
 
 _BLOB_NAME = re.compile(r"^blobs/sha256/([a-f0-9]{64})$")

@@ -49,22 +49,6 @@ def load_json(data: bytes, *, what: str, path: str, max_depth: int) -> Any:
     return value
 
 
-# Untrusted documents put any JSON type anywhere: read fields through these, so a list where
-# a string belongs is "absent" rather than a TypeError deep inside a reader.
-
-
-def as_str(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def as_dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
 def valid_digest(value: Any) -> TypeGuard[str]:
     return isinstance(value, str) and DIGEST_RE.match(value) is not None
 

@@ -11,7 +11,7 @@ import hashlib
 from typing import Any
 
 from layerscope.archive.container import Container
-from layerscope.archive.jsonutil import as_list, as_str, digest_hex, valid_digest
+from layerscope.archive.jsonutil import digest_hex, valid_digest
 from layerscope.archive.source import (
     ImageSource,
     LayerSource,
@@ -21,6 +21,7 @@ from layerscope.archive.source import (
     require_dict,
 )
 from layerscope.errors import LimitExceeded, ManifestError, MissingBlob
+from layerscope.jsonvalues import as_list, as_str
 from layerscope.limits import Limits
 
 INDEX_TYPES = {

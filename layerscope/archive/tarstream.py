@@ -111,28 +111,22 @@ def normalize_name(name: str, *, depth_limit: int, layer: str, what: str = "entr
     if plain and plain[0] not in "./" and "//" not in plain and "/." not in plain:
         # Already clean (no ".", "..", "//", leading "/"): the usual name, no normpath needed.
         path = "/" + plain
-        if path.count("/") > depth_limit:
-            raise LimitExceeded(
-                f"{what} deeper than {depth_limit} directories: {name[:80]!r}...",
-                limit="max_path_depth",
-                path=layer,
-            )
-        return path
-    cleaned = posixpath.normpath("/" + name)
-    if cleaned.startswith("//"):
-        cleaned = "/" + cleaned.lstrip("/")
-    # normpath("/" + "../x") gives "/x": it silently clamps. Detect the escape on the
-    # relative form so a traversal attempt is named rather than hidden.
-    rel = posixpath.normpath(name.lstrip("/")) if name.strip("/") else "."
-    if rel == ".." or rel.startswith("../"):
-        raise HostileArchive(f"{what} escapes the root: {name[:200]!r}", path=layer)
-    if cleaned.count("/") > depth_limit:
+    else:
+        path = posixpath.normpath("/" + name)
+        if path.startswith("//"):
+            path = "/" + path.lstrip("/")
+        # normpath("/" + "../x") gives "/x": it silently clamps. Detect the escape on the
+        # relative form so a traversal attempt is named rather than hidden.
+        rel = posixpath.normpath(name.lstrip("/")) if name.strip("/") else "."
+        if rel == ".." or rel.startswith("../"):
+            raise HostileArchive(f"{what} escapes the root: {name[:200]!r}", path=layer)
+    if path.count("/") > depth_limit:
         raise LimitExceeded(
             f"{what} deeper than {depth_limit} directories: {name[:80]!r}...",
             limit="max_path_depth",
             path=layer,
         )
-    return cleaned
+    return path
 
 
 def _parse_pax(data: bytes, offset: int, layer: str) -> dict[str, bytes]:

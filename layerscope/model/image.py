@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from layerscope.jsonvalues import as_dict, as_list, as_str
 from layerscope.model.entry import Entry
 from layerscope.model.filesystem import FileSystem
 
@@ -52,18 +53,6 @@ class ImageConfig:
         return "/".join(parts)
 
 
-def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
 def _str_list(value: Any) -> list[str] | None:
     if isinstance(value, list):
         return [str(v) for v in value]
@@ -74,42 +63,42 @@ def _str_list(value: Any) -> list[str] | None:
 
 def parse_config(raw: dict[str, Any]) -> ImageConfig:
     """Read a config JSON tolerantly: nulls and missing keys are normal."""
-    conf = _dict(raw.get("config")) or _dict(raw.get("container_config"))
-    rootfs = _dict(raw.get("rootfs"))
-    labels = _dict(conf.get("Labels"))
-    ports = _dict(conf.get("ExposedPorts"))
-    volumes = _dict(conf.get("Volumes"))
-    diff_ids = _list(rootfs.get("diff_ids"))
+    conf = as_dict(raw.get("config")) or as_dict(raw.get("container_config"))
+    rootfs = as_dict(raw.get("rootfs"))
+    labels = as_dict(conf.get("Labels"))
+    ports = as_dict(conf.get("ExposedPorts"))
+    volumes = as_dict(conf.get("Volumes"))
+    diff_ids = as_list(rootfs.get("diff_ids"))
     history: list[HistoryItem] = []
-    for item in _list(raw.get("history")):
+    for item in as_list(raw.get("history")):
         if isinstance(item, dict):
             history.append(
                 HistoryItem(
-                    _str(item.get("created")),
-                    _str(item.get("created_by")),
-                    _str(item.get("comment")),
+                    as_str(item.get("created")),
+                    as_str(item.get("created_by")),
+                    as_str(item.get("comment")),
                     item.get("empty_layer") is True,
                     None,
                 )
             )
     return ImageConfig(
-        architecture=_str(raw.get("architecture")),
-        os=_str(raw.get("os")),
-        variant=_str(raw.get("variant")),
-        created=_str(raw.get("created")),
-        author=_str(raw.get("author")),
+        architecture=as_str(raw.get("architecture")),
+        os=as_str(raw.get("os")),
+        variant=as_str(raw.get("variant")),
+        created=as_str(raw.get("created")),
+        author=as_str(raw.get("author")),
         env=_str_list(conf.get("Env")) or [],
         entrypoint=_str_list(conf.get("Entrypoint")),
         cmd=_str_list(conf.get("Cmd")),
-        working_dir=_str(conf.get("WorkingDir")) or None,
-        user=_str(conf.get("User")) or None,
+        working_dir=as_str(conf.get("WorkingDir")) or None,
+        user=as_str(conf.get("User")) or None,
         exposed_ports=sorted(str(p) for p in ports),
         labels={str(k): str(v) for k, v in labels.items()},
         volumes=sorted(str(v) for v in volumes),
-        stop_signal=_str(conf.get("StopSignal")),
-        healthcheck=_dict(conf.get("Healthcheck")) or None,
+        stop_signal=as_str(conf.get("StopSignal")),
+        healthcheck=as_dict(conf.get("Healthcheck")) or None,
         diff_ids=[str(d) for d in diff_ids],
-        rootfs_type=_str(rootfs.get("type")),
+        rootfs_type=as_str(rootfs.get("type")),
         history=history,
     )
 
