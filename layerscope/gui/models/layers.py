@@ -5,15 +5,14 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QFont, QGuiApplication
 
 from layerscope.analysis import Analysis
 from layerscope.format import exact_size, human_size, short_command, when
 from layerscope.gui import icons, theme
+from layerscope.gui.models.table import RIGHT, Index, RowsModel
 from layerscope.model.image import Image, Layer
-
-Index = QModelIndex | QPersistentModelIndex
 
 BarRole = Qt.ItemDataRole.UserRole + 10  # float 0..1 for the bar delegate
 BarColorRole = Qt.ItemDataRole.UserRole + 11
@@ -40,10 +39,13 @@ TIPS = {
     Col.DELETED: "Files and links deleted",
     Col.WASTED: "Bytes this layer ships that a later layer overwrites or deletes",
 }
-_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
 
-class LayersModel(QAbstractTableModel):
+class LayersModel(RowsModel):
+    HEADERS = HEADERS
+    TIPS = TIPS  # type: ignore[assignment]
+    RIGHT_ALIGNED = frozenset(c for c in Col if c >= Col.SIZE)
+
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
         self._analysis: Analysis | None = None
@@ -71,33 +73,11 @@ class LayersModel(QAbstractTableModel):
         if self._image is not None and analysis is not None:
             self._max_dead = max(analysis.waste[image_index].dead_bytes, default=0)
             self._max_size = max((layer.size_bytes for layer in self._image.layers), default=0)
+        self._rows = list(self._image.layers) if self._image is not None else []
         self.endResetModel()
 
     def layer(self, row: int) -> Layer | None:
-        if self._image is None or not 0 <= row < len(self._image.layers):
-            return None
-        return self._image.layers[row]
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        if parent.isValid() or self._image is None:
-            return 0
-        return len(self._image.layers)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(Col)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(Col):
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return HEADERS[section]
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return TIPS.get(Col(section))
-        if role == Qt.ItemDataRole.TextAlignmentRole and section >= Col.SIZE:
-            return _RIGHT
-        return None
+        return self.row_object(row)  # type: ignore[no-any-return]
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or self._image is None or self._analysis is None:
@@ -123,7 +103,7 @@ class LayersModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole:
             if col == Col.COMMAND:
                 return int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-            return _RIGHT
+            return RIGHT
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(layer, col, dead)
         if role == Qt.ItemDataRole.ForegroundRole:

@@ -5,15 +5,14 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import QObject, Qt
 
 from layerscope.analysis.waste import DeadFile
 from layerscope.format import exact_size, human_size
 from layerscope.gui import icons, theme
 from layerscope.gui.models.filetree import change_text, dead_text
+from layerscope.gui.models.table import Index, RowsModel
 from layerscope.model.filesystem import Change, FileSystem, Node, Version
-
-Index = QModelIndex | QPersistentModelIndex
 
 LayerRole = Qt.ItemDataRole.UserRole + 30
 
@@ -32,11 +31,12 @@ HEADERS = ("Layer", "Change", "Type", "Size", "Mode", "Owner", "Wasted")
 _ICONS = {Change.ADDED: "added", Change.MODIFIED: "modified", Change.DELETED: "deleted"}
 
 
-class VersionsModel(QAbstractTableModel):
+class VersionsModel(RowsModel):
+    HEADERS = HEADERS
+
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
         self._node: Node | None = None
-        self._rows: list[Version] = []
         self._dead: dict[int, DeadFile] = {}
 
     @property
@@ -66,21 +66,7 @@ class VersionsModel(QAbstractTableModel):
         self.endResetModel()
 
     def version(self, row: int) -> Version | None:
-        return self._rows[row] if 0 <= row < len(self._rows) else None
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(Col)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        horizontal = orientation == Qt.Orientation.Horizontal
-        if horizontal and 0 <= section < len(Col) and role == Qt.ItemDataRole.DisplayRole:
-            return HEADERS[section]
-        return None
+        return self.row_object(row)  # type: ignore[no-any-return]
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():

@@ -5,17 +5,15 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 
 from layerscope.analysis.waste import DeadFile, DuplicateGroup, Waste
 from layerscope.format import exact_size, human_size
 from layerscope.gui import icons, theme
-
-Index = QModelIndex | QPersistentModelIndex
+from layerscope.gui.models.table import RIGHT, Index, RowsModel
 
 SortRole = Qt.ItemDataRole.UserRole + 20
 DeadFileRole = Qt.ItemDataRole.UserRole + 21
-_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
 
 class WasteCol(IntEnum):
@@ -29,42 +27,21 @@ class WasteCol(IntEnum):
 WASTE_HEADERS = ("Path", "Wasted", "Shipped in", "Killed in", "How")
 
 
-class WasteModel(QAbstractTableModel):
+class WasteModel(RowsModel):
     """Waste.dead_files: bytes shipped by one layer that the final image never shows."""
 
-    def __init__(self, parent: QObject | None = None):
-        super().__init__(parent)
-        self._rows: list[DeadFile] = []
+    HEADERS = WASTE_HEADERS
+    RIGHT_ALIGNED = frozenset({WasteCol.SIZE})
+    TIPS = {
+        WasteCol.SHIPPED: "The layer whose tar carries these bytes",
+        WasteCol.KILLED: "The layer that overwrote or deleted them",
+    }
 
     def set_waste(self, waste: Waste | None) -> None:
-        self.beginResetModel()
-        self._rows = list(waste.dead_files) if waste is not None else []
-        self.endResetModel()
+        self._set_rows(list(waste.dead_files) if waste is not None else [])
 
     def dead_file(self, row: int) -> DeadFile | None:
-        return self._rows[row] if 0 <= row < len(self._rows) else None
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(WasteCol)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(WasteCol):
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return WASTE_HEADERS[section]
-        if role == Qt.ItemDataRole.TextAlignmentRole and section == WasteCol.SIZE:
-            return _RIGHT
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return {
-                WasteCol.SHIPPED: "The layer whose tar carries these bytes",
-                WasteCol.KILLED: "The layer that overwrote or deleted them",
-            }.get(WasteCol(section))
-        return None
+        return self.row_object(row)  # type: ignore[no-any-return]
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
@@ -86,7 +63,7 @@ class WasteModel(QAbstractTableModel):
             killed = d.killed_by if d.killed_by is not None else -1
             return (d.path, d.size, d.layer, killed, d.fate)[col]
         if role == Qt.ItemDataRole.TextAlignmentRole and col == WasteCol.SIZE:
-            return _RIGHT
+            return RIGHT
         if role == Qt.ItemDataRole.ForegroundRole and col == WasteCol.HOW:
             t = theme.current()
             return t.deleted if d.fate == "deleted" else t.modified
@@ -113,37 +90,17 @@ class DupCol(IntEnum):
 DUP_HEADERS = ("File size", "Copies", "Wasted", "Paths")
 
 
-class DuplicatesModel(QAbstractTableModel):
+class DuplicatesModel(RowsModel):
     """Final files with the same content stored more than once."""
 
-    def __init__(self, parent: QObject | None = None):
-        super().__init__(parent)
-        self._rows: list[DuplicateGroup] = []
+    HEADERS = DUP_HEADERS
+    RIGHT_ALIGNED = frozenset({DupCol.SIZE, DupCol.COPIES, DupCol.WASTED})
 
     def set_waste(self, waste: Waste | None) -> None:
-        self.beginResetModel()
-        self._rows = list(waste.duplicates) if waste is not None else []
-        self.endResetModel()
+        self._set_rows(list(waste.duplicates) if waste is not None else [])
 
     def group(self, row: int) -> DuplicateGroup | None:
-        return self._rows[row] if 0 <= row < len(self._rows) else None
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(DupCol)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(DupCol):
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return DUP_HEADERS[section]
-        if role == Qt.ItemDataRole.TextAlignmentRole and section != DupCol.PATHS:
-            return _RIGHT
-        return None
+        return self.row_object(row)  # type: ignore[no-any-return]
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
@@ -160,7 +117,7 @@ class DuplicatesModel(QAbstractTableModel):
         if role == SortRole:
             return (g.size, len(g.paths), g.wasted, g.paths[0] if g.paths else "")[col]
         if role == Qt.ItemDataRole.TextAlignmentRole and col != DupCol.PATHS:
-            return _RIGHT
+            return RIGHT
         if role == Qt.ItemDataRole.ToolTipRole:
             return "\n".join(g.paths)
         return None

@@ -1,0 +1,55 @@
+"""The part every flat table model here shares: rows in a list, fixed headers."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+)
+
+Index = QModelIndex | QPersistentModelIndex
+RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+
+
+class RowsModel(QAbstractTableModel):
+    """A table of `self._rows`; subclasses name the columns and implement data()."""
+
+    HEADERS: ClassVar[tuple[str, ...]] = ()
+    RIGHT_ALIGNED: ClassVar[frozenset[int]] = frozenset()  # numeric columns
+    TIPS: ClassVar[dict[int, str]] = {}
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self._rows: list[Any] = []
+
+    def _set_rows(self, rows: list[Any]) -> None:
+        self.beginResetModel()
+        self._rows = rows
+        self.endResetModel()
+
+    def row_object(self, row: int) -> Any | None:
+        return self._rows[row] if 0 <= row < len(self._rows) else None
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.HEADERS):
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.HEADERS[section]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self.TIPS.get(section)
+        if role == Qt.ItemDataRole.TextAlignmentRole and section in self.RIGHT_ALIGNED:
+            return RIGHT
+        return None
