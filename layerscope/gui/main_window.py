@@ -474,8 +474,11 @@ class MainWindow(QMainWindow):
         self.last_error = message
         if self._closing:
             return
-        if self.error_box is not None:
-            self.error_box.close()
+        if self.error_box is not None and self.error_box.isVisible():
+            # Several inputs of one batch failed: list them all in the open box.
+            self.error_box.setText("layerscope could not open these inputs.")
+            self.error_box.setInformativeText(f"{self.error_box.informativeText()}\n{message}")
+            return
         box = QMessageBox(self)
         box.setIcon(QMessageBox.Icon.Critical)
         box.setWindowTitle("Could not open")
