@@ -73,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     open_ = sub.add_parser("open", help="open archives in the desktop app")
     open_.add_argument("archives", nargs="*", metavar="ARCHIVE")
     open_.add_argument("--sample", action="store_true", help="open the bundled sample archive")
+    _add_read_options(open_)
     return parser
 
 
@@ -198,12 +199,12 @@ def _select(analysis: Analysis, selector: str | None) -> list[int]:
         raise LayerscopeError(str(exc)) from None
 
 
-def _open_gui(paths: list[str]) -> int:
+def _open_gui(paths: list[str], limits: Limits = DEFAULT_LIMITS, verify: bool = False) -> int:
     try:
         from layerscope.gui.app import main as gui_main  # type: ignore[import-not-found,unused-ignore]
     except ImportError as exc:  # Qt runtime libraries missing
         raise LayerscopeError(f"the desktop app cannot start: {exc}") from None
-    return int(gui_main(paths))
+    return int(gui_main(paths, limits=limits, verify=verify))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -224,7 +225,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             paths = list(args.archives)
             if args.sample:
                 paths.append(sample_archive())
-            return _open_gui(paths)
+            return _open_gui(paths, _limits(args.limit), args.verify)
         return _open_gui([])
     except Cancelled:
         return _fail("cancelled", 130)

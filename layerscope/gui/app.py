@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication
 
 from layerscope.gui import icons, theme
 from layerscope.gui.main_window import SAMPLE, MainWindow
+from layerscope.limits import DEFAULT_LIMITS, Limits
 
 ORGANIZATION = "layerscope"
 APPLICATION = "layerscope"
@@ -34,22 +35,29 @@ def configure(app: QApplication) -> None:
         app.setProperty("layerscope_follows_scheme", True)
 
 
-def create_window(paths: Sequence[str] = ()) -> MainWindow:
-    window = MainWindow()
+def create_window(
+    paths: Sequence[str] = (), *, limits: Limits = DEFAULT_LIMITS, verify: bool = False
+) -> MainWindow:
+    window = MainWindow(limits=limits, verify=verify)
     if paths:
         # after show(), so the window is up and responsive while the first load runs
         QTimer.singleShot(0, lambda: window.open_paths(list(paths)))
     return window
 
 
-def main(paths: Sequence[str] | None = None) -> int:
+def main(
+    paths: Sequence[str] | None = None,
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+    verify: bool = False,
+) -> int:
     """Open a window on `paths` (none: an empty window) and run the event loop."""
     if paths is None:
         paths = sys.argv[1:]
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     configure(app)
-    window = create_window(list(paths))
+    window = create_window(list(paths), limits=limits, verify=verify)
     window.show()
     return app.exec()
 

@@ -62,6 +62,7 @@ from layerscope.gui.widgets.files import FilesPanel
 from layerscope.gui.widgets.shared import SharedPanel
 from layerscope.gui.widgets.waste import WastePanel
 from layerscope.gui.worker import LoadWorker
+from layerscope.limits import DEFAULT_LIMITS, Limits
 
 SAMPLE = Path(layerscope.__file__).resolve().parent / "data" / "sample-app-docker.tar"
 MAX_RECENT = 10
@@ -81,8 +82,16 @@ class MainWindow(QMainWindow):
     loadFailed = Signal(str)  # the one-line reason, also shown in a message box
     loadCancelled = Signal()
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        limits: Limits = DEFAULT_LIMITS,
+        verify: bool = False,
+    ):
         super().__init__(parent)
+        self.limits = limits  # safety bounds of every load (`layerscope open --limit`)
+        self.verify = verify
         self.analysis: Analysis = session.empty()
         self.image_index = -1
         self.last_error: str | None = None
@@ -412,7 +421,7 @@ class MainWindow(QMainWindow):
             self._queue.clear()
             return
         path = self._queue.pop(0)
-        worker = LoadWorker([path])
+        worker = LoadWorker([path], limits=self.limits, verify=self.verify)
         signals = worker.signals
         signals.progress.connect(self._on_progress)
         signals.finished.connect(self._on_loaded)

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from PySide6.QtCore import QObject, QRunnable, Signal
 
 from layerscope.errors import Cancelled, LayerscopeError
+from layerscope.limits import DEFAULT_LIMITS, Limits
 from layerscope.load import CancelToken, Progress, load
 
 log = logging.getLogger(__name__)
@@ -38,9 +39,13 @@ class LoadWorker(QRunnable):
         paths: Sequence[str],
         token: CancelToken | None = None,
         loader: Callable[..., object] | None = None,
+        limits: Limits = DEFAULT_LIMITS,
+        verify: bool = False,
     ):
         super().__init__()
         self.paths = list(paths)
+        self.limits = limits
+        self.verify = verify
         self.token = token or CancelToken()
         self.signals = LoadSignals()
         # Looked up at run time so tests can slow the loader down by patching `load`.
@@ -60,7 +65,13 @@ class LoadWorker(QRunnable):
     def run(self) -> None:
         loader = self._loader or load
         try:
-            analysis = loader(self.paths, progress=self._on_progress, cancel=self.token)
+            analysis = loader(
+                self.paths,
+                progress=self._on_progress,
+                cancel=self.token,
+                limits=self.limits,
+                verify=self.verify,
+            )
         except Cancelled:
             self.signals.cancelled.emit()
         except LayerscopeError as exc:

@@ -143,3 +143,16 @@ def test_every_failure_of_a_batch_is_listed(
     assert len(lines) == 2
     assert "first.tar" in lines[0]
     assert "second.tar: empty file" in lines[1]
+
+
+def test_limits_given_to_the_window_bound_its_loads(qtbot: QtBot) -> None:
+    from layerscope.limits import Limits
+
+    w = MainWindow(limits=Limits(max_entries=5))
+    qtbot.addWidget(w)
+    w.show()
+    with qtbot.waitSignal(w.loadFailed, timeout=LOAD_TIMEOUT) as blocker:
+        w.open_paths([str(corpus_file("podman", "app-docker.tar"))])
+    assert "more than 5 entries" in blocker.args[0]
+    assert "--limit max_entries=N" in blocker.args[0]
+    w.close()
