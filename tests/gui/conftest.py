@@ -36,3 +36,35 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if QCoreApplication.instance() is not None:
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     gc.collect()
+
+
+@pytest.fixture
+def window(qtbot):  # type: ignore[no-untyped-def]
+    """A shown main window, closed (and its loads cancelled) at the end of the test."""
+    from layerscope.gui.main_window import MainWindow
+
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.show()
+    yield w
+    w.close()
+
+
+@pytest.fixture
+def slow_load(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make every progress step of the real loader take 50 ms, so a load can be caught."""
+    import time
+
+    import layerscope.gui.worker as worker_module
+
+    real = worker_module.load
+
+    def slow(paths, *, progress=None, cancel=None, **kwargs):  # type: ignore[no-untyped-def]
+        def step(p):  # type: ignore[no-untyped-def]
+            time.sleep(0.05)
+            if progress is not None:
+                progress(p)
+
+        return real(paths, progress=step, cancel=cancel, **kwargs)
+
+    monkeypatch.setattr(worker_module, "load", slow)

@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from guitest_support import corpus_file
 from PySide6.QtCore import QThreadPool, QTimer
 from pytestqt.qtbot import QtBot
 
-import layerscope.gui.worker as worker_module
 from layerscope.gui.main_window import MainWindow
 
 LOAD_TIMEOUT = 120_000
@@ -30,30 +27,6 @@ TEN = [
     ("podman", "hello-multiarch-oci.tar"),
     ("peer-dive", "test-docker-image.tar"),
 ]
-
-
-@pytest.fixture
-def window(qtbot: QtBot) -> Iterator[MainWindow]:
-    w = MainWindow()
-    qtbot.addWidget(w)
-    w.show()
-    yield w
-    w.close()
-
-
-@pytest.fixture
-def slow_load(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = worker_module.load
-
-    def slow(paths, *, progress=None, cancel=None, **kwargs):  # type: ignore[no-untyped-def]
-        def step(p):  # type: ignore[no-untyped-def]
-            time.sleep(0.05)
-            if progress is not None:
-                progress(p)
-
-        return real(paths, progress=step, cancel=cancel, **kwargs)
-
-    monkeypatch.setattr(worker_module, "load", slow)
 
 
 def wait_idle(qtbot: QtBot, window: MainWindow) -> None:

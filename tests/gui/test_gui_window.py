@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,7 +12,6 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-import layerscope.gui.worker as worker_module
 from layerscope.gui.fsview import TreeMode
 from layerscope.gui.main_window import MainWindow, Tab
 from layerscope.gui.models.filetree import ChangeRole, Col
@@ -25,34 +22,9 @@ from layerscope.model.filesystem import Change
 LOAD_TIMEOUT = 60_000
 
 
-@pytest.fixture
-def window(qtbot: QtBot) -> Iterator[MainWindow]:
-    w = MainWindow()
-    qtbot.addWidget(w)
-    w.show()
-    yield w
-    w.close()
-
-
 def open_and_wait(qtbot: QtBot, window: MainWindow, *paths: Path | str) -> None:
     with qtbot.waitSignal(window.loadFinished, timeout=LOAD_TIMEOUT):
         window.open_paths([str(p) for p in paths])
-
-
-@pytest.fixture
-def slow_load(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make every progress step of the real loader take 50 ms, so a load can be caught."""
-    real = worker_module.load
-
-    def slow(paths, *, progress=None, cancel=None, **kwargs):  # type: ignore[no-untyped-def]
-        def step(p):  # type: ignore[no-untyped-def]
-            time.sleep(0.05)
-            if progress is not None:
-                progress(p)
-
-        return real(paths, progress=step, cancel=cancel, **kwargs)
-
-    monkeypatch.setattr(worker_module, "load", slow)
 
 
 def change_of(window: MainWindow, path: str) -> Change | None:
