@@ -405,3 +405,16 @@ def test_device_and_fifo_entries_are_recorded(tmp_path):
     kinds = {e.path: e.kind for e in a.images[0].layers[0].entries}
     assert kinds["/run/pipe"] == Kind.FIFO
     assert kinds["/dev/null"] == Kind.CHAR
+
+
+def test_estargz_bookkeeping_is_indexed_not_applied(tmp_path):
+    layer = [
+        b.file(".prefetch.landmark", b"\xf0"),
+        b.file("app", b"bin"),
+        b.file("stargz.index.json", b'{"version":1}'),
+    ]
+    a = analyse(tmp_path, image_of(layer, compression="gzip"), "oci")
+    kinds = {e.path: e.kind for e in a.images[0].layers[0].entries}
+    assert kinds["/stargz.index.json"] == Kind.META
+    assert kinds["/.prefetch.landmark"] == Kind.META
+    assert final(a) == {"/app": ("file", 3)}
