@@ -959,6 +959,32 @@ def write_docker_dir(path: str | os.PathLike[str], image: Image) -> Path:
 RawMember = tuple[str, bytes] | tarfile.TarInfo | tuple[tarfile.TarInfo, bytes] | Entry
 
 
+Member = tuple[tarfile.TarInfo, bytes | None]
+
+
+def read_members(tar: bytes | str | os.PathLike[str]) -> list[Member]:
+    """Every member of a plain tar with its data (None for dirs and links), in order."""
+    fileobj = io.BytesIO(tar) if isinstance(tar, bytes) else open(tar, "rb")  # noqa: SIM115
+    with fileobj, tarfile.open(fileobj=fileobj) as t:
+        out: list[Member] = []
+        for info in t.getmembers():
+            fh = t.extractfile(info) if info.isfile() else None
+            out.append((info, fh.read() if fh is not None else None))
+        return out
+
+
+def pack_members(members: Iterable[Member]) -> bytes:
+    """A plain tar of `(TarInfo, data)` pairs as given (sizes follow the data): the way
+    tests edit an archive member by member and write it back."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as out:
+        for info, data in members:
+            if data is not None:
+                info.size = len(data)
+            out.addfile(info, io.BytesIO(data) if data is not None else None)
+    return buf.getvalue()
+
+
 def write_raw_tar(
     path: str | os.PathLike[str],
     members: Sequence[RawMember],

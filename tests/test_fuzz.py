@@ -222,15 +222,6 @@ def mutate_document(rng: random.Random, doc: Any) -> Any:
     return doc
 
 
-def _members(tar: bytes) -> list[tuple[tarfile.TarInfo, bytes | None]]:
-    out = []
-    with tarfile.open(fileobj=io.BytesIO(tar)) as t:
-        for m in t.getmembers():
-            fh = t.extractfile(m) if m.isfile() else None
-            out.append((m, fh.read() if fh is not None else None))
-    return out
-
-
 def _retarget(value: Any, old: str, new: str, size: int) -> Any:
     """Point descriptors of digest `old` at `new` (and its size)."""
     if isinstance(value, dict):
@@ -243,19 +234,12 @@ def _retarget(value: Any, old: str, new: str, size: int) -> Any:
     return value
 
 
-def mutate_json(rng: random.Random, t: Target) -> tuple[bytes, str]:
-    """Rewrite one JSON member with a value of the wrong type somewhere. In an OCI layout the
-    blob is renamed to its new digest and the documents that point at it are updated, so the
-    change reaches the readers instead of stopping at a digest check."""
-    members = _members(t.tar)
-    jsons = [i for i, (_m, d) in enumerate(members) if d and d[:1] in (b"{", b"[")]
-    k = rng.choice(jsons)
+def _replace_json(members: list[b.Member], k: int, new: bytes) -> bytes:
+    """Put `new` in member k and pack the tar. In an OCI layout the blob is renamed to its new
+    digest and the documents that point at it are updated, so the change reaches the readers
+    instead of stopping at a digest check."""
     info, data = members[k]
     assert data is not None
-    doc = json.loads(data)
-    for _ in range(rng.randint(1, 3)):
-        doc = mutate_document(rng, doc)
-    new = json.dumps(doc).encode()
     members[k] = (info, new)
     if "blobs/sha256/" in info.name:
         old_hex, new_hex = hashlib.sha256(data).hexdigest(), hashlib.sha256(new).hexdigest()
@@ -264,13 +248,21 @@ def mutate_json(rng: random.Random, t: Target) -> tuple[bytes, str]:
             if i != k and d and d[:1] in (b"{", b"[") and old_hex.encode() in d:
                 fixed = _retarget(json.loads(d), "sha256:" + old_hex, "sha256:" + new_hex, len(new))
                 members[i] = (m, json.dumps(fixed).encode())
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as out:
-        for m, d in members:
-            if d is not None:
-                m.size = len(d)
-            out.addfile(m, io.BytesIO(d) if d is not None else None)
-    return buf.getvalue(), f"json:{info.name[-20:]}"
+    return b.pack_members(members)
+
+
+def mutate_json(rng: random.Random, t: Target) -> tuple[bytes, str]:
+    """Rewrite one JSON member with a value of the wrong type somewhere (see _replace_json)."""
+    members = b.read_members(t.tar)
+    jsons = [i for i, (_m, d) in enumerate(members) if d and d[:1] in (b"{", b"[")]
+    k = rng.choice(jsons)
+    info, data = members[k]
+    assert data is not None
+    doc = json.loads(data)
+    for _ in range(rng.randint(1, 3)):
+        doc = mutate_document(rng, doc)
+    new = json.dumps(doc).encode()
+    return _replace_json(members, k, new), f"json:{info.name[-20:]}"
 
 
 # Running a case ---------------------------------------------------------------------------------
@@ -346,26 +338,12 @@ def _small_image(**kw: Any) -> b.Image:
 
 def _rewrite_json(tar: bytes, name_part: str, edit: Callable[[Any], Any]) -> bytes:
     """Edit the JSON member whose name contains `name_part`; keep OCI digests consistent."""
-    members = _members(tar)
+    members = b.read_members(tar)
     k = next(i for i, (m, _d) in enumerate(members) if name_part in m.name)
     info, data = members[k]
     assert data is not None
     new = json.dumps(edit(json.loads(data))).encode()
-    members[k] = (info, new)
-    if "blobs/sha256/" in info.name:
-        old_hex, new_hex = hashlib.sha256(data).hexdigest(), hashlib.sha256(new).hexdigest()
-        info.name = info.name.replace(old_hex, new_hex)
-        for i, (m, d) in enumerate(members):
-            if i != k and d and old_hex.encode() in d:
-                fixed = _retarget(json.loads(d), "sha256:" + old_hex, "sha256:" + new_hex, len(new))
-                members[i] = (m, json.dumps(fixed).encode())
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as out:
-        for m, d in members:
-            if d is not None:
-                m.size = len(d)
-            out.addfile(m, io.BytesIO(d) if d is not None else None)
-    return buf.getvalue()
+    return _replace_json(members, k, new)
 
 
 def _oci_manifest_name(image: b.Image) -> str:
@@ -406,7 +384,7 @@ def test_regression_config_media_type_unhashable(tmp_path: Path, bad: Any) -> No
 
 def _nested_index_name(tar: bytes) -> str:
     return next(
-        m.name for m, d in _members(tar) if d and b'"manifests"' in d and "blobs/" in m.name
+        m.name for m, d in b.read_members(tar) if d and b'"manifests"' in d and "blobs/" in m.name
     )
 
 
@@ -459,7 +437,7 @@ def test_regression_directory_member_in_a_compressed_archive(tmp_path: Path) -> 
     # the small-JSON visitor; found by flipping a typeflag in app-docker.tar.gz.
     image = _small_image()
     tar = b.write_docker_archive(tmp_path / "d.tar", [image], style="podman").read_bytes()
-    members = _members(tar)
+    members = b.read_members(tar)
     config = image.config_digest.split(":")[1] + ".json"
     extra = tarfile.TarInfo(config)
     extra.type = tarfile.DIRTYPE  # the same name again, as a directory

@@ -174,20 +174,9 @@ def rewrite_outer(
 ) -> Path:
     """Copy an uncompressed outer tar member by member through `edit` (drop / change /
     replace members), then append `extra`."""
-    members: list[tuple[tarfile.TarInfo, bytes | None]] = []
-    with tarfile.open(src) as tar:
-        for info in tar.getmembers():
-            fh = tar.extractfile(info) if info.isfile() else None
-            data = fh.read() if fh is not None else None
-            members.extend(edit(info, data))
+    members = [m for info, data in b.read_members(src) for m in edit(info, data)]
     members += extra or []
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as out:
-        for info, data in members:
-            if data is not None:
-                info.size = len(data)
-            out.addfile(info, io.BytesIO(data) if data is not None else None)
-    dst.write_bytes(buf.getvalue())
+    dst.write_bytes(b.pack_members(members))
     return dst
 
 
