@@ -55,7 +55,7 @@ class Waste:
     final_bytes: int = 0
 
 
-def _dead_in_node(node: Node, visible: set[int], path_alive: bool) -> list[DeadFile]:
+def _dead_in_node(node: Node, visible: dict[int, Entry], path_alive: bool) -> list[DeadFile]:
     out: list[DeadFile] = []
     versions = node.versions
     for i, v in enumerate(versions):
@@ -108,10 +108,9 @@ def analyse_waste(image: Image) -> Waste:
     shipped_per_layer = [
         sum(e.size for e in layer.entries if e.kind == file_kind) for layer in image.layers
     ]
-    visible_ids = set(visible)
     dead_files: list[DeadFile] = []
     for node in held_bytes:
-        dead_files.extend(_dead_in_node(node, visible_ids, node.current is not None))
+        dead_files.extend(_dead_in_node(node, visible, node.current is not None))
 
     dead_bytes = [0] * len(image.layers)
     overwritten = deleted = 0

@@ -26,10 +26,6 @@ class Kind(IntEnum):
     def label(self) -> str:
         return _LABELS[self]
 
-    @property
-    def is_marker(self) -> bool:
-        return self >= Kind.WHITEOUT
-
 
 _LABELS = {
     Kind.FILE: "file",

@@ -266,7 +266,7 @@ class FileSystem:
         # 2. The layer's own entries, in order; the last duplicate wins.
         parent_cache: dict[str, Node] = {}
         for e in entries:
-            if e.kind >= Kind.WHITEOUT:
+            if e.kind >= Kind.WHITEOUT:  # whiteouts, opaque and metadata markers: done above
                 continue
             parent_path, _, name = e.path.rpartition("/")
             parent = parent_cache.get(parent_path)

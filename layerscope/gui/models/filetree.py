@@ -158,10 +158,6 @@ class FileTreeModel(QAbstractItemModel):
         return self._filter_text
 
     @property
-    def shown_changes(self) -> frozenset[Change]:
-        return self._shown
-
-    @property
     def is_filtered(self) -> bool:
         return self._keep is not None
 

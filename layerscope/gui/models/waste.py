@@ -7,7 +7,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 
-from layerscope.analysis.waste import DeadFile, DuplicateGroup, Waste
+from layerscope.analysis.waste import DuplicateGroup, Waste
 from layerscope.format import exact_size, human_size
 from layerscope.gui import icons, theme
 from layerscope.gui.models.table import RIGHT, Index, RowsModel
@@ -39,9 +39,6 @@ class WasteModel(RowsModel):
 
     def set_waste(self, waste: Waste | None) -> None:
         self._set_rows(list(waste.dead_files) if waste is not None else [])
-
-    def dead_file(self, row: int) -> DeadFile | None:
-        return self.row_object(row)  # type: ignore[no-any-return]
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
