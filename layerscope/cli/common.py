@@ -1,0 +1,90 @@
+"""What every subcommand shares: reading options, loading with progress, image selection.
+
+Exit codes (REPORT.md): 0 success, 1 a ci rule failed, 2 unusable input or a wrong
+command line, always with one line on stderr and never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from layerscope.analysis import Analysis
+from layerscope.errors import LayerscopeError
+from layerscope.limits import DEFAULT_LIMITS, Limits, parse_limit_option
+from layerscope.load import Progress, load
+from layerscope.report import select_images
+
+EXIT_OK = 0
+EXIT_RULE_FAILED = 1
+EXIT_UNUSABLE = 2
+
+
+def add_read_options(p: argparse.ArgumentParser) -> None:
+    """Options of every subcommand that reads archives."""
+    p.add_argument(
+        "--verify", action="store_true", help="also check compressed blobs against their digests"
+    )
+    p.add_argument(
+        "--limit",
+        action="append",
+        default=[],
+        metavar="NAME=N",
+        help="raise a safety limit, e.g. --limit max_layer_bytes=64G (see `layerscope/limits.py`)",
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+
+
+def add_image_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--image", metavar="REF_OR_INDEX", help="only this image (index or ref)")
+
+
+def limits_from(options: list[str]) -> Limits:
+    overrides = dict(parse_limit_option(o) for o in options)
+    return DEFAULT_LIMITS.with_overrides(overrides)
+
+
+class StderrProgress:
+    """A one-line progress indicator on stderr, only when stderr is a terminal."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled and sys.stderr.isatty()
+        self._last = 0.0
+
+    def __call__(self, p: Progress) -> None:
+        now = time.monotonic()
+        if not self.enabled or now - self._last < 0.1:
+            return
+        self._last = now
+        pct = f"{p.done / p.total:4.0%} " if p.total else ""
+        sys.stderr.write(f"\r\033[K{pct}{p.stage[:70]}")
+        sys.stderr.flush()
+
+    def done(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+
+
+def load_archives(args: argparse.Namespace) -> Analysis:
+    """Load `args.archives` with the reading options, showing progress on a terminal."""
+    limits = limits_from(args.limit)
+    progress = StderrProgress(not args.quiet)
+    try:
+        return load(args.archives, limits=limits, progress=progress, verify=args.verify)
+    finally:
+        progress.done()
+
+
+def select(analysis: Analysis, selector: str | None) -> list[int]:
+    try:
+        return select_images(analysis, selector)
+    except LookupError as exc:
+        raise LayerscopeError(str(exc)) from None
+
+
+def fail(message: str, code: int) -> int:
+    """One line on stderr, whatever the message holds."""
+    sys.stderr.write("layerscope: " + " ".join(message.split()) + "\n")
+    return code

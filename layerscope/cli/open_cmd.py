@@ -1,0 +1,38 @@
+"""`layerscope open`: the desktop app, imported only when asked for (the core has no Qt)."""
+
+from __future__ import annotations
+
+import argparse
+from importlib import resources
+
+from layerscope.cli.common import add_read_options, limits_from
+from layerscope.errors import LayerscopeError
+from layerscope.limits import DEFAULT_LIMITS, Limits
+
+
+def sample_archive() -> str:
+    """The bundled sample: a real podman-written docker-archive."""
+    return str(resources.files("layerscope") / "data" / "sample-app-docker.tar")
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("open", help="open archives in the desktop app")
+    p.add_argument("archives", nargs="*", metavar="ARCHIVE")
+    p.add_argument("--sample", action="store_true", help="open the bundled sample archive")
+    add_read_options(p)
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    paths = list(args.archives)
+    if args.sample:
+        paths.append(sample_archive())
+    return open_gui(paths, limits_from(args.limit), args.verify)
+
+
+def open_gui(paths: list[str], limits: Limits = DEFAULT_LIMITS, verify: bool = False) -> int:
+    try:
+        from layerscope.gui.app import main as gui_main  # type: ignore[import-not-found,unused-ignore]
+    except ImportError as exc:  # Qt runtime libraries missing
+        raise LayerscopeError(f"the desktop app cannot start: {exc}") from None
+    return int(gui_main(paths, limits=limits, verify=verify))
