@@ -154,24 +154,34 @@ def select_images(analysis: Analysis, selector: str | None) -> list[int]:
     """Image indexes matching --image: an index, an exact ref, or a unique substring."""
     if selector is None:
         return list(range(len(analysis.images)))
+    return match_images(analysis.images, selector, "--image")
+
+
+def match_images(images: list[Image], selector: str, what: str) -> list[int]:
+    """Positions in `images` that `selector` names: a 0-based index, an exact ref, else a
+    part of a ref, the start of the config digest, or the platform (`linux/arm64`).
+
+    `what` names the selector in errors (LookupError), e.g. "--image" or "app.tar:".
+    """
     if selector.isdigit():
         n = int(selector)
-        if n < len(analysis.images):
+        if n < len(images):
             return [n]
-        raise LookupError(f"--image {n}: there are {len(analysis.images)} images (0-based)")
-    exact = [i for i, im in enumerate(analysis.images) if selector in im.refs]
+        count = f"{len(images)} image{_s(len(images))}"
+        raise LookupError(f"{what} {n}: there {'is' if len(images) == 1 else 'are'} {count}")
+    exact = [i for i, im in enumerate(images) if selector in im.refs]
     if exact:
         return exact
     partial = [
         i
-        for i, im in enumerate(analysis.images)
+        for i, im in enumerate(images)
         if any(selector in r for r in im.refs)
         or im.config_digest.startswith(selector)
         or selector == im.platform
     ]
     if not partial:
-        names = ", ".join(im.name for im in analysis.images)
-        raise LookupError(f"--image {selector!r} matches no image (images: {names})")
+        names = ", ".join(im.name for im in images)
+        raise LookupError(f"{what} {selector!r} matches no image (images: {names})")
     return partial
 
 
