@@ -157,17 +157,16 @@ def load(
             archives.append(ArchiveInfo(source.path, source.format, list(source.warnings)))
             for image_index, image_source in enumerate(source.images):
                 budget.report(
-                    f"Applying layers of {image_source.refs[:1] or image_source.config_name}"
+                    f"Applying layers of {(image_source.refs or [image_source.config_name])[0]}"
                 )
                 images.append(
-                    _build_image(source, archive_index, image_index, image_source, parsed)
+                    _build_image(source, archive_index, image_index, image_source, parsed, budget)
                 )
     finally:
         for s in sources:
             s.container.close()
-    if progress is not None:
-        progress(Progress("Analysing", budget.done, budget.total))
-    return analyse(archives, images)
+    budget.report("Analysing")
+    return analyse(archives, images, budget.check_cancel)
 
 
 def _build_image(
@@ -176,6 +175,7 @@ def _build_image(
     image_index: int,
     image_source: ImageSource,
     parsed: dict[str, BlobContents],
+    budget: _Budget,
 ) -> Image:
     path = source.path
     config = parse_config(image_source.config)
@@ -238,7 +238,7 @@ def _build_image(
             layer_warnings = list(blob.parsed.warnings)
             warnings.extend(f"layer {ls.index}: {w}" for w in layer_warnings)
         diff_ids.append(diff_id)
-        fs.apply(entries)
+        fs.apply(entries, budget.check_cancel)
         layers.append(
             Layer(
                 index=ls.index,

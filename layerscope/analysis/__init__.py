@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from layerscope.analysis.dive import DiveFigures, dive_figures
 from layerscope.analysis.shared import Sharing, analyse_sharing
 from layerscope.analysis.waste import Waste, analyse_waste
+from layerscope.model.filesystem import Check
 from layerscope.model.image import Image
 
 
@@ -28,12 +29,15 @@ class Analysis:
     sharing: Sharing
 
 
-def analyse(archives: list[ArchiveInfo], images: list[Image]) -> Analysis:
+def analyse(
+    archives: list[ArchiveInfo], images: list[Image], check: Check | None = None
+) -> Analysis:
+    """`check`, if given, is polled throughout (every few thousand paths); it cancels by raising."""
     return Analysis(
         archives=archives,
         images=images,
-        waste=[analyse_waste(image) for image in images],
-        dive=[dive_figures(image) for image in images],
+        waste=[analyse_waste(image, check) for image in images],
+        dive=[dive_figures(image, check) for image in images],
         sharing=analyse_sharing(images),
     )
 

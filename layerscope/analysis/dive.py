@@ -21,6 +21,7 @@ import posixpath
 from dataclasses import dataclass, field
 
 from layerscope.model.entry import Entry, Kind
+from layerscope.model.filesystem import CHECK_EVERY, Check
 from layerscope.model.image import Image
 
 _WH = ".wh."
@@ -106,9 +107,11 @@ class _Tree:
             stack.extend(n.children.values())
 
 
-def _layer_tree(entries: list[Entry]) -> _Tree:
+def _layer_tree(entries: list[Entry], check: Check | None) -> _Tree:
     tree = _Tree()
-    for e in entries:
+    for i, e in enumerate(entries):
+        if check is not None and not i % CHECK_EVERY:
+            check()
         path = posixpath.normpath("/" + e.raw_name) if e.raw_name is not None else e.path
         if path == "/":
             continue
@@ -187,13 +190,16 @@ def _occurrences(leaves: list[_DNode], stacked: _Tree) -> list[tuple[str, int]] 
     return out
 
 
-def dive_figures(image: Image) -> DiveFigures:
-    trees = [_layer_tree(layer.entries) for layer in image.layers]
+def dive_figures(image: Image, check: Check | None = None) -> DiveFigures:
+    """`check`, if given, is called every CHECK_EVERY entries; it cancels by raising."""
+    trees = [_layer_tree(layer.entries, check) for layer in image.layers]
     stats: dict[str, list[int]] = {}  # path -> [cumulative, minimum, occurrences]
     # The stack dive consults for layer k is tree0, then trees 0..k-1 stacked onto it.
     stacked = _copy(trees[0]) if trees else _Tree()
     for index, tree in enumerate(trees):
         if index >= 1:
+            if check is not None:
+                check()
             _stack_onto(stacked, trees[index - 1])
         leaves = [n for n in tree.index.values() if not n.children and n.parent is not None]
         found = _occurrences(leaves, stacked)
@@ -207,6 +213,8 @@ def dive_figures(image: Image) -> DiveFigures:
                 if one is None:
                     break
                 found.extend(one)
+        if check is not None:
+            check()
         for path, size in found:
             st = stats.get(path)
             if st is None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from layerscope.model.entry import Entry, Kind
-from layerscope.model.filesystem import FileSystem, Node
+from layerscope.model.filesystem import CHECK_EVERY, Check, FileSystem, Node
 from layerscope.model.image import Image
 
 
@@ -72,7 +72,8 @@ def _dead_in_node(node: Node, visible: dict[int, Entry], path_alive: bool) -> li
     return out
 
 
-def analyse_waste(image: Image) -> Waste:
+def analyse_waste(image: Image, check: Check | None = None) -> Waste:
+    """`check`, if given, is called every CHECK_EVERY paths; it cancels by raising."""
     fs: FileSystem = image.filesystem
     # One walk over every path ever touched: what the final filesystem shows (by shipment
     # identity), and which paths ever held file bytes (the only places waste can be).
@@ -82,8 +83,12 @@ def analyse_waste(image: Image) -> Waste:
     final_files = 0
     file_kind = Kind.FILE
     stack = [fs.root]
+    walked = 0
     while stack:
         node = stack.pop()
+        walked += 1
+        if check is not None and not walked % CHECK_EVERY:
+            check()
         if node.children:
             stack.extend(node.children.values())
         versions = node.versions
@@ -109,7 +114,9 @@ def analyse_waste(image: Image) -> Waste:
         sum(e.size for e in layer.entries if e.kind == file_kind) for layer in image.layers
     ]
     dead_files: list[DeadFile] = []
-    for node in held_bytes:
+    for i, node in enumerate(held_bytes):
+        if check is not None and not i % CHECK_EVERY:
+            check()
         dead_files.extend(_dead_in_node(node, visible, node.current is not None))
 
     dead_bytes = [0] * len(image.layers)

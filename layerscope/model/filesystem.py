@@ -14,12 +14,18 @@ followed inside the tree (as containerd and moby do), never out of it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from enum import IntEnum
 
 from layerscope.model.entry import Entry, Kind
 
 _SYMLINK_HOPS = 40
+
+# Long loops call their `check` callback (which raises to cancel) once per this many steps:
+# often enough to stop within a fraction of a second, rare enough to cost nothing.
+CHECK_EVERY = 4096
+
+Check = Callable[[], None]
 
 
 class Change(IntEnum):
@@ -244,8 +250,11 @@ class FileSystem:
             if node.current is not None:
                 self._push(node, Version(layer, Change.DELETED, None, None, detail))
 
-    def apply(self, entries: list[Entry]) -> None:
-        """Apply the next layer's entries on top of the layers applied so far."""
+    def apply(self, entries: list[Entry], check: Check | None = None) -> None:
+        """Apply the next layer's entries on top of the layers applied so far.
+
+        `check`, if given, is called every CHECK_EVERY entries; it cancels by raising.
+        """
         layer = self.layers
         self.layers += 1
         self._touched: dict[Node, None] = {}
@@ -265,7 +274,9 @@ class FileSystem:
 
         # 2. The layer's own entries, in order; the last duplicate wins.
         parent_cache: dict[str, Node] = {}
-        for e in entries:
+        for i, e in enumerate(entries):
+            if check is not None and not i % CHECK_EVERY:
+                check()
             if e.kind >= Kind.WHITEOUT:  # whiteouts, opaque and metadata markers: done above
                 continue
             parent_path, _, name = e.path.rpartition("/")
@@ -307,7 +318,7 @@ class FileSystem:
             else:
                 self._push(node, Version(layer, Change.ADDED, e, content))
 
-        self._finish_layer(layer)
+        self._finish_layer(layer, check)
 
     def _find(self, path: str) -> Node | None:
         """The node a whiteout or hardlink names, its parents resolved through symlinks."""
@@ -327,11 +338,13 @@ class FileSystem:
             return None
         return cur.content
 
-    def _finish_layer(self, layer: int) -> None:
+    def _finish_layer(self, layer: int, check: Check | None) -> None:
         """Classify every touched path against the layer below, and count."""
         changes: dict[Node, Change] = {}
         counts = LayerCounts()
-        for node in self._touched:
+        for i, node in enumerate(self._touched):
+            if check is not None and not i % CHECK_EVERY:
+                check()
             after = node.versions[-1]
             before = node.state_at(layer - 1)
             if after.layer != layer:
