@@ -37,6 +37,11 @@ class Limits:
     # nesting of JSON documents and of OCI indexes
     max_json_depth: int = 200
     max_index_depth: int = 8
+    # small files whose bytes a layer read keeps (package databases, see read_layer's
+    # `capture`): one file, all of one layer, and how many per layer
+    max_capture_file_bytes: int = 64 * MiB
+    max_capture_bytes: int = 256 * MiB
+    max_capture_files: int = 200_000
 
     def with_overrides(self, overrides: dict[str, int]) -> Limits:
         known = {f.name for f in fields(self)}

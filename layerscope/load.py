@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import BinaryIO, cast
 
 from layerscope.analysis import Analysis, ArchiveInfo, analyse
+from layerscope.analysis.packages.paths import wanted as package_file_wanted
 from layerscope.archive import ArchiveSource, BlobContents, ImageSource, open_archive, read_blob
 from layerscope.archive.compression import ReadTap
 from layerscope.errors import Cancelled, CorruptLayer, LayerscopeError, LimitExceeded, ManifestError
@@ -110,6 +111,7 @@ def _read_blobs(
             limits=limits,
             on_bytes=budget.on_bytes,
             verify=verify,
+            capture=package_file_wanted,
         )
 
     source.container.stream_blobs(list(sizes), handle)
@@ -210,6 +212,7 @@ def _build_image(
             digest = ls.digest
             warnings.append(f"layer {ls.index}: {ls.unavailable}")
             layer_warnings: list[str] = []
+            captured: dict[str, bytes] = {}
         else:
             entries = blob.parsed.entries
             if ls.blob in used_blobs:
@@ -236,6 +239,7 @@ def _build_image(
             tar_bytes = blob.parsed.stream_bytes
             compression = blob.compression
             layer_warnings = list(blob.parsed.warnings)
+            captured = blob.parsed.captured
             warnings.extend(f"layer {ls.index}: {w}" for w in layer_warnings)
         diff_ids.append(diff_id)
         fs.apply(entries, budget.check_cancel)
@@ -254,6 +258,7 @@ def _build_image(
                 history=history[ls.index],
                 unavailable=ls.unavailable,
                 warnings=layer_warnings,
+                captured=captured,
             )
         )
     for layer, chain in zip(layers, chain_ids(diff_ids), strict=True):

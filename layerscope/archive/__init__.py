@@ -77,16 +77,18 @@ def read_blob(
     limits: Limits,
     on_bytes: Callable[[int], None] | None = None,
     verify: bool = False,
+    capture: Callable[[str], bool] | None = None,
 ) -> BlobContents:
     """Decompress (by magic bytes) and parse one layer blob in a single pass.
 
     The stored digest of a compressed blob costs a second hash over the compressed bytes,
     so it is only computed with `verify`; for an uncompressed blob it is the diff_id.
+    `capture` picks the small files whose bytes to keep (`read_layer`).
     """
     sha = hashlib.sha256()
     hashing = ReadTap(raw, sha.update) if verify else None
     stream, method = open_decompressed(cast(BinaryIO, hashing or raw), name=name, limits=limits)
-    parsed = read_layer(stream, layer=name, limits=limits, on_bytes=on_bytes)
+    parsed = read_layer(stream, layer=name, limits=limits, on_bytes=on_bytes, capture=capture)
     if hashing is not None:
         while hashing.read(1 << 20):  # trailing bytes after the compressed stream
             pass

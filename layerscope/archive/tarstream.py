@@ -54,6 +54,9 @@ class ParsedLayer:
     diff_id: str  # "sha256:<hex>" of the whole uncompressed stream
     stream_bytes: int  # bytes of the uncompressed stream
     warnings: list[str] = field(default_factory=list)
+    # The bytes of the regular files `capture` asked for, by normalised path (the last
+    # entry of a path wins, as in the filesystem). Bounded by the max_capture_* limits.
+    captured: dict[str, bytes] = field(default_factory=dict)
 
 
 def _octal(field_bytes: bytes, what: str, offset: int, path: str) -> int:
@@ -437,11 +440,15 @@ def read_layer(
     limits: Limits,
     on_bytes: Callable[[int], None] | None = None,
     hash_contents: bool = True,
+    capture: Callable[[str], bool] | None = None,
 ) -> ParsedLayer:
     """Read one uncompressed layer tar stream to the end.
 
     `layer` names the layer in errors. `on_bytes(n)` is called as data arrives (progress,
-    cancellation, global byte budget); it may raise to stop the read.
+    cancellation, global byte budget); it may raise to stop the read. `capture(path)` is
+    asked for each regular file (normalised path); where it says yes the file's bytes are
+    kept in `captured`, within the max_capture_* limits (a file past them is skipped with
+    a warning, never an error: the figures do not depend on it).
     """
     src = TarSource(
         stream,
@@ -459,6 +466,10 @@ def read_layer(
     absolute = not_utf8 = 0
     absolute_example = not_utf8_example = ""
     odd_types: set[bytes] = set()
+    captured: dict[str, bytes] = {}
+    captured_bytes = 0
+    capture_skipped = 0
+    capture_skipped_example = ""
 
     for m in iter_members(src, name=layer, limits=limits):
         typeflag = m.typeflag
@@ -533,7 +544,29 @@ def read_layer(
                     f"symlink target contains NUL: {name[:200]!r} -> {link[:200]!r}", path=layer
                 )
 
-        if kind == Kind.FILE and hash_contents:
+        keep = (
+            capture is not None
+            and kind == Kind.FILE
+            and raw_name is None
+            and m.size == m.real_size  # sparse data is not the file's bytes
+            and capture(path)
+        )
+        if keep and (
+            m.size > limits.max_capture_file_bytes
+            or captured_bytes + m.size > limits.max_capture_bytes
+            or len(captured) >= limits.max_capture_files
+        ):
+            keep = False
+            capture_skipped += 1
+            capture_skipped_example = capture_skipped_example or path
+        if keep:
+            data = src.read_exact(m.size) if m.size else b""
+            if data is None:
+                raise CorruptLayer("truncated tar stream (member data cut short)", path=layer)
+            captured_bytes += m.size - len(captured.get(path, b""))
+            captured[path] = data
+            digest = hashlib.sha256(data).digest()
+        elif kind == Kind.FILE and hash_contents:
             if m.size:
                 h = hashlib.sha256()
                 src.feed(m.size, h.update)
@@ -559,4 +592,10 @@ def read_layer(
             f"{not_utf8_example[:80].encode('utf-8', 'surrogateescape')!r}: "
             "kept byte for byte, shown with escapes"
         )
-    return ParsedLayer(entries, src.digest(), src.position, warnings)
+    if capture_skipped:
+        warnings.append(
+            f"{capture_skipped} package database file(s) not read, e.g. "
+            f"{capture_skipped_example[:80]!r}: past max_capture_file_bytes, "
+            "max_capture_bytes or max_capture_files (raise with --limit)"
+        )
+    return ParsedLayer(entries, src.digest(), src.position, warnings, captured)

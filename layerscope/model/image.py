@@ -156,6 +156,8 @@ class Layer:
     history: HistoryItem | None
     unavailable: str | None = None  # why its content could not be read
     warnings: list[str] = field(default_factory=list)
+    # The bytes of the package databases this layer ships (ParsedLayer.captured)
+    captured: dict[str, bytes] = field(default_factory=dict)
 
     @property
     def created_by(self) -> str | None:
