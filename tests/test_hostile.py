@@ -21,7 +21,7 @@ import sys
 import tarfile
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ import pytest
 import zstandard
 
 from layerscope.analysis import Analysis
+from layerscope.cli import common as cli_common
 from layerscope.cli import main
 from layerscope.errors import (
     CorruptLayer,
@@ -68,6 +69,11 @@ class Run:
     code: int
     out: str
     err: str
+    # What the CLI's own call of load() was given and gave back (or raised): one load per
+    # run pins both the user's line and the library's exception or Analysis.
+    load_kwargs: dict[str, Any] = field(default_factory=dict)
+    analysis: Analysis | None = None
+    error: BaseException | None = None
 
 
 @pytest.fixture
@@ -75,6 +81,18 @@ def cli(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> Callable[..., Run]:
     """`layerscope report -q ARGS...` in-process, checking that nothing was written."""
+    seen: dict[str, Any] = {}
+
+    def spy_load(paths: list[str], **kwargs: Any) -> Analysis:
+        seen["kwargs"] = kwargs
+        try:
+            seen["analysis"] = load(paths, **kwargs)
+        except BaseException as exc:
+            seen["error"] = exc
+            raise
+        return seen["analysis"]
+
+    monkeypatch.setattr(cli_common, "load", spy_load)
     cwd = tmp_path / "cwd"
     cwd.mkdir()
     monkeypatch.chdir(cwd)
@@ -82,18 +100,30 @@ def cli(
 
     def run(*args: object) -> Run:
         capsys.readouterr()
+        seen.clear()
         before = _snapshot(tmp_path)
         code = main(["report", "-q", *(str(a) for a in args)])
         out, err = capsys.readouterr()
         assert _snapshot(tmp_path) == before, "the run wrote to the tmp dir or the cwd"
-        return Run(code, out, err)
+        return Run(code, out, err, seen.get("kwargs", {}), seen.get("analysis"), seen.get("error"))
 
     return run
 
 
+_OUTCOMES: list[str] = []
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _outcome_table(pytestconfig: pytest.Config) -> Iterator[None]:
+    """What layerscope said to each hostile archive, as a table shown with `pytest -s` only."""
+    yield
+    if pytestconfig.getoption("capture") == "no" and _OUTCOMES:
+        print("\n\nHostile archives and what layerscope said:\n" + "\n".join(_OUTCOMES))
+    _OUTCOMES.clear()
+
+
 def record(path: Path, outcome: str) -> None:
-    """The table of outcomes, shown with `pytest -s` (past capsys, which the CLI runs use)."""
-    print(f"\n[{path.name}] {outcome}", file=sys.__stdout__)
+    _OUTCOMES.append(f"[{path.name}] {outcome}")
 
 
 def expect_error(
@@ -119,13 +149,15 @@ def expect_error(
     assert phrase in message, line
     assert "unexpected" not in line
     assert "Traceback" not in run.err
-    with pytest.raises(cls) as info:
-        load([str(path)], limits=limits, verify=verify)
-    assert phrase in str(info.value)
-    if isinstance(info.value, LimitExceeded):
-        hint = f"(raise it with --limit {info.value.limit}=N)"
+    # load(), called by the CLI with these limits, raised `cls` with the phrase
+    assert run.load_kwargs["limits"] == limits
+    assert run.load_kwargs["verify"] == verify
+    assert isinstance(run.error, cls), repr(run.error)
+    assert phrase in str(run.error)
+    if isinstance(run.error, LimitExceeded):
+        hint = f"(raise it with --limit {run.error.limit}=N)"
         assert hint in line, line
-        assert hasattr(DEFAULT_LIMITS, info.value.limit)
+        assert hasattr(DEFAULT_LIMITS, run.error.limit)
     record(path, line)
     return line
 
@@ -144,8 +176,10 @@ def expect_result(
         hits = [w for w in warnings if phrase in w]
         assert hits, warnings
         record(path, f"warning: {hits[0]}")
-    analysis = load([str(path)], **load_kw)
-    return report, analysis
+    for name, value in load_kw.items():  # the CLI's load() got what the caller expects
+        assert run.load_kwargs[name] == value, name
+    assert run.analysis is not None
+    return report, run.analysis
 
 
 def image(*layers: b.Layer, **kw: Any) -> b.Image:
@@ -715,6 +749,7 @@ def test_outer_gzip_bomb(cli: Callable[..., Run], tmp_path: Path) -> None:
 
 _BOMB_RUNNER = """
 import sys
+from layerscope.cli import common as cli_common
 from layerscope.cli import main
 sys.exit(main(["report", "-q", sys.argv[1]]))
 """
@@ -755,22 +790,56 @@ def test_real_size_bomb_in_a_subprocess(tmp_path: Path, method: str) -> None:
     record(path, lines[0])
 
 
-def _entries_layer(count: int) -> bytes:
-    """`count` empty files as raw ustar headers, built by patching one template."""
-    template = bytearray(raw_header(b"f0000000"))
-    base = sum(template) - sum(template[0:8]) - sum(template[148:156]) + 8 * 32
-    out = bytearray()
-    for i in range(count):
-        name = b"f%07d" % i
-        template[0:8] = name
-        template[148:156] = b"%06o\0 " % (base + sum(name))
-        out += template
-    out += bytes(1024)
-    return bytes(out)
+def _entries_chunks(count: int, per_chunk: int = 10_000) -> Iterator[bytes]:
+    """`count` empty files as raw ustar headers, then the end-of-archive blocks, in chunks.
+
+    Each name is 'f', seven digits and their nines' complements ('f' '0000012' '9999987'),
+    so every name has the same byte sum: one checksum serves all, and a header is its name
+    plus one constant tail. Nothing but the chunk being built is held in memory.
+    """
+    tail = raw_header(b"f" + b"0" * 7 + b"9" * 7)[15:]
+    flip = bytes.maketrans(b"0123456789", b"9876543210")
+    for start in range(0, count, per_chunk):
+        numbers = (b"%07d" % i for i in range(start, min(start + per_chunk, count)))
+        yield b"".join(b"f" + n + n.translate(flip) + tail for n in numbers)
+    yield bytes(1024)
+
+
+@dataclass
+class StreamedLayer(StoredLayer):
+    """A layer built chunk by chunk: only its compressed blob and its diff_id are kept."""
+
+    streamed_diff_id: str = ""
+
+    @property
+    def diff_id(self) -> str:
+        return self.streamed_diff_id
+
+
+def streamed_gzip_layer(chunks: Iterator[bytes]) -> StreamedLayer:
+    diff_id = hashlib.sha256()
+    blob = io.BytesIO()
+    with gzip.GzipFile(fileobj=blob, mode="wb", compresslevel=1, mtime=0) as gz:
+        for chunk in chunks:
+            diff_id.update(chunk)
+            gz.write(chunk)
+    return StreamedLayer(
+        b"", "gzip", stored=blob.getvalue(), streamed_diff_id="sha256:" + diff_id.hexdigest()
+    )
+
+
+def test_entries_chunks_are_valid_distinct_entries() -> None:
+    layer = b"".join(_entries_chunks(25, per_chunk=10))
+    with tarfile.open(fileobj=io.BytesIO(layer)) as tar:
+        members = tar.getmembers()  # tarfile checks every header's checksum
+    names = [m.name for m in members]
+    assert len(set(names)) == 25
+    assert names[12] == "f00000129999987"
+    assert all(m.isfile() and m.size == 0 for m in members)
 
 
 def test_too_many_entries(cli: Callable[..., Run], tmp_path: Path) -> None:
-    tar = _entries_layer(2_000)
+    tar = b"".join(_entries_chunks(2_000))
     path = podman_archive(tmp_path / "entries.tar", StoredLayer(tar, stored=tar))
     expect_error(
         cli,
@@ -785,15 +854,10 @@ def test_too_many_entries(cli: Callable[..., Run], tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_two_million_entries(cli: Callable[..., Run], tmp_path: Path) -> None:
-    tar = _entries_layer(2_000_000)
-    layer = StoredLayer(tar, compression="gzip", stored=zlib_gzip(tar))
-    del tar
+    """1 GiB of headers (20 MiB of gzip) streamed into the archive, never held whole."""
+    layer = streamed_gzip_layer(_entries_chunks(2_000_000))
     path = b.write_oci_archive(tmp_path / "entries-2m.tar", [image(layer)])
     expect_error(cli, path, "layer has more than 1500000 entries", LimitExceeded)
-
-
-def zlib_gzip(data: bytes) -> bytes:
-    return gzip.compress(data, compresslevel=1, mtime=0)
 
 
 def test_deep_path(cli: Callable[..., Run], tmp_path: Path) -> None:
