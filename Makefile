@@ -4,6 +4,10 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
+# One worker per core: the suite is CPU-bound and the GUI tests are safe in parallel (offscreen,
+# settings in a temporary folder); worksteal keeps them busy around the few long tests.
+PYTEST_WORKERS ?= auto
 
 .PHONY: run test lint bench screenshots system-deps clean
 
@@ -12,28 +16,33 @@ system-deps:
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
+	$(PIP) --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e '.[test]'
+# `run` needs only the runtime dependencies; `test` adds the test and lint tools.
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	$(PIP) -e .
 	@touch $@
 
-run: system-deps $(VENV)/.installed
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(PIP) -e '.[test]'
+	@touch $@ $(VENV)/.installed-run
+
+run: system-deps $(VENV)/.installed-run
 	$(BIN)/layerscope open --sample
 
-test: system-deps $(VENV)/.installed
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
+test: system-deps $(VENV)/.installed-test
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal
 
-lint: $(VENV)/.installed
+lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy layerscope
 
-bench: $(VENV)/.installed
+bench: $(VENV)/.installed-run
 	$(BIN)/python benchmarks/report_speed.py
 
-screenshots: system-deps $(VENV)/.installed
+screenshots: system-deps $(VENV)/.installed-run
 	QT_QPA_PLATFORM=offscreen $(BIN)/python scripts/screenshots.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -9,6 +9,9 @@ import pytest
 
 # Qt must never try to open a display in the test suite.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# The text report fits the terminal; pin its width so the tests read the same text in any
+# terminal and under pytest-xdist (whose workers set COLUMNS=80).
+os.environ["COLUMNS"] = "120"
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = (ROOT / ".." / "shared" / "corpus").resolve()
