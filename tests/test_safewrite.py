@@ -1,0 +1,139 @@
+"""The safe writer: nothing lands outside the destination, whatever the names and links."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from layerscope.safewrite import ExtractError, SafeWriter, file_mode
+
+
+def tree(root: Path) -> dict[str, str]:
+    out = {}
+    for dirpath, dirs, files in os.walk(root):
+        for name in dirs + files:
+            full = Path(dirpath) / name
+            rel = str(full.relative_to(root))
+            if full.is_symlink():
+                out[rel] = "-> " + os.readlink(full)
+            elif full.is_dir():
+                out[rel] = "dir"
+            else:
+                out[rel] = full.read_bytes().decode()
+    return out
+
+
+def test_writes_files_dirs_links(tmp_path: Path):
+    dest = tmp_path / "out"
+    with SafeWriter(str(dest)) as w:
+        w.directory("/etc", 0o755, 1700000000)
+        w.file("/etc/passwd", [b"root:", b"x\n"], mode=0o4755, mtime=1700000000, content_id=1)
+        w.hardlink("/etc/passwd-", 1)
+        w.symlink("/etc/link", "passwd")
+        w.symlink("/etc/host", "/etc/hostname")
+        w.finish()
+    assert tree(dest) == {
+        "etc": "dir",
+        "etc/passwd": "root:x\n",
+        "etc/passwd-": "root:x\n",
+        "etc/link": "-> passwd",
+        "etc/host": "-> /etc/hostname",
+    }
+    st = os.stat(dest / "etc/passwd")
+    assert st.st_mode & 0o7777 == 0o755  # setuid dropped
+    assert st.st_nlink == 2
+    assert int(st.st_mtime) == 1700000000
+    assert w.summary.outward_links == ["/etc/host -> /etc/hostname"]
+
+
+@pytest.mark.parametrize("name", ["../x", "/a/../../x", "a/./b", "a//..//b", "a/\0b"])
+def test_unsafe_names_are_refused(tmp_path: Path, name: str):
+    dest = tmp_path / "out"
+    with SafeWriter(str(dest)) as w, pytest.raises(ExtractError, match="unsafe name"):
+        w.file(name, [b"x"])
+    assert not (tmp_path / "x").exists()
+
+
+def test_a_symlink_in_the_destination_is_never_followed(tmp_path: Path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    dest = tmp_path / "out"
+    dest.mkdir()
+    (dest / "etc").symlink_to(outside)
+    with SafeWriter(str(dest)) as w, pytest.raises(ExtractError, match="not a directory"):
+        w.file("/etc/passwd", [b"x"])
+    assert list(outside.iterdir()) == []
+    # --force replaces the link by a real directory, still writing nothing outside
+    with SafeWriter(str(dest), force=True) as w:
+        w.file("/etc/passwd", [b"x"])
+    assert list(outside.iterdir()) == []
+    assert (dest / "etc").is_dir()
+    assert not (dest / "etc").is_symlink()
+
+
+def test_a_symlink_written_earlier_is_never_followed(tmp_path: Path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    dest = tmp_path / "out"
+    with SafeWriter(str(dest)) as w:
+        w.symlink("/a", str(outside))
+        with pytest.raises(ExtractError):
+            w.file("/a/evil", [b"x"])
+        with pytest.raises(ExtractError):
+            w.file("/a", [b"x"])  # nor replaced without --force
+    assert list(outside.iterdir()) == []
+
+
+def test_existing_files_need_force(tmp_path: Path):
+    dest = tmp_path / "out"
+    dest.mkdir()
+    (dest / "f").write_text("mine")
+    with SafeWriter(str(dest)) as w:
+        assert w.conflicts([("/f", False), ("/g", False)]) == [
+            "/f: exists (use --force to replace it)"
+        ]
+        with pytest.raises(ExtractError, match="exists"):
+            w.file("/f", [b"theirs"])
+    assert (dest / "f").read_text() == "mine"
+    with SafeWriter(str(dest), force=True) as w:
+        w.file("/f", [b"theirs"])
+    assert (dest / "f").read_text() == "theirs"
+
+
+def test_a_directory_is_never_replaced(tmp_path: Path):
+    dest = tmp_path / "out"
+    (dest / "d").mkdir(parents=True)
+    (dest / "d" / "keep").write_text("k")
+    with SafeWriter(str(dest), force=True) as w:
+        assert w.conflicts([("/d", False)]) == ["/d: a directory is in the way"]
+        with pytest.raises(ExtractError):
+            w.file("/d", [b"x"])
+        with pytest.raises(ExtractError):
+            w.symlink("/d", "x")
+    assert (dest / "d" / "keep").read_text() == "k"
+
+
+def test_a_failure_leaves_no_half_written_file(tmp_path: Path):
+    dest = tmp_path / "out"
+
+    def chunks():
+        yield b"partial"
+        raise OSError("stream broke")
+
+    with SafeWriter(str(dest)) as w, pytest.raises(OSError, match="stream broke"):
+        w.file("/big", chunks())
+    assert os.listdir(dest) == []
+
+
+def test_hardlinks_only_to_what_was_written(tmp_path: Path):
+    with SafeWriter(str(tmp_path / "out")) as w, pytest.raises(ExtractError, match="did not"):
+        w.hardlink("/x", 99)
+
+
+def test_file_modes_follow_the_data_filter():
+    assert file_mode(0o4755) == 0o755
+    assert file_mode(0o666) == 0o644
+    assert file_mode(0o000) == 0o600
+    assert file_mode(0o2775) == 0o755
