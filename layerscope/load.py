@@ -259,6 +259,7 @@ def _build_image(
                 unavailable=ls.unavailable,
                 warnings=layer_warnings,
                 captured=captured,
+                blob=ls.blob if blob is not None else None,
             )
         )
     for layer, chain in zip(layers, chain_ids(diff_ids), strict=True):

@@ -143,9 +143,7 @@ def shared_prefix(a: Side, b: Side) -> int:
     return n
 
 
-def diff(
-    a: Side, b: Side, *, ignore_timestamps: bool = False, compare_all: bool = False
-) -> FsDiff:
+def diff(a: Side, b: Side, *, ignore_timestamps: bool = False, compare_all: bool = False) -> FsDiff:
     """Every path whose state differs between A and B, sorted by path.
 
     `compare_all` walks every path even below shared layers (slower; the tests use it to

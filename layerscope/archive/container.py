@@ -16,7 +16,7 @@ import posixpath
 import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from layerscope.archive.compression import NONE, open_decompressed, sniff
 from layerscope.archive.tarstream import BLOCK, Member, TarSource, iter_members
@@ -55,22 +55,37 @@ class _Item:
 
 
 class _FileView(io.RawIOBase):
-    """A read-only window [offset, offset+size) of a file: one member of a plain tar."""
+    """A read-only, seekable window [offset, offset+size) of a file: one member of a plain tar."""
 
     def __init__(self, path: str, offset: int, size: int):
         self._fh = open(path, "rb")  # noqa: SIM115 - closed by close()
+        self._start = offset
+        self._size = size
+        self._pos = 0
         self._fh.seek(offset)
-        self._left = size
 
     def readable(self) -> bool:
         return True
 
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, pos: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
+        self._pos = max(0, min(base + pos, self._size))
+        self._fh.seek(self._start + self._pos)
+        return self._pos
+
     def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        if self._left <= 0:
+        left = self._size - self._pos
+        if left <= 0:
             return 0
-        n = min(len(buffer), self._left)
+        n = min(len(buffer), left)
         got = self._fh.readinto(buffer[:n])
-        self._left -= got
+        self._pos += got
         return got
 
     def close(self) -> None:
@@ -106,6 +121,10 @@ class Container:
 
     def stream_blobs(self, names: Iterable[str], handler: BlobHandler) -> None:
         """Call handler(name, raw stream) once per distinct real blob among names."""
+        raise NotImplementedError
+
+    def open_blob(self, name: str) -> BinaryIO:
+        """One blob's stored bytes, to read again after a load (seekable where it can be)."""
         raise NotImplementedError
 
     def close(self) -> None:
@@ -206,9 +225,14 @@ class PlainTar(_IndexedTar):
     def stream_blobs(self, names: Iterable[str], handler: BlobHandler) -> None:
         real = {self.resolve(n) for n in names}
         for name in sorted(real, key=lambda n: self._items[n].offset):
-            item = self._items[name]
-            with _FileView(self.path, item.offset, item.size) as view:
-                handler(name, io.BufferedReader(view, 1 << 20))
+            with self.open_blob(name) as blob:
+                handler(name, blob)
+
+    def open_blob(self, name: str) -> BinaryIO:
+        item = self._items[self.resolve(name)]
+        return cast(
+            BinaryIO, io.BufferedReader(_FileView(self.path, item.offset, item.size), 1 << 20)
+        )
 
 
 class StreamedTar(_IndexedTar):
@@ -269,17 +293,48 @@ class StreamedTar(_IndexedTar):
             # the member the index kept for this name (the last one, as in a plain tar)
             if name in wanted and item is not None and item.offset == m.data_offset:
                 wanted.discard(name)
-                handler(name, _MemberReader(src, m.size))  # type: ignore[arg-type]
+                handler(name, MemberReader(src, m.size))  # type: ignore[arg-type]
 
         self._walk(visit)
 
+    def open_blob(self, name: str) -> BinaryIO:
+        """The outer stream cannot seek: decompress it up to the member, then read on."""
+        wanted = self.resolve(name)
+        offset = self._items[wanted].offset
+        raw = open(self.path, "rb")  # noqa: SIM115 - closed with the returned reader
+        try:
+            stream, _method = open_decompressed(raw, name=self.path, limits=self._limits)
+            src = TarSource(
+                stream,
+                limit=self._limits.max_total_bytes,
+                limit_name="max_total_bytes",
+                on_bytes=None,
+                name=self.path,
+                hash_stream=False,
+            )
+            for m in iter_members(src, name=self.path, limits=self._limits):
+                if m.data_offset == offset:
+                    return cast(BinaryIO, MemberReader(src, m.size, closing=raw))
+        except BaseException:
+            raw.close()
+            raise
+        raw.close()
+        raise MissingBlob(f"{wanted} is missing from the archive", path=self.path)
 
-class _MemberReader(io.RawIOBase):
+
+class MemberReader(io.RawIOBase):
     """The data of the current member of a streamed tar."""
 
-    def __init__(self, src: TarSource, size: int):
+    def __init__(self, src: TarSource, size: int, closing: BinaryIO | None = None):
         self._src = src
         self._left = size
+        self._closing = closing  # the file to close with this reader
+
+    def close(self) -> None:
+        if self._closing is not None:
+            self._closing.close()
+            self._closing = None
+        super().close()
 
     def readable(self) -> bool:
         return True
@@ -288,12 +343,11 @@ class _MemberReader(io.RawIOBase):
         if self._left <= 0:
             return b""
         if n < 0 or n > self._left:
-            n = self._left
+            n = self._left  # read(-1) is everything that is left, as for a file
         parts: list[bytes] = []
-        self._src.feed(min(n, 1 << 20), parts.append)
-        data = b"".join(parts)
-        self._left -= len(data)
-        return data
+        self._src.feed(n, parts.append)
+        self._left -= n
+        return b"".join(parts)
 
 
 class Directory(Container):
@@ -343,8 +397,11 @@ class Directory(Container):
 
     def stream_blobs(self, names: Iterable[str], handler: BlobHandler) -> None:
         for name in sorted({self.resolve(n) for n in names}):
-            with open(self._real(name), "rb") as fh:
+            with self.open_blob(name) as fh:
                 handler(name, fh)
+
+    def open_blob(self, name: str) -> BinaryIO:
+        return open(self._real(name), "rb")  # noqa: SIM115 - the caller closes it
 
 
 def open_container(path: str, limits: Limits) -> Container:

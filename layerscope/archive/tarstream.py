@@ -12,8 +12,10 @@ POSIX pax (`x` per-file and `g` global headers, GNU sparse keys).
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import posixpath
+import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -130,6 +132,20 @@ def normalize_name(name: str, *, depth_limit: int, layer: str, what: str = "entr
             path=layer,
         )
     return path
+
+
+def _xattrs(pax: dict[str, bytes]) -> dict[str, bytes] | None:
+    """Extended attributes as GNU tar (SCHILY.xattr.NAME) or libarchive (base64) write them."""
+    out: dict[str, bytes] = {}
+    for key, value in pax.items():
+        if key.startswith("SCHILY.xattr."):
+            out[key[len("SCHILY.xattr.") :]] = value
+        elif key.startswith("LIBARCHIVE.xattr."):
+            try:
+                out[urllib.parse.unquote(key[len("LIBARCHIVE.xattr.") :])] = base64.b64decode(value)
+            except ValueError:
+                out[key[len("LIBARCHIVE.xattr.") :]] = value
+    return out or None
 
 
 def _parse_pax(data: bytes, offset: int, layer: str) -> dict[str, bytes]:
@@ -288,6 +304,9 @@ class Member:
     mtime: int
     linkname: str
     data_offset: int  # where the data starts in the stream
+    header_offset: int  # where its first header (pax / GNU long name included) starts
+    xattrs: dict[str, bytes] | None = None  # from pax SCHILY.xattr.* / LIBARCHIVE.xattr.*
+    sparse: bool = False  # the data that follows is a sparse map's pieces, not the file
 
 
 def iter_members(src: TarSource, *, name: str, limits: Limits) -> Iterator[Member]:
@@ -300,6 +319,7 @@ def iter_members(src: TarSource, *, name: str, limits: Limits) -> Iterator[Membe
     first = True
     zero_blocks = 0
     global_seen = False
+    member_start: int | None = None  # offset of the pending member's first extended header
 
     while True:
         offset = src.position
@@ -333,6 +353,8 @@ def iter_members(src: TarSource, *, name: str, limits: Limits) -> Iterator[Membe
             raise CorruptLayer(f"negative member size at offset {offset}", path=name)
 
         # Meta headers that describe the next member.
+        if typeflag in (b"x", b"L", b"K") and member_start is None:
+            member_start = offset
         if typeflag in (b"x", b"g", b"L", b"K"):
             if size > max_pax:
                 kind = "pax" if typeflag in (b"x", b"g") else "GNU long name"
@@ -377,8 +399,12 @@ def iter_members(src: TarSource, *, name: str, limits: Limits) -> Iterator[Membe
             gid = _octal(header[116:124], "gid", offset, name)
             mtime = _octal(header[136:148], "mtime", offset, name)
         real_size = size
+        xattrs: dict[str, bytes] | None = None
+        sparse = typeflag == b"S"
 
         if pax:
+            xattrs = _xattrs(pax)
+            sparse = sparse or any(k.startswith("GNU.sparse.") for k in pax)
             raw_name = pax.get("GNU.sparse.name", pax.get("path", raw_name))
             raw_link = pax.get("linkpath", raw_link)
             try:
@@ -421,7 +447,11 @@ def iter_members(src: TarSource, *, name: str, limits: Limits) -> Iterator[Membe
             mtime,
             _decode(raw_link) if raw_link else "",
             src.position,
+            offset if member_start is None else member_start,
+            xattrs,
+            sparse,
         )
+        member_start = None
         yield member
         # Skip whatever data the consumer left unread, and the padding.
         end = member.data_offset + size
@@ -574,7 +604,12 @@ def read_layer(
             else:
                 digest = _EMPTY_SHA256
 
-        append(Entry(path, kind, size, m.mode, m.uid, m.gid, m.mtime, link, digest, raw_name))
+        append(
+            Entry(
+                path, kind, size, m.mode, m.uid, m.gid, m.mtime, link, digest, raw_name,
+                m.header_offset,
+            )
+        )  # fmt: skip
         if len(entries) > max_entries:
             raise LimitExceeded(
                 f"layer has more than {max_entries} entries", limit="max_entries", path=layer

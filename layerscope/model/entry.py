@@ -55,6 +55,7 @@ class Entry:
         "link",
         "digest",
         "raw_name",
+        "offset",
     )
 
     def __init__(
@@ -69,6 +70,7 @@ class Entry:
         link: str | None = None,
         digest: bytes | None = None,
         raw_name: str | None = None,
+        offset: int = -1,
     ):
         self.path = path  # "/etc/passwd"; for whiteouts the path deleted
         self.kind = kind
@@ -80,6 +82,9 @@ class Entry:
         self.link = link  # symlink target as written; hardlink target as an absolute path
         self.digest = digest  # sha256 of the content (files only)
         self.raw_name = raw_name  # the tar name when it differs from the path in more than "/"
+        # Where the member's headers start in the uncompressed layer stream (-1: unknown),
+        # so that its content and full header (xattrs) can be read again later.
+        self.offset = offset
 
     def __repr__(self) -> str:
         return f"Entry({self.path!r}, {self.kind.label}, size={self.size})"

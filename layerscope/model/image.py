@@ -158,6 +158,7 @@ class Layer:
     warnings: list[str] = field(default_factory=list)
     # The bytes of the package databases this layer ships (ParsedLayer.captured)
     captured: dict[str, bytes] = field(default_factory=dict)
+    blob: str | None = None  # where the archive stores it (a container name), to read it again
 
     @property
     def created_by(self) -> str | None:

@@ -1,0 +1,225 @@
+"""Reading what a layer holds again, after a load: file contents for the viewer, the text diff
+of a modified file and extraction.
+
+A load keeps no file content, only where each member's headers start in its layer's
+uncompressed stream (`Entry.offset`) and where the archive stores the layer (`Layer.blob`).
+To read a member, the layer blob is opened again: an uncompressed layer in a plain tar or a
+directory is a seek away; a compressed one is decompressed from its start, under the same
+limits as the load.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import BinaryIO, cast
+
+from layerscope.archive.compression import NONE, open_decompressed
+from layerscope.archive.container import Container, MemberReader, open_container
+from layerscope.archive.tarstream import Member, TarSource, iter_members
+from layerscope.errors import CorruptLayer, LayerscopeError
+from layerscope.limits import DEFAULT_LIMITS, Limits
+from layerscope.model.entry import Entry, Kind
+from layerscope.model.image import Image, Layer
+
+_CHUNK = 1 << 20
+
+
+@dataclass
+class OpenMember:
+    """One member, positioned at its data: `data.read(n)` gives its stored bytes."""
+
+    member: Member
+    data: BinaryIO
+
+    @property
+    def size(self) -> int:
+        return self.member.size
+
+
+class _LayerStream:
+    """The uncompressed stream of one layer blob, read forward."""
+
+    def __init__(self, container: Container, blob: str, limits: Limits):
+        self.name = f"{container.path}: {blob}"
+        self.limits = limits
+        self._raw = container.open_blob(blob)
+        try:
+            stream, method = open_decompressed(self._raw, name=self.name, limits=limits)
+        except BaseException:
+            self._raw.close()
+            raise
+        # An uncompressed blob that can seek is read in place: skipping costs nothing.
+        self._seekable = method == NONE and self._raw.seekable()
+        if self._seekable:
+            self._raw.seek(0)
+        self._stream = self._raw if self._seekable else stream
+        self._position = 0
+
+    def skip_to(self, offset: int) -> None:
+        if self._seekable:
+            self._raw.seek(offset)
+            self._position = offset
+            return
+        while self._position < offset:
+            got = len(self._stream.read(min(_CHUNK, offset - self._position)))
+            if not got:
+                raise CorruptLayer("the layer ends before the member", path=self.name)
+            self._position += got
+
+    def members(self) -> Iterator[OpenMember]:
+        """The members from the current position on, each positioned at its data.
+
+        Their offsets count from where the walk started. Read a member's data (or not)
+        before asking for the next: the walk skips what was left unread.
+        """
+        src = TarSource(
+            self._stream,
+            limit=self.limits.max_layer_bytes,
+            limit_name="max_layer_bytes",
+            on_bytes=None,
+            name=self.name,
+            hash_stream=False,
+        )
+        for m in iter_members(src, name=self.name, limits=self.limits):
+            yield OpenMember(m, cast(BinaryIO, MemberReader(src, m.size)))
+
+    def close(self) -> None:
+        self._raw.close()
+
+
+class LayerContent:
+    """Opens members of the layers of one archive; reuse one for many reads, then close."""
+
+    def __init__(self, archive_path: str, limits: Limits = DEFAULT_LIMITS):
+        self.archive_path = archive_path
+        self.limits = limits
+        self._container: Container | None = None
+
+    def _open(self) -> Container:
+        if self._container is None:
+            try:
+                self._container = open_container(self.archive_path, self.limits)
+            except FileNotFoundError:
+                raise LayerscopeError(
+                    "the archive is gone (moved or deleted since it was opened)",
+                    path=self.archive_path,
+                ) from None
+        return self._container
+
+    def iter_members(self, blob: str, offsets: Iterable[int]) -> Iterator[tuple[int, OpenMember]]:
+        """(offset, member) for the members whose headers start at `offsets` of one layer,
+        in one forward pass. Each member comes positioned at its data; read it (or not)
+        before asking for the next.
+        """
+        wanted = set(offsets)
+        if not wanted:
+            return
+        if min(wanted) < 0:
+            raise LayerscopeError("where a member lies in its layer is unknown")
+        stream = _LayerStream(self._open(), blob, self.limits)
+        try:
+            first = min(wanted)
+            stream.skip_to(first)
+            for opened in stream.members():
+                at = first + opened.member.header_offset
+                if at in wanted:
+                    wanted.discard(at)
+                    yield at, opened
+                    if not wanted:
+                        return
+            raise CorruptLayer("the layer holds no member where the index says", path=stream.name)
+        finally:
+            stream.close()
+
+    def read(self, blob: str, offset: int, *, start: int = 0, length: int = -1) -> bytes:
+        """`length` bytes (all with -1) of the data of the member at `offset`, from `start`."""
+        for _offset, opened in self.iter_members(blob, [offset]):
+            _discard(opened.data, start)
+            left = max(opened.size - start, 0)
+            return _read_exactly(opened.data, left if length < 0 else min(length, left))
+        raise AssertionError("unreachable: iter_members yields or raises")
+
+    def close(self) -> None:
+        if self._container is not None:
+            self._container.close()
+            self._container = None
+
+    def __enter__(self) -> LayerContent:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _discard(stream: BinaryIO, n: int) -> None:
+    while n > 0:
+        got = len(stream.read(min(_CHUNK, n)))
+        if not got:
+            return
+        n -= got
+
+
+def _read_exactly(stream: BinaryIO, n: int) -> bytes:
+    parts = []
+    while n > 0:
+        chunk = stream.read(min(_CHUNK, n))
+        if not chunk:
+            break
+        parts.append(chunk)
+        n -= len(chunk)
+    return b"".join(parts)
+
+
+class ImageContent:
+    """Reads the content of an image's file entries (a version's `content` entry)."""
+
+    def __init__(self, image: Image, limits: Limits = DEFAULT_LIMITS):
+        self.image = image
+        self._layers = LayerContent(image.archive_path, limits)
+        self._where: dict[int, Layer] | None = None
+
+    def layer_of(self, entry: Entry) -> Layer:
+        """The layer that shipped a file entry."""
+        if self._where is None:
+            self._where = {
+                id(e): layer
+                for layer in self.image.layers
+                for e in layer.entries
+                if e.kind == Kind.FILE
+            }
+        layer = self._where.get(id(entry))
+        if layer is None:
+            raise LayerscopeError(f"{entry.path}: not a file any layer of this image shipped")
+        if layer.blob is None:
+            raise LayerscopeError(
+                f"{entry.path}: layer {layer.index} cannot be read"
+                + (f" ({layer.unavailable})" if layer.unavailable else "")
+            )
+        return layer
+
+    def read(self, entry: Entry, *, start: int = 0, length: int = -1) -> bytes:
+        layer = self.layer_of(entry)
+        assert layer.blob is not None
+        return self._layers.read(layer.blob, entry.offset, start=start, length=length)
+
+    def iter_files(self, entries: Iterable[Entry]) -> Iterator[tuple[Entry, OpenMember]]:
+        """Each entry with its data, one forward pass per layer (bottom layer first)."""
+        by_layer: dict[int, list[Entry]] = {}
+        for e in entries:
+            by_layer.setdefault(self.layer_of(e).index, []).append(e)
+        for index in sorted(by_layer):
+            layer = self.image.layers[index]
+            assert layer.blob is not None
+            at = {e.offset: e for e in by_layer[index]}
+            for offset, opened in self._layers.iter_members(layer.blob, at):
+                yield at[offset], opened
+
+    def close(self) -> None:
+        self._layers.close()
+
+    def __enter__(self) -> ImageContent:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

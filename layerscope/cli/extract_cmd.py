@@ -1,0 +1,100 @@
+"""`layerscope extract`: files, directories or a whole layer out of an image, safely."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from layerscope.cli.common import EXIT_OK, StderrProgress, add_read_options, limits_from
+from layerscope.cli.specs import parse_image_spec, resolve
+from layerscope.errors import LayerscopeError
+from layerscope.extract import Output, TarOutput, extract, save_layer_tar
+from layerscope.format import human_size
+from layerscope.load import Progress, load
+from layerscope.safewrite import SafeWriter
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "extract",
+        help="get files, directories or a layer's tar out of an image",
+        description="Write PATHs (default: the whole filesystem) as they stand at a layer of "
+        "an image into a directory (--to) or a tar file (--tar), or save one layer's tar as "
+        "it is (--layer-tar). The source is ARCHIVE[:IMAGE][@LAYER] (without @LAYER: the "
+        "final filesystem). Nothing is written outside the destination: names are checked, "
+        "symlinks are written as symlinks and never followed, device nodes are skipped, "
+        "setuid/setgid bits are dropped, and existing files are kept unless --force.",
+    )
+    p.add_argument("source", metavar="ARCHIVE[:IMAGE][@LAYER]")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="paths in the image (default: /)")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--to", metavar="DIR", help="write the files into DIR (made if missing)")
+    where.add_argument("--tar", metavar="FILE", help="write them as a tar file instead")
+    where.add_argument(
+        "--layer-tar", metavar="FILE", help="save the layer's own tar (whiteouts included)"
+    )
+    p.add_argument("--force", action="store_true", help="replace files that already exist")
+    add_read_options(p)
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    spec = parse_image_spec(args.source)
+    limits = limits_from(args.limit)
+    progress = StderrProgress(not args.quiet)
+    try:
+        analysis = load([spec.archive], limits=limits, progress=progress, verify=args.verify)
+        resolved = resolve(spec, analysis, 0)
+        image = resolved.image(analysis)
+        if args.layer_tar:
+            if args.paths:
+                raise LayerscopeError("--layer-tar saves a whole layer: give no PATH")
+            size = save_layer_tar(
+                image, resolved.layer, args.layer_tar, force=args.force, limits=limits
+            )
+            sys.stdout.write(
+                f"Saved layer {resolved.layer} ({human_size(size)} tar) to {args.layer_tar}\n"
+            )
+            return EXIT_OK
+        output: Output = (
+            SafeWriter(args.to, force=args.force)
+            if args.to
+            else TarOutput(args.tar, force=args.force)
+        )
+        try:
+            summary = extract(
+                image,
+                resolved.layer,
+                args.paths or ["/"],
+                output,
+                limits=limits,
+                progress=lambda done, total: progress(Progress("Extracting", done, total)),
+            )
+        finally:
+            output.close()
+    finally:
+        progress.done()
+    target = args.to or args.tar
+    parts = [f"{summary.files} file{'s' * (summary.files != 1)} ({human_size(summary.bytes)})"]
+    for count, word in (
+        (summary.directories, "directory"),
+        (summary.symlinks, "symlink"),
+        (summary.hardlinks, "hardlink"),
+    ):
+        if count:
+            plural = ("directories" if word == "directory" else word + "s") if count != 1 else word
+            parts.append(f"{count} {plural}")
+    sys.stdout.write(f"Wrote {', '.join(parts)} to {target}{os.sep if args.to else ''}\n")
+    if summary.skipped:
+        sys.stdout.write(f"Skipped {len(summary.skipped)}:\n")
+        sys.stdout.writelines(f"  {s}\n" for s in summary.skipped[:20])
+        if len(summary.skipped) > 20:
+            sys.stdout.write(f"  … and {len(summary.skipped) - 20} more\n")
+    if summary.outward_links:
+        n = len(summary.outward_links)
+        sys.stdout.write(
+            f"{n} symlink{'s' * (n != 1)} point outside the destination "
+            f"(written as links, never followed), e.g. {summary.outward_links[0]}\n"
+        )
+    return EXIT_OK

@@ -1,0 +1,362 @@
+"""Getting files out of an image: a file, a directory, or the whole filesystem at a layer,
+into a directory or a tar file; or one layer's tar as it is.
+
+The plan comes from the model (what the filesystem holds at that layer), the bytes from the
+archive (`archive/content.py`, one forward pass per layer), and the writing is done by
+`safewrite.SafeWriter` (nothing outside the destination, nothing half-written) or by a tar
+writer that builds a temporary file and renames it into place.
+"""
+
+from __future__ import annotations
+
+import os
+import tarfile
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import BinaryIO, Protocol
+
+from layerscope.archive.compression import open_decompressed
+from layerscope.archive.container import open_container
+from layerscope.archive.content import ImageContent
+from layerscope.errors import Cancelled, LayerscopeError
+from layerscope.limits import DEFAULT_LIMITS, Limits
+from layerscope.model.entry import Entry, Kind
+from layerscope.model.filesystem import Node, Version
+from layerscope.model.image import Image
+from layerscope.safewrite import ExtractError, SafeWriter, WriteSummary
+
+_CHUNK = 1 << 20
+ProgressFn = Callable[[int, int], None]  # (bytes written, bytes to write)
+
+
+@dataclass
+class Item:
+    """One path to write: what the image shows there at the chosen layer."""
+
+    path: str  # absolute image path, "/etc/passwd"
+    entry: Entry  # the entry the path shows (its own header: mode, owner, times)
+    content: Entry | None  # files and hardlinks: the file entry whose bytes it shows
+
+    @property
+    def is_dir(self) -> bool:
+        return self.entry.kind == Kind.DIR
+
+
+def plan(image: Image, layer: int, paths: Iterable[str]) -> list[Item]:
+    """Every path at or below `paths` present after `layer`, with their parent directories,
+    sorted by path (parents first)."""
+    fs = image.filesystem
+    items: dict[str, Item] = {}
+    for wanted in paths:
+        node = fs.lookup(wanted)
+        top = node.state_at(layer) if node is not None else None
+        if node is None or top is None or top.entry is None:
+            raise LayerscopeError(f"{wanted}: no such path at layer {layer}")
+        parent = node.parent
+        while parent is not None and parent.parent is not None:  # the parents, for their modes
+            state = parent.state_at(layer)
+            if state is not None and state.entry is not None:
+                items.setdefault(parent.path, Item(parent.path, state.entry, None))
+            parent = parent.parent
+        below: list[tuple[Node, Version]]
+        if node.parent is None:  # "/": its children, the root itself is the destination
+            below = list(fs.iter_present(layer))
+        else:
+            below = [(node, top)]
+            if node.children and top.entry.kind == Kind.DIR:
+                below.extend(_present_below(node, layer))
+        for n, v in below:
+            assert v.entry is not None
+            path = n.path
+            if path not in items:
+                items[path] = Item(path, v.entry, v.content)
+    return [items[p] for p in sorted(items)]
+
+
+def _present_below(node: Node, layer: int) -> Iterator[tuple[Node, Version]]:
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        for child in (n.children or {}).values():
+            state = child.state_at(layer)
+            if state is not None:
+                yield child, state
+                if child.children:
+                    stack.append(child)
+
+
+class Output(Protocol):
+    """Where extracted entries go: a directory (SafeWriter) or a tar file (TarOutput)."""
+
+    summary: WriteSummary
+
+    def conflicts(self, paths: Iterable[tuple[str, bool]]) -> list[str]: ...
+    def directory(self, rel: str, mode: int = 0o755, mtime: int | None = None) -> None: ...
+    def file(
+        self,
+        rel: str,
+        chunks: Iterable[bytes],
+        *,
+        mode: int = 0o644,
+        mtime: int | None = None,
+        content_id: int | None = None,
+    ) -> None: ...
+    def hardlink(self, rel: str, content_id: int) -> None: ...
+    def symlink(self, rel: str, target: str) -> None: ...
+    def skip(self, rel: str, why: str) -> None: ...
+    def finish(self) -> None: ...
+    def close(self) -> None: ...
+
+
+def extract(
+    image: Image,
+    layer: int,
+    paths: Iterable[str],
+    output: Output,
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+    progress: ProgressFn | None = None,
+    cancel: Callable[[], bool] | None = None,
+) -> WriteSummary:
+    """Write `paths` (and everything below them) as they stand after `layer` to `output`."""
+    items = plan(image, layer, paths)
+    clashes = output.conflicts((i.path, i.is_dir) for i in items)
+    if clashes:
+        more = f" (and {len(clashes) - 1} more)" if len(clashes) > 1 else ""
+        raise ExtractError(f"{clashes[0]}{more}; nothing was written")
+
+    def check() -> None:
+        if cancel is not None and cancel():
+            raise Cancelled()
+
+    first_path: dict[int, Item] = {}  # content -> the path that gets its bytes
+    links: list[Item] = []
+    for item in items:
+        kind = item.entry.kind
+        if kind == Kind.DIR:
+            output.directory(item.path, item.entry.mode, item.entry.mtime)
+        elif kind in (Kind.FILE, Kind.HARDLINK):
+            if item.content is None:
+                output.skip(item.path, "hardlink to a file the image does not have")
+            elif id(item.content) in first_path:
+                links.append(item)
+            else:
+                first_path[id(item.content)] = item
+    total = sum(i.content.size for i in first_path.values() if i.content is not None)
+    counter = _Counter(total, progress, check)
+    with ImageContent(image, limits) as content:
+        contents = [i.content for i in first_path.values() if i.content is not None]
+        for entry, opened in content.iter_files(contents):
+            check()
+            item = first_path[id(entry)]
+            if opened.member.sparse:
+                output.skip(item.path, "sparse file (its holes are not rebuilt)")
+                continue
+
+            output.file(
+                item.path,
+                _chunks(opened.data, opened.size, item.path, counter),
+                mode=item.entry.mode,
+                mtime=item.entry.mtime,
+                content_id=id(entry),
+            )
+    for item in links:
+        assert item.content is not None
+        output.hardlink(item.path, id(item.content))
+    for item in items:
+        kind = item.entry.kind
+        if kind == Kind.SYMLINK:
+            output.symlink(item.path, item.entry.link or "")
+        elif kind in (Kind.CHAR, Kind.BLOCK, Kind.FIFO):
+            output.skip(item.path, f"{kind.label} device nodes are not created")
+    output.finish()
+    return output.summary
+
+
+class _Counter:
+    """Bytes written so far: progress, and the cancel check between chunks."""
+
+    def __init__(self, total: int, progress: ProgressFn | None, check: Callable[[], None]):
+        self.total = total
+        self.done = 0
+        self.progress = progress
+        self.check = check
+
+    def add(self, n: int) -> None:
+        self.check()
+        self.done += n
+        if self.progress is not None:
+            self.progress(self.done, self.total)
+
+
+def _chunks(data: BinaryIO, size: int, path: str, counter: _Counter) -> Iterator[bytes]:
+    left = size
+    while left > 0:
+        chunk = data.read(min(_CHUNK, left))
+        if not chunk:
+            raise LayerscopeError(f"{path}: the layer ends inside this file")
+        left -= len(chunk)
+        counter.add(len(chunk))
+        yield chunk
+
+
+class TarOutput:
+    """Writes the extracted entries as a tar file (metadata kept as the image has it).
+
+    Built under a temporary name beside the target and renamed into place when complete.
+    """
+
+    def __init__(self, target: str, *, force: bool = False):
+        self.target = target
+        self.force = force
+        self.summary = WriteSummary()
+        self._tmp = f"{target}.layerscope-part"
+        self._tar: tarfile.TarFile | None = None
+        self._names: dict[int, str] = {}
+
+    def conflicts(self, paths: Iterable[tuple[str, bool]]) -> list[str]:
+        if os.path.isdir(self.target):
+            return [f"{self.target}: a directory is in the way"]
+        if os.path.lexists(self.target) and not self.force:
+            return [f"{self.target}: exists (use --force to replace it)"]
+        return []
+
+    def _open(self) -> tarfile.TarFile:
+        if self._tar is None:
+            self._tar = tarfile.open(self._tmp, "w", format=tarfile.PAX_FORMAT)  # noqa: SIM115
+        return self._tar
+
+    @staticmethod
+    def _info(rel: str, mode: int, mtime: int | None) -> tarfile.TarInfo:
+        info = tarfile.TarInfo(rel.lstrip("/"))
+        info.mode = mode & 0o7777
+        info.mtime = mtime or 0
+        return info
+
+    def directory(self, rel: str, mode: int = 0o755, mtime: int | None = None) -> None:
+        info = self._info(rel, mode, mtime)
+        info.type = tarfile.DIRTYPE
+        self._open().addfile(info)
+        self.summary.directories += 1
+
+    def file(
+        self,
+        rel: str,
+        chunks: Iterable[bytes],
+        *,
+        mode: int = 0o644,
+        mtime: int | None = None,
+        content_id: int | None = None,
+    ) -> None:
+        # tarfile needs the size first: spool the chunks (to disk past 16 MiB).
+        with _Spool() as spool:
+            for chunk in chunks:
+                spool.write(chunk)
+            info = self._info(rel, mode, mtime)
+            info.size = spool.tell()
+            spool.seek(0)
+            self._open().addfile(info, spool)
+        self.summary.files += 1
+        self.summary.bytes += info.size
+        if content_id is not None:
+            self._names.setdefault(content_id, rel.lstrip("/"))
+
+    def hardlink(self, rel: str, content_id: int) -> None:
+        info = self._info(rel, 0o644, None)
+        info.type = tarfile.LNKTYPE
+        info.linkname = self._names[content_id]
+        self._open().addfile(info)
+        self.summary.hardlinks += 1
+
+    def symlink(self, rel: str, target: str) -> None:
+        info = self._info(rel, 0o777, None)
+        info.type = tarfile.SYMTYPE
+        info.linkname = target
+        self._open().addfile(info)
+        self.summary.symlinks += 1
+
+    def skip(self, rel: str, why: str) -> None:
+        self.summary.skipped.append(f"{rel}: {why}")
+
+    def finish(self) -> None:
+        tar = self._open()
+        tar.close()
+        self._tar = None
+        os.replace(self._tmp, self.target)
+
+    def close(self) -> None:
+        """Drop the temporary file of an extraction that did not finish."""
+        if self._tar is not None:
+            self._tar.close()
+            self._tar = None
+        if os.path.exists(self._tmp):
+            os.unlink(self._tmp)
+
+
+class _Spool:
+    def __init__(self) -> None:
+        self._file = tempfile.SpooledTemporaryFile(max_size=16 << 20)  # noqa: SIM115
+
+    def __enter__(self) -> BinaryIO:
+        return self._file  # type: ignore[return-value]
+
+    def __exit__(self, *exc: object) -> None:
+        self._file.close()
+
+
+def save_layer_tar(
+    image: Image,
+    layer: int,
+    target: str,
+    *,
+    force: bool = False,
+    limits: Limits = DEFAULT_LIMITS,
+    cancel: Callable[[], bool] | None = None,
+) -> int:
+    """Write layer `layer`'s uncompressed tar as it is (whiteouts included); its size."""
+    the_layer = image.layers[layer]
+    if the_layer.blob is None:
+        raise LayerscopeError(f"layer {layer} cannot be read ({the_layer.unavailable or 'absent'})")
+    if os.path.isdir(target):
+        raise ExtractError(f"{target}: a directory is in the way")
+    if os.path.lexists(target) and not force:
+        raise ExtractError(f"{target}: exists (use --force to replace it)")
+    tmp = f"{target}.layerscope-part"
+    container = open_container(image.archive_path, limits)
+    written = 0
+    try:
+        with container.open_blob(the_layer.blob) as raw:
+            stream, _method = open_decompressed(raw, name=image.archive_path, limits=limits)
+            with open(tmp, "wb") as out:
+                while chunk := stream.read(_CHUNK):
+                    if cancel is not None and cancel():
+                        raise Cancelled()
+                    out.write(chunk)
+                    written += len(chunk)
+                    if written > limits.max_layer_bytes:
+                        raise LayerscopeError(f"layer {layer} expands past max_layer_bytes")
+        os.replace(tmp, target)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    finally:
+        container.close()
+    return written
+
+
+def directory_output(dest: str, *, force: bool = False) -> SafeWriter:
+    return SafeWriter(dest, force=force)
+
+
+__all__ = [
+    "ExtractError",
+    "Item",
+    "TarOutput",
+    "WriteSummary",
+    "directory_output",
+    "extract",
+    "plan",
+    "save_layer_tar",
+]

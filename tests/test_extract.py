@@ -1,0 +1,236 @@
+"""`layerscope extract` and reading content again: every archive form gives the same bytes,
+and hostile images write nothing outside the destination."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from layerscope.archive.content import ImageContent
+from layerscope.cli import main
+from layerscope.extract import TarOutput, extract, plan
+from layerscope.load import load
+from layerscope.safewrite import SafeWriter
+from tests import builders as b
+
+FORMS = ["podman", "docker25", "oci-gzip", "oci-zstd", "outer-gzip", "oci-dir"]
+
+
+def write(tmp_path: Path, image: b.Image, form: str) -> Path:
+    if form in ("podman", "docker25"):
+        return b.write_docker_archive(tmp_path / f"{form}.tar", [image], style=form)
+    if form == "outer-gzip":
+        return b.write_docker_archive(tmp_path / "o.tar.gz", [image], style="podman", outer="gzip")
+    if form == "oci-dir":
+        return b.write_oci_archive(tmp_path / "layout", [image], as_dir=True)
+    compression = form.split("-")[1]
+    again = b.Image([b.Layer(layer.tar, compression) for layer in image.layers])
+    return b.write_oci_archive(tmp_path / f"{form}.tar", [again])
+
+
+def snapshot(root: Path) -> dict[str, str]:
+    out = {}
+    for dirpath, dirs, files in os.walk(root):
+        for name in dirs + files:
+            full = Path(dirpath) / name
+            rel = str(full.relative_to(root))
+            if full.is_symlink():
+                out[rel] = "-> " + os.readlink(full)
+            elif full.is_dir():
+                out[rel] = "dir"
+            else:
+                out[rel] = hashlib.sha256(full.read_bytes()).hexdigest()[:12]
+    return out
+
+
+BIG = os.urandom(3 << 20)  # over a read chunk, so data spans buffer refills
+STACK = b.Image(
+    [
+        b.Layer(
+            b.layer_tar(
+                [
+                    b.dir("usr/"),
+                    b.dir("usr/bin/"),
+                    b.file("usr/bin/tool", BIG, mode=0o4755),
+                    b.hardlink("usr/bin/tool2", "usr/bin/tool"),
+                    b.file("etc/conf", b"v1\n"),
+                    b.symlink("etc/abs", "/etc/conf"),
+                    b.Entry("dev/null", "char", devmajor=1, devminor=3),
+                    b.file("x" * 150 + "/long-name.txt", b"long\n"),
+                ]
+            )
+        ),
+        b.Layer(b.layer_tar([b.file("etc/conf", b"v2\n"), b.whiteout("usr/bin/tool2")])),
+    ]
+)
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_content_reads_the_same_bytes_from_every_form(tmp_path: Path, form: str):
+    path = write(tmp_path, STACK, form)
+    image = load([str(path)]).images[0]
+    with ImageContent(image) as content:
+        tool = image.filesystem.lookup("/usr/bin/tool").current.content
+        assert content.read(tool) == BIG
+        assert content.read(tool, start=1000, length=10) == BIG[1000:1010]
+        conf0 = image.filesystem.lookup("/etc/conf").state_at(0).content
+        conf1 = image.filesystem.lookup("/etc/conf").current.content
+        assert content.read(conf0) == b"v1\n"
+        assert content.read(conf1) == b"v2\n"
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_extract_the_filesystem_at_each_layer(tmp_path: Path, form: str):
+    path = write(tmp_path, STACK, form)
+    image = load([str(path)]).images[0]
+    expected = [
+        {
+            "usr": "dir",
+            "usr/bin": "dir",
+            "usr/bin/tool": hashlib.sha256(BIG).hexdigest()[:12],
+            "usr/bin/tool2": hashlib.sha256(BIG).hexdigest()[:12],
+            "etc": "dir",
+            "etc/conf": hashlib.sha256(b"v1\n").hexdigest()[:12],
+            "etc/abs": "-> /etc/conf",
+            "dev": "dir",
+            "x" * 150: "dir",
+            "x" * 150 + "/long-name.txt": hashlib.sha256(b"long\n").hexdigest()[:12],
+        }
+    ]
+    expected.append(dict(expected[0], **{"etc/conf": hashlib.sha256(b"v2\n").hexdigest()[:12]}))
+    del expected[1]["usr/bin/tool2"]
+    for layer in (0, 1):
+        dest = tmp_path / f"out{layer}"
+        with SafeWriter(str(dest)) as out:
+            summary = extract(image, layer, ["/"], out)
+        assert snapshot(dest) == expected[layer]
+        assert summary.skipped == ["/dev/null: char device nodes are not created"]
+        assert summary.outward_links == ["/etc/abs -> /etc/conf"]
+    # the hardlink stays a hardlink, and setuid is dropped
+    st = os.stat(tmp_path / "out0/usr/bin/tool")
+    assert st.st_nlink == 2
+    assert st.st_mode & 0o7777 == 0o755
+
+
+def test_tar_output_keeps_metadata(tmp_path: Path):
+    path = write(tmp_path, STACK, "podman")
+    image = load([str(path)]).images[0]
+    target = tmp_path / "out.tar"
+    out = TarOutput(str(target))
+    try:
+        extract(image, 0, ["/usr"], out)
+    finally:
+        out.close()
+    with tarfile.open(target) as tar:
+        members = {m.name: m for m in tar.getmembers()}
+        assert members["usr/bin/tool"].mode == 0o4755  # a tar keeps what the image says
+        assert members["usr/bin/tool2"].islnk()
+        assert tar.extractfile("usr/bin/tool").read() == BIG  # type: ignore[union-attr]
+    assert not (tmp_path / "out.tar.layerscope-part").exists()
+
+
+def test_a_file_hardlinked_from_outside_the_selection_is_written_as_a_copy(tmp_path: Path):
+    image = b.Image(
+        [b.Layer(b.layer_tar([b.file("lib/real", b"bytes"), b.hardlink("bin/alias", "lib/real")]))]
+    )
+    loaded = load([str(write(tmp_path, image, "podman"))]).images[0]
+    dest = tmp_path / "out"
+    with SafeWriter(str(dest)) as out:
+        extract(loaded, 0, ["/bin"], out)
+    assert (dest / "bin/alias").read_bytes() == b"bytes"
+    assert not (dest / "lib").exists()
+
+
+def test_plan_names_a_missing_path(tmp_path: Path):
+    image = load([str(write(tmp_path, STACK, "podman"))]).images[0]
+    with pytest.raises(Exception, match="no such path at layer 1"):
+        plan(image, 1, ["/usr/bin/tool2"])
+
+
+# Hostile images ---------------------------------------------------------------------------
+
+
+def hostile_image() -> b.Image:
+    """Symlinks that point out, then files written 'through' them, an absolute name."""
+    return b.Image(
+        [
+            b.Layer(
+                b.layer_tar(
+                    [
+                        b.symlink("escape", "../../../../../../tmp"),
+                        b.symlink("abs", "/etc"),
+                        b.file("/absolute-name", b"a"),
+                        b.Entry("dev/sda", "block", devmajor=8),
+                        b.fifo("run/fifo"),
+                    ]
+                )
+            ),
+            b.Layer(b.layer_tar([b.file("escape/owned", b"x"), b.file("abs/passwd", b"y")])),
+        ]
+    )
+
+
+def test_hostile_image_writes_nothing_outside(tmp_path: Path, capsys):
+    path = write(tmp_path, hostile_image(), "podman")
+    dest = tmp_path / "out"
+    before = sorted(os.listdir(tmp_path))
+    code = main(["extract", str(path), "--to", str(dest)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    # Files 'under' the symlinks land inside the image's own tree, as the model resolves them.
+    tree = snapshot(dest)
+    assert tree["escape"] == "-> ../../../../../../tmp"
+    assert tree["abs"] == "-> /etc"
+    assert tree["tmp/owned"] == hashlib.sha256(b"x").hexdigest()[:12]
+    assert tree["etc/passwd"] == hashlib.sha256(b"y").hexdigest()[:12]
+    assert tree["absolute-name"] == hashlib.sha256(b"a").hexdigest()[:12]
+    assert "dev/sda" not in tree
+    assert "run/fifo" not in tree
+    assert "/dev/sda: block device nodes are not created" in out
+    assert "2 symlinks point outside the destination" in out
+    assert sorted(os.listdir(tmp_path)) == sorted([*before, "out"])
+    assert not Path("/tmp/owned").exists() or Path("/tmp/owned").read_bytes() != b"x"
+
+
+def test_existing_files_need_force(tmp_path: Path, capsys):
+    path = write(tmp_path, STACK, "podman")
+    dest = tmp_path / "out"
+    (dest / "etc").mkdir(parents=True)
+    (dest / "etc" / "conf").write_text("mine")
+    code = main(["extract", str(path), "/etc", "--to", str(dest)])
+    _out, err = capsys.readouterr()
+    assert code == 2
+    assert "etc/conf: exists (use --force to replace it); nothing was written" in err
+    assert (dest / "etc" / "conf").read_text() == "mine"
+    assert sorted(os.listdir(dest / "etc")) == ["conf"]
+    assert main(["extract", str(path), "/etc", "--to", str(dest), "--force"]) == 0
+    assert (dest / "etc" / "conf").read_text() == "v2\n"
+
+
+def test_a_damaged_layer_leaves_no_half_written_file(tmp_path: Path):
+    path = write(tmp_path, STACK, "oci-gzip")
+    image = load([str(path)]).images[0]
+    # Damage layer 0's gzip blob after the archive was loaded, inside the big file's data.
+    data = path.read_bytes()
+    blob = b.compress(STACK.layers[0].tar, "gzip")
+    start = data.index(blob)
+    damaged = bytearray(data)
+    damaged[start + 200_000 : start + 200_100] = bytes(100)
+    path.write_bytes(bytes(damaged))
+    dest = tmp_path / "out"
+    with SafeWriter(str(dest)) as out, pytest.raises(Exception, match="gzip"):
+        extract(image, 0, ["/usr/bin/tool"], out)
+    assert snapshot(dest) == {"usr": "dir", "usr/bin": "dir"}
+
+
+def test_layer_tar(tmp_path: Path, capsys):
+    path = write(tmp_path, STACK, "oci-zstd")
+    target = tmp_path / "layer1.tar"
+    assert main(["extract", f"{path}@1", "--layer-tar", str(target)]) == 0
+    assert target.read_bytes() == STACK.layers[1].tar
+    assert main(["extract", f"{path}@1", "--layer-tar", str(target)]) == 2
+    assert "exists (use --force" in capsys.readouterr().err
