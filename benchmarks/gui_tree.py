@@ -21,10 +21,10 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtWidgets import QApplication, QTreeView  # noqa: E402
 
-from layerscope.gui.fsview import TreeMode  # noqa: E402
 from layerscope.gui.models.filetree import Col, FileTreeModel  # noqa: E402
 from layerscope.model.entry import Entry, Kind  # noqa: E402
 from layerscope.model.filesystem import Change, FileSystem  # noqa: E402
+from layerscope.view.tree import TreeMode  # noqa: E402
 
 BIG_DIR = "/usr/share/big"
 

@@ -25,9 +25,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from layerscope.gui import app as gui_app  # noqa: E402
-from layerscope.gui.fsview import TreeMode  # noqa: E402
 from layerscope.gui.main_window import MainWindow, Tab  # noqa: E402
 from layerscope.gui.models.waste import WasteCol  # noqa: E402
+from layerscope.view.tree import TreeMode  # noqa: E402
 
 SIZE = (1400, 900)
 

@@ -9,7 +9,7 @@ window stays usable, and closing it cancels a load and waits for the worker.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import (
@@ -49,8 +49,7 @@ from PySide6.QtWidgets import (
 import layerscope
 from layerscope.analysis import Analysis
 from layerscope.format import human_size, percent
-from layerscope.gui import icons, session, theme
-from layerscope.gui.fsview import TreeMode
+from layerscope.gui import icons, theme
 from layerscope.gui.models.images import ImageIndexRole, ImagesModel
 from layerscope.gui.models.layers import Col as LayerCol
 from layerscope.gui.models.layers import LayersModel
@@ -63,6 +62,8 @@ from layerscope.gui.widgets.shared import SharedPanel
 from layerscope.gui.widgets.waste import WastePanel
 from layerscope.gui.worker import LoadWorker
 from layerscope.limits import DEFAULT_LIMITS, Limits
+from layerscope.view import session
+from layerscope.view.tree import TreeMode
 
 SAMPLE = Path(layerscope.__file__).resolve().parent / "data" / "sample-app-docker.tar"
 MAX_RECENT = 10
@@ -213,7 +214,7 @@ class MainWindow(QMainWindow):
     def _action(
         self,
         text: str,
-        slot: object,
+        slot: Callable[..., object],
         keys: Sequence[str | QKeySequence | QKeySequence.StandardKey] = (),
         icon: str | None = None,
         tip: str | None = None,
@@ -226,7 +227,7 @@ class MainWindow(QMainWindow):
         if tip:
             action.setStatusTip(tip)
             action.setToolTip(tip)
-        action.triggered.connect(slot)  # type: ignore[arg-type]
+        action.triggered.connect(slot)
         self.addAction(action)  # shortcuts work even with the menu bar hidden
         return action
 
@@ -768,7 +769,7 @@ class MainWindow(QMainWindow):
         value = QSettings().value("recent", [])
         if isinstance(value, str):
             value = [value]
-        return [str(v) for v in value or []][:MAX_RECENT]
+        return [str(v) for v in value][:MAX_RECENT] if isinstance(value, list) else []
 
     def _add_recent(self, path: str) -> None:
         recent = [p for p in self.recent_paths() if not session.same_path(p, path)]

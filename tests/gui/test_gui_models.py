@@ -7,7 +7,6 @@ from guitest_support import corpus_file
 from PySide6.QtCore import QModelIndex, Qt
 
 from layerscope.analysis import Analysis
-from layerscope.gui.fsview import FilesystemSizes, LayerView, TreeMode, make_matcher
 from layerscope.gui.models.filetree import ChangeRole, Col, FileTreeModel
 from layerscope.gui.models.images import ImagesModel
 from layerscope.gui.models.layers import LayersModel
@@ -17,6 +16,7 @@ from layerscope.gui.models.waste import DuplicatesModel, WasteModel
 from layerscope.load import load
 from layerscope.model.entry import Entry, Kind
 from layerscope.model.filesystem import Change, FileSystem
+from layerscope.view.tree import FilesystemSizes, LayerView, TreeMode, make_matcher
 
 
 @pytest.fixture(scope="module")

@@ -12,12 +12,12 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from layerscope.gui.fsview import TreeMode
 from layerscope.gui.main_window import MainWindow, Tab
 from layerscope.gui.models.filetree import ChangeRole, Col
 from layerscope.gui.models.shared import FIXED_COLUMNS
 from layerscope.gui.models.waste import WasteCol
 from layerscope.model.filesystem import Change
+from layerscope.view.tree import TreeMode
 
 LOAD_TIMEOUT = 60_000
 

@@ -27,9 +27,9 @@ from PySide6.QtGui import QFont, QGuiApplication, QIcon
 from layerscope.analysis.waste import DeadFile
 from layerscope.format import exact_size, human_size
 from layerscope.gui import icons, theme
-from layerscope.gui.fsview import FilesystemSizes, LayerView, Matcher, TreeMode, make_matcher
 from layerscope.model.entry import Kind
 from layerscope.model.filesystem import Change, FileSystem, Node, Version
+from layerscope.view.tree import FilesystemSizes, LayerView, Matcher, TreeMode, make_matcher
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -286,7 +286,7 @@ class FileTreeModel(QAbstractItemModel):
 
     def parent(self, child: Index | None = None) -> QModelIndex:  # type: ignore[override]
         if child is None:
-            return super().parent()  # QObject.parent()
+            return super().parent()  # type: ignore[return-value]  # QObject.parent()
         if not child.isValid() or self._fs is None:
             return QModelIndex()
         node: Node = child.internalPointer()

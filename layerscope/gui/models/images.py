@@ -68,7 +68,7 @@ class ImagesModel(QAbstractItemModel):
 
     def parent(self, child: Index | None = None) -> QModelIndex:  # type: ignore[override]
         if child is None:
-            return super().parent()
+            return super().parent()  # type: ignore[return-value]
         if not child.isValid() or self._analysis is None:
             return QModelIndex()
         obj = child.internalPointer()

@@ -41,7 +41,7 @@ TIPS = {
 }
 
 
-class LayersModel(RowsModel):
+class LayersModel(RowsModel[Layer]):
     HEADERS = HEADERS
     TIPS = TIPS  # type: ignore[assignment]
     RIGHT_ALIGNED = frozenset(c for c in Col if c >= Col.SIZE)
@@ -77,7 +77,7 @@ class LayersModel(RowsModel):
         self.endResetModel()
 
     def layer(self, row: int) -> Layer | None:
-        return self.row_object(row)  # type: ignore[no-any-return]
+        return self.row_object(row)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or self._image is None or self._analysis is None:

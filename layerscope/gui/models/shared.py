@@ -110,10 +110,10 @@ class SharedModel(QAbstractTableModel):
             short = image.name.rsplit("/", 1)[-1]  # "app:1"; the full ref is in the tooltip
             return f"{short}\n{image.platform or ''}\nown: {own}"
         if role == Qt.ItemDataRole.ToolTipRole:
-            own = self._analysis.sharing.own_bytes[i]
+            own_bytes = self._analysis.sharing.own_bytes[i]
             return (
                 f"{', '.join(image.refs) or image.config_digest}\n"
-                f"{human_size(own)} in layers no other open image has"
+                f"{human_size(own_bytes)} in layers no other open image has"
             )
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return _CENTER

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -15,8 +15,10 @@ from PySide6.QtCore import (
 Index = QModelIndex | QPersistentModelIndex
 RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
+Row = TypeVar("Row")
 
-class RowsModel(QAbstractTableModel):
+
+class RowsModel(QAbstractTableModel, Generic[Row]):
     """A table of `self._rows`; subclasses name the columns and implement data()."""
 
     HEADERS: ClassVar[tuple[str, ...]] = ()
@@ -25,14 +27,14 @@ class RowsModel(QAbstractTableModel):
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
-        self._rows: list[Any] = []
+        self._rows: list[Row] = []
 
-    def _set_rows(self, rows: list[Any]) -> None:
+    def _set_rows(self, rows: list[Row]) -> None:
         self.beginResetModel()
         self._rows = rows
         self.endResetModel()
 
-    def row_object(self, row: int) -> Any | None:
+    def row_object(self, row: int) -> Row | None:
         return self._rows[row] if 0 <= row < len(self._rows) else None
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008

@@ -31,7 +31,7 @@ HEADERS = ("Layer", "Change", "Type", "Size", "Mode", "Owner", "Wasted")
 _ICONS = {Change.ADDED: "added", Change.MODIFIED: "modified", Change.DELETED: "deleted"}
 
 
-class VersionsModel(RowsModel):
+class VersionsModel(RowsModel[Version]):
     HEADERS = HEADERS
 
     def __init__(self, parent: QObject | None = None):
@@ -66,7 +66,7 @@ class VersionsModel(RowsModel):
         self.endResetModel()
 
     def version(self, row: int) -> Version | None:
-        return self.row_object(row)  # type: ignore[no-any-return]
+        return self.row_object(row)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():

@@ -7,7 +7,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 
-from layerscope.analysis.waste import DuplicateGroup, Waste
+from layerscope.analysis.waste import DeadFile, DuplicateGroup, Waste
 from layerscope.format import exact_size, human_size
 from layerscope.gui import icons, theme
 from layerscope.gui.models.table import RIGHT, Index, RowsModel
@@ -27,7 +27,7 @@ class WasteCol(IntEnum):
 WASTE_HEADERS = ("Path", "Wasted", "Shipped in", "Killed in", "How")
 
 
-class WasteModel(RowsModel):
+class WasteModel(RowsModel[DeadFile]):
     """Waste.dead_files: bytes shipped by one layer that the final image never shows."""
 
     HEADERS = WASTE_HEADERS
@@ -87,7 +87,7 @@ class DupCol(IntEnum):
 DUP_HEADERS = ("File size", "Copies", "Wasted", "Paths")
 
 
-class DuplicatesModel(RowsModel):
+class DuplicatesModel(RowsModel[DuplicateGroup]):
     """Final files with the same content stored more than once."""
 
     HEADERS = DUP_HEADERS
@@ -97,7 +97,7 @@ class DuplicatesModel(RowsModel):
         self._set_rows(list(waste.duplicates) if waste is not None else [])
 
     def group(self, row: int) -> DuplicateGroup | None:
-        return self.row_object(row)  # type: ignore[no-any-return]
+        return self.row_object(row)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():

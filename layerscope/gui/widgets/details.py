@@ -154,16 +154,16 @@ def image_html(analysis: Analysis, i: int) -> str:
             "<table class='grid'><tr><th>Layer</th><th>Created</th><th>Command</th>"
             "<th>Comment</th></tr>"
         )
-        for item in c.history:
-            layer = str(item.layer_index) if item.layer_index is not None else "—"
-            cls = " class='empty'" if item.empty_layer else ""
-            created = _e((item.created or "")[:19].replace("T", " "))
-            command = _e(short_command(item.created_by)) or "<span class='muted'>none</span>"
-            if item.empty_layer:
+        for entry in c.history:
+            layer_text = str(entry.layer_index) if entry.layer_index is not None else "—"
+            cls = " class='empty'" if entry.empty_layer else ""
+            created = _e((entry.created or "")[:19].replace("T", " "))
+            command = _e(short_command(entry.created_by)) or "<span class='muted'>none</span>"
+            if entry.empty_layer:
                 command += " <span class='muted'>(no layer)</span>"
             out.append(
-                f"<tr{cls}><td>{layer}</td><td>{created}</td><td>{command}</td>"
-                f"<td class='muted'>{_e(item.comment or '')}</td></tr>"
+                f"<tr{cls}><td>{layer_text}</td><td>{created}</td><td>{command}</td>"
+                f"<td class='muted'>{_e(entry.comment or '')}</td></tr>"
             )
         out.append("</table>")
     else:

@@ -28,11 +28,11 @@ from PySide6.QtWidgets import (
 from layerscope.analysis import Analysis
 from layerscope.format import human_size, short_command
 from layerscope.gui import icons, theme
-from layerscope.gui.fsview import TreeMode
 from layerscope.gui.models.filetree import ALL_CHANGES, Col, FileTreeModel
 from layerscope.gui.models.versions import LayerRole, VersionsModel
 from layerscope.gui.widgets.common import copy_text, section_label, setup_table, setup_tree
 from layerscope.model.filesystem import Change, Node
+from layerscope.view.tree import TreeMode
 
 FILTER_DELAY_MS = 180  # typing pauses this long before the tree is filtered
 EXPAND_ALL_LIMIT = 20_000  # rows; past this "expand all" stops at the first levels
@@ -214,8 +214,8 @@ class FilesPanel(QWidget):
         self.history.doubleClicked.connect(self._history_activated)
         hh = self.history.horizontalHeader()
         hh.setStretchLastSection(True)
-        for col, width in enumerate((50, 170, 150, 80, 56, 70)):
-            hh.resizeSection(col, width)
+        for section, width in enumerate((50, 170, 150, 80, 56, 70)):
+            hh.resizeSection(section, width)
         dl.addWidget(self.history, 1)
 
         split = QSplitter(Qt.Orientation.Vertical, self)

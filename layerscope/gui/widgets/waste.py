@@ -90,8 +90,8 @@ class WastePanel(QWidget):
         self.dup_table.sortByColumn(2, Qt.SortOrder.DescendingOrder)
         dh = self.dup_table.horizontalHeader()
         dh.setStretchLastSection(True)
-        for col, width in enumerate((90, 70, 90)):
-            dh.resizeSection(col, width)
+        for section, width in enumerate((90, 70, 90)):
+            dh.resizeSection(section, width)
         dh.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
 
         self.files_label = section_label("Wasted files")

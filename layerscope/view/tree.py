@@ -1,6 +1,6 @@
 """What the file tree shows for one layer of one image, computed from the core's FileSystem.
 
-No Qt here: the Qt model (models/filetree.py) asks these objects which children a directory
+No Qt here: the Qt model (gui/models/filetree.py) asks these objects which children a directory
 shows, in which state, and how big they are. Everything is computed on demand and cached
 per layer, so opening a 150,000-file image costs nothing until a directory is expanded.
 

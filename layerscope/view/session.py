@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import os
 
-from layerscope.analysis import Analysis
+from layerscope.analysis import Analysis, ArchiveInfo
 from layerscope.analysis.shared import analyse_sharing
 
 
@@ -50,7 +50,7 @@ def without_archives(current: Analysis, drop: list[int]) -> Analysis:
         return current
     dropped = set(drop)
     remap: dict[int, int] = {}
-    archives = []
+    archives: list[ArchiveInfo] = []
     for i, archive in enumerate(current.archives):
         if i not in dropped:
             remap[i] = len(archives)
