@@ -22,6 +22,11 @@ def exact_size(n: int) -> str:
     return f"{n:,} byte" + ("" if n == 1 else "s")
 
 
+def plural(n: int, noun: str, nouns: str | None = None) -> str:
+    """'1 layer', '2 layers', '90,001 files'."""
+    return f"{n:,} {noun if n == 1 else nouns or noun + 's'}"
+
+
 def percent(ratio: float | None) -> str:
     if ratio is None:
         return "n/a"

@@ -45,7 +45,7 @@ def test_a_broken_archive_in_a_batch_does_not_stop_the_others(
     wait_idle(qtbot, window)
     assert [a.path for a in window.analysis.archives] == [str(p) for p in good]
     assert "broken.tar" in window.last_error
-    assert window.error_box is not None
+    assert window.error_dialog is not None
     assert len(window.analysis.sharing.layers) == 1  # the two good ones were analysed together
 
 
@@ -115,8 +115,8 @@ def test_every_failure_of_a_batch_is_listed(
     second.write_bytes(b"")
     window.open_paths([str(first), str(second)])
     wait_idle(qtbot, window)
-    assert window.error_box is not None
-    lines = window.error_box.informativeText().splitlines()
+    assert window.error_dialog is not None
+    lines = window.error_dialog.informativeText().splitlines()
     assert len(lines) == 2
     assert "first.tar" in lines[0]
     assert "second.tar: empty file" in lines[1]

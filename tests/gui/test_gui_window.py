@@ -34,15 +34,15 @@ def change_of(window: MainWindow, path: str) -> Change | None:
 
 def test_empty_window_shows_the_welcome_page(window: MainWindow) -> None:
     assert window.stack.currentWidget() is window.welcome
-    assert not window.act_close.isEnabled()
+    assert not window.commands.close.isEnabled()
     assert window.windowTitle() == "layerscope"
 
 
 def test_open_app_docker_layer_3_deletes_the_build_cache(qtbot: QtBot, window: MainWindow) -> None:
     open_and_wait(qtbot, window, corpus_file("podman", "app-docker.tar"))
     assert window.stack.currentIndex() == 1
-    assert window.images_model.rowCount() == 1
-    assert window.layers_model.rowCount() == 11
+    assert window.sidebar.images_model.rowCount() == 1
+    assert window.sidebar.layers_model.rowCount() == 11
     window.select_layer(3)
     assert window.files.model.layer == 3
     assert change_of(window, "/tmp/build-cache.bin") is Change.DELETED
@@ -62,20 +62,20 @@ def test_layer_7_shows_the_opaque_deletion(qtbot: QtBot, window: MainWindow) -> 
         index = window.files.model.index_for_path(path, Col.CHANGE)
         assert index.data() == "deleted (opaque)"
     assert change_of(window, "/opt/tool/lib/README") is Change.ADDED
-    assert window.layers_model.index(7, 6).data() == "3"  # deleted count
+    assert window.sidebar.layers_model.index(7, 6).data() == "3"  # deleted count
 
 
 def test_tree_mode_and_layer_keys(qtbot: QtBot, window: MainWindow) -> None:
     open_and_wait(qtbot, window, corpus_file("podman", "app-docker.tar"))
     window.select_layer(2)
-    window.act_next_layer.trigger()
+    window.commands.next_layer.trigger()
     assert window.current_layer() == 3
-    window.act_prev_layer.trigger()
-    window.act_prev_layer.trigger()
+    window.commands.prev_layer.trigger()
+    window.commands.prev_layer.trigger()
     assert window.current_layer() == 1
-    window.act_toggle_mode.trigger()
+    window.commands.toggle_mode.trigger()
     assert window.files.model.mode is TreeMode.FILESYSTEM
-    assert window.act_mode_fs.isChecked()
+    assert window.commands.mode_fs.isChecked()
     # at layer 1, the filesystem holds the base layer's files too
     assert change_of(window, "/etc/passwd") is Change.UNCHANGED
     assert change_of(window, "/srv/app/site/index.html") is Change.ADDED
@@ -101,7 +101,7 @@ def test_filter_narrows_the_tree(qtbot: QtBot, window: MainWindow) -> None:
     open_and_wait(qtbot, window, corpus_file("podman", "app-docker.tar"))
     window.files.set_mode(TreeMode.FILESYSTEM)
     window.select_layer(2)
-    window.act_filter.trigger()
+    window.commands.filter.trigger()
     window.files.filter_edit.setText("build-cache")
     qtbot.waitUntil(lambda: window.files.model.filter_text == "build-cache", timeout=2000)
     model = window.files.model
@@ -153,7 +153,8 @@ def test_shared_view_shows_the_shared_base_layer(qtbot: QtBot, window: MainWindo
     assert shared.saved_card.value.text() == "1.89 MiB"
     assert window.tabs.tabText(Tab.SHARED) == "Shared Layers (1)"
     # the layer table marks it too
-    assert "shared with" in window.layers_model.index(0, 0).data(Qt.ItemDataRole.ToolTipRole)
+    tip = window.sidebar.layers_model.index(0, 0).data(Qt.ItemDataRole.ToolTipRole)
+    assert "shared with" in tip
 
 
 def test_opening_adds_archives_and_sharing_covers_them_all(
@@ -186,11 +187,11 @@ def test_broken_archive_shows_an_error_and_the_window_stays_usable(
     assert "broken.tar" in blocker.args[0]
     assert window.last_error == blocker.args[0]
     assert "\n" not in window.last_error
-    assert window.error_box is not None
-    assert window.error_box.isVisible()
-    assert window.error_box.informativeText() == blocker.args[0]
+    assert window.error_dialog is not None
+    assert window.error_dialog.isVisible()
+    assert window.error_dialog.informativeText() == blocker.args[0]
     assert not window.is_loading
-    window.error_box.accept()
+    window.error_dialog.accept()
     open_and_wait(qtbot, window, corpus_file("podman", "app-docker.tar"))
     assert len(window.analysis.images) == 1
 
@@ -279,14 +280,14 @@ def test_recent_files_are_remembered(qtbot: QtBot, window: MainWindow) -> None:
 
 def test_image_details_and_copyable_digests(qtbot: QtBot, window: MainWindow) -> None:
     open_and_wait(qtbot, window, corpus_file("podman", "app-docker.tar"))
-    text = window.image_details.toPlainText()
+    text = window.image_pane.browser.toPlainText()
     image = window.analysis.images[0]
     assert image.config_digest in text
     assert "APP_HOME" in text
     assert "8080/tcp" in text
     assert "httpd" in text
     assert "EXPOSE 8080 (no layer)" in text  # empty-layer history entries are listed
-    window.image_details.anchorClicked.emit(QUrl("copy:" + image.config_digest))
+    window.image_pane.browser.anchorClicked.emit(QUrl("copy:" + image.config_digest))
     assert QGuiApplication.clipboard().text() == image.config_digest
 
 
@@ -318,7 +319,7 @@ def test_sample_opens(qtbot: QtBot, window: MainWindow) -> None:
     if not SAMPLE.exists():
         pytest.skip("no bundled sample")
     with qtbot.waitSignal(window.loadFinished, timeout=LOAD_TIMEOUT):
-        window.act_sample.trigger()
+        window.commands.sample.trigger()
     assert len(window.analysis.images[0].layers) == 11
 
 

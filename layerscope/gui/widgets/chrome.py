@@ -1,4 +1,4 @@
-"""Window chrome: the welcome page, the load progress in the status bar, the shortcuts list."""
+"""Window chrome: the welcome page and the load progress in the status bar."""
 
 from __future__ import annotations
 
@@ -6,17 +6,12 @@ import os
 from collections.abc import Sequence
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont, QKeySequence
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
-    QDialog,
-    QDialogButtonBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QProgressBar,
     QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -181,32 +176,3 @@ class LoadProgress(QWidget):
     def cancelling(self) -> None:
         self.label.setText("Cancelling…")
         self.cancel_button.setEnabled(False)
-
-
-class ShortcutsDialog(QDialog):
-    """Help > Keyboard Shortcuts: every action with a shortcut, read from the actions."""
-
-    def __init__(self, rows: Sequence[tuple[str, list[QKeySequence]]], parent: QWidget | None):
-        super().__init__(parent)
-        self.setWindowTitle("Keyboard Shortcuts")
-        self.resize(560, 620)
-        layout = QVBoxLayout(self)
-        table = QTableWidget(len(rows), 2, self)
-        table.setHorizontalHeaderLabels(["Action", "Keys"])
-        table.verticalHeader().setVisible(False)
-        table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        table.setAlternatingRowColors(True)
-        table.setShowGrid(False)
-        table.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
-        for r, (name, keys) in enumerate(rows):
-            table.setItem(r, 0, QTableWidgetItem(name))
-            text = "   or   ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in keys)
-            table.setItem(r, 1, QTableWidgetItem(text))
-        header = table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
-        layout.addWidget(table)
-        self.table = table
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)

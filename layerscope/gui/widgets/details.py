@@ -6,12 +6,13 @@ import html
 import json
 
 from PySide6.QtCore import QUrl, Signal
-from PySide6.QtWidgets import QTextBrowser, QWidget
+from PySide6.QtWidgets import QTextBrowser, QVBoxLayout, QWidget
 
 from layerscope.analysis import Analysis
 from layerscope.format import exact_size, human_size, percent, short_command, when
 from layerscope.gui import theme
 from layerscope.gui.widgets.common import copy_text
+from layerscope.gui.widgets.pane import Pane
 from layerscope.model.image import Image, Layer
 
 _COPY = "copy:"
@@ -66,6 +67,7 @@ class DetailsBrowser(QTextBrowser):
         super().__init__(parent)
         self.setOpenLinks(False)
         self.setAcceptDrops(False)  # files dropped here open as archives (main window)
+        self.setTabChangesFocus(True)  # Tab moves to the next pane, not between links
         self.anchorClicked.connect(self._anchor)
 
     def _anchor(self, url: QUrl) -> None:
@@ -74,6 +76,33 @@ class DetailsBrowser(QTextBrowser):
             value = QUrl.fromPercentEncoding(text[len(_COPY) :].encode())
             copy_text(value)
             self.copied.emit(value)
+
+
+class ImagePane(Pane):
+    """The selected image's config, digests, environment, labels, history and warnings."""
+
+    TITLE = "Image"
+    ICON = "image"
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.browser = DetailsBrowser(self)
+        self.browser.copied.connect(lambda value: self.message.emit(f"Copied {value}"))
+        layout.addWidget(self.browser)
+        self._shown: tuple[Analysis, int] | None = None
+
+    def show_image(self, analysis: Analysis, image: int) -> None:
+        self._shown = (analysis, image) if 0 <= image < len(analysis.images) else None
+        self.browser.setHtml(image_html(analysis, image) if self._shown else "")
+
+    def restyle(self) -> None:
+        if self._shown is not None:
+            self.show_image(*self._shown)
+
+    def focus_chain(self) -> list[QWidget]:
+        return [self.browser]
 
 
 def image_html(analysis: Analysis, i: int) -> str:

@@ -31,6 +31,7 @@ from layerscope.gui import icons, theme
 from layerscope.gui.models.filetree import ALL_CHANGES, Col, FileTreeModel
 from layerscope.gui.models.versions import LayerRole, VersionsModel
 from layerscope.gui.widgets.common import copy_text, section_label, setup_table, setup_tree
+from layerscope.gui.widgets.pane import Navigate, Pane
 from layerscope.model.filesystem import Change, Node
 from layerscope.view.tree import TreeMode
 
@@ -47,10 +48,12 @@ _TOGGLES = (
 )
 
 
-class FilesPanel(QWidget):
-    layerRequested = Signal(int)  # a row of the file's history was activated
+class FilesPanel(Pane):
+    TITLE = "Files"
+    ICON = "folder"
+
     modeChanged = Signal(object)  # TreeMode
-    message = Signal(str)  # for the status bar
+    changesShownChanged = Signal(object)  # frozenset[Change]: the toggles now on
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -240,6 +243,20 @@ class FilesPanel(QWidget):
 
     # -- what is shown -------------------------------------------------------------------
 
+    def show_image(self, analysis: Analysis, image: int) -> None:
+        self.set_image(analysis, image, self.model.layer)
+
+    def show_layer(self, layer: int) -> None:
+        if self.model.layer != layer:
+            self.set_layer(layer)
+
+    def restyle(self) -> None:
+        self.refresh_icons()
+        self._update_title()
+
+    def focus_chain(self) -> list[QWidget]:
+        return [self.filter_edit, self.tree, self.history]
+
     def set_image(self, analysis: Analysis | None, image_index: int, layer: int = 0) -> None:
         self._analysis = analysis
         self._image_index = image_index
@@ -317,10 +334,15 @@ class FilesPanel(QWidget):
         self.model.set_filter(text)
         self._expand_matches()
 
+    def show_change(self, change: Change, shown: bool) -> None:
+        """Show or hide the paths with this change (the toggle buttons, or the View menu)."""
+        self.toggles[change].setChecked(shown)
+
     def _toggles_changed(self) -> None:
-        shown = {change for change, button in self.toggles.items() if button.isChecked()}
+        shown = frozenset(c for c, button in self.toggles.items() if button.isChecked())
         self.model.set_shown_changes(shown)
         self._expand_matches()
+        self.changesShownChanged.emit(shown)
 
     def show_all_changes(self) -> None:
         for button in self.toggles.values():
@@ -328,6 +350,7 @@ class FilesPanel(QWidget):
             button.setChecked(True)
             button.blockSignals(False)
         self.model.set_shown_changes(ALL_CHANGES)
+        self.changesShownChanged.emit(ALL_CHANGES)
 
     def _expand_matches(self) -> None:
         """A filter that leaves few paths opens them all: the matches are what you want."""
@@ -433,7 +456,7 @@ class FilesPanel(QWidget):
     def _history_activated(self, index: QModelIndex) -> None:
         layer = self.versions.data(index, LayerRole)
         if isinstance(layer, int):
-            self.layerRequested.emit(layer)
+            self.navigate.emit(Navigate(layer=layer))
 
     def reveal(self, path: str) -> bool:
         """Select `path` in the tree, expanding its parents; clears a hiding filter."""

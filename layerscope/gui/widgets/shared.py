@@ -17,9 +17,13 @@ from layerscope.analysis import Analysis
 from layerscope.format import exact_size, human_size
 from layerscope.gui.models.shared import FIXED_COLUMNS, SharedModel
 from layerscope.gui.widgets.common import Card, Placeholder, setup_table
+from layerscope.gui.widgets.pane import Pane
 
 
-class SharedPanel(QWidget):
+class SharedPanel(Pane):
+    TITLE = "Shared Layers"
+    ICON = "shared"
+
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.model = SharedModel(self)
@@ -69,6 +73,17 @@ class SharedPanel(QWidget):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
             header.resizeSection(col, 112)
         header.setMinimumHeight(self.fontMetrics().height() * 3 + 12)
+
+    def show_analysis(self, analysis: Analysis) -> None:
+        self.set_analysis(analysis)
+
+    def tab_title(self, analysis: Analysis) -> str:
+        if len(analysis.images) < 2:
+            return self.TITLE
+        return f"{self.TITLE} ({len(analysis.sharing.layers)})"
+
+    def focus_chain(self) -> list[QWidget]:
+        return [self.shared_only, self.table]
 
     def set_analysis(self, analysis: Analysis | None) -> None:
         self.model.set_analysis(analysis)

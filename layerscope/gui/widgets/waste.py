@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
@@ -23,6 +23,7 @@ from layerscope.gui.models.waste import (
     WasteModel,
 )
 from layerscope.gui.widgets.common import Card, section_label, setup_table
+from layerscope.gui.widgets.pane import Navigate, Pane
 
 
 def _sorted(model: WasteModel | DuplicatesModel, parent: QWidget) -> QSortFilterProxyModel:
@@ -32,11 +33,12 @@ def _sorted(model: WasteModel | DuplicatesModel, parent: QWidget) -> QSortFilter
     return proxy
 
 
-class WastePanel(QWidget):
-    # (shipping layer, path): select that layer and show the path in the tree
-    revealRequested = Signal(int, str)
-    # the same, and switch to the file tree (double-click / Enter)
-    showRequested = Signal(int, str)
+class WastePanel(Pane):
+    """A click on a wasted file selects the layer that shipped it and the path in the tree;
+    a double-click (or Enter) also brings the Files tab to the front."""
+
+    TITLE = "Wasted Space"
+    ICON = "waste"
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -113,6 +115,12 @@ class WastePanel(QWidget):
         split.setChildrenCollapsible(False)
         layout.addWidget(split, 1)
 
+    def show_image(self, analysis: Analysis, image: int) -> None:
+        self.set_image(analysis, image)
+
+    def focus_chain(self) -> list[QWidget]:
+        return [self.table, self.dup_table]
+
     def set_image(self, analysis: Analysis | None, image_index: int) -> None:
         valid = analysis is not None and 0 <= image_index < len(analysis.images)
         if not valid or analysis is None:
@@ -183,9 +191,9 @@ class WastePanel(QWidget):
     def _clicked(self, index: QModelIndex, _previous: QModelIndex | None = None) -> None:
         row = self._row(index)
         if row is not None:
-            self.revealRequested.emit(*row)
+            self.navigate.emit(Navigate(layer=row[0], path=row[1]))
 
     def _activated(self, index: QModelIndex) -> None:
         row = self._row(index)
         if row is not None:
-            self.showRequested.emit(*row)
+            self.navigate.emit(Navigate(layer=row[0], path=row[1], show_files=True))

@@ -1,0 +1,140 @@
+"""Loading archives in the background: the queue, the worker, cancel, and a batch's errors.
+
+The window observes a LoadController: it hands it paths and listens to its signals. Each
+path loads in its own LoadWorker (a QThreadPool thread), one after another; a failure is
+reported and the queue goes on; Cancel stops the running load (the core polls the token
+every few thousand entries, so within milliseconds) and drops the queue.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+
+from PySide6.QtCore import QDeadlineTimer, QObject, QThreadPool, Signal
+
+from layerscope.analysis import Analysis
+from layerscope.gui.worker import LoadWorker
+from layerscope.limits import DEFAULT_LIMITS, Limits
+
+SHUTDOWN_WAIT_MS = 800  # closing waits this long at most for a cancelled load to stop
+
+
+class LoadController(QObject):
+    started = Signal(str, int, int)  # path, its position in the batch (1-based), batch size
+    progress = Signal(str, int, int)  # stage, done bytes, total bytes
+    loaded = Signal(object, list)  # Analysis, the paths it came from
+    failed = Signal(str)  # one-line reason (also kept in batch_errors)
+    cancelled = Signal()
+    idle = Signal()  # the queue is empty and nothing runs
+
+    def __init__(
+        self,
+        parent: QObject | None = None,
+        *,
+        limits: Limits = DEFAULT_LIMITS,
+        verify: bool = False,
+    ):
+        super().__init__(parent)
+        self.limits = limits  # safety bounds of every load (`layerscope open --limit`)
+        self.verify = verify
+        self.batch_errors: list[str] = []  # failures since the queue was last empty
+        self._queue: list[str] = []
+        self._worker: LoadWorker | None = None
+        self._batch_total = 0
+        self._shut = False
+
+    @property
+    def is_loading(self) -> bool:
+        return self._worker is not None
+
+    @property
+    def queued(self) -> list[str]:
+        """The paths loading or waiting to load."""
+        running = self._worker.paths if self._worker is not None else []
+        return running + self._queue
+
+    def open(self, paths: Iterable[str]) -> None:
+        """Queue each path not already loading or queued; start if idle."""
+        new = [p for p in paths if p not in self.queued]
+        if not new or self._shut:
+            return
+        if self._worker is None:
+            self._batch_total = 0
+            self.batch_errors = []
+        self._queue.extend(dict.fromkeys(new))
+        self._batch_total += len(dict.fromkeys(new))
+        if self._worker is None:
+            self._start_next()
+
+    def cancel(self) -> None:
+        """Stop the running load and forget the queue."""
+        self._queue.clear()
+        if self._worker is not None:
+            self._worker.cancel()
+
+    def shutdown(self) -> None:
+        """The window is closing: cancel, stop listening, and wait a moment for the thread.
+
+        The core notices a cancel within milliseconds, so the worker is normally done well
+        within the wait; if it is not, it finishes off-screen and nothing hears from it.
+        """
+        self._shut = True
+        worker = self._worker
+        self.cancel()
+        self._worker = None
+        if worker is not None:
+            signals = worker.signals
+            for signal in (signals.progress, signals.finished, signals.failed, signals.cancelled):
+                signal.disconnect()
+            QThreadPool.globalInstance().waitForDone(QDeadlineTimer(SHUTDOWN_WAIT_MS))
+
+    def _start_next(self) -> None:
+        if not self._queue or self._shut:
+            self._queue.clear()
+            self.idle.emit()
+            return
+        path = self._queue.pop(0)
+        worker = LoadWorker([path], limits=self.limits, verify=self.verify)
+        signals = worker.signals
+        signals.progress.connect(self.progress)
+        signals.finished.connect(self._on_finished)
+        signals.failed.connect(self._on_failed)
+        signals.cancelled.connect(self._on_cancelled)
+        self._worker = worker
+        position = self._batch_total - len(self._queue)
+        self.started.emit(path, position, self._batch_total)
+        QThreadPool.globalInstance().start(worker)
+
+    def _take_worker(self) -> list[str]:
+        paths = self._worker.paths if self._worker is not None else []
+        self._worker = None
+        return paths
+
+    def _on_finished(self, analysis: Analysis) -> None:
+        if self._shut:
+            return  # posted before shutdown() disconnected the worker
+        paths = self._take_worker()
+        self.loaded.emit(analysis, paths)
+        self._start_next()
+
+    def _on_failed(self, message: str) -> None:
+        if self._shut:
+            return
+        self._take_worker()
+        self.batch_errors.append(message)
+        self.failed.emit(message)
+        self._start_next()
+
+    def _on_cancelled(self) -> None:
+        if self._shut:
+            return
+        self._take_worker()
+        self._queue.clear()
+        self.cancelled.emit()
+        self.idle.emit()
+
+
+def normalise(path: str) -> str:
+    """The absolute path a user meant ('~' expanded)."""
+    return os.path.abspath(os.path.expanduser(path))

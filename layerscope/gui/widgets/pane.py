@@ -1,0 +1,54 @@
+"""The base of every tab on the right of the window, and how a tab asks to go somewhere.
+
+A new view (a tab) subclasses Pane, overrides the hooks it needs, and is listed once in
+MainWindow._build_panes(); the window then gives it a tab, a Ctrl+N shortcut, the selection
+as it moves, palette changes, and carries out its Navigate requests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QWidget
+
+from layerscope.analysis import Analysis
+
+
+@dataclass(frozen=True)
+class Navigate:
+    """Where a pane wants the window to go. None keeps the current image / layer."""
+
+    image: int | None = None
+    layer: int | None = None
+    path: str | None = None  # select this path in the file tree
+    show_files: bool = False  # and bring the Files tab to the front
+
+
+class Pane(QWidget):
+    """One tab: told what is open and what is selected; asks the window to navigate."""
+
+    TITLE = ""  # the tab's text (tab_title() may add a count)
+    ICON = ""  # a name from resources/icons
+
+    navigate = Signal(object)  # Navigate
+    message = Signal(str)  # a short note for the status bar
+
+    def show_analysis(self, analysis: Analysis) -> None:
+        """Everything open changed (an archive was opened or closed)."""
+
+    def show_image(self, analysis: Analysis, image: int) -> None:
+        """The selected image changed; -1 when none is open."""
+
+    def show_layer(self, layer: int) -> None:
+        """The selected layer of the selected image changed."""
+
+    def restyle(self) -> None:
+        """The palette changed (light/dark): re-tint what is not drawn by the style."""
+
+    def tab_title(self, analysis: Analysis) -> str:
+        return self.TITLE
+
+    def focus_chain(self) -> list[QWidget]:
+        """The widgets Tab visits in this pane, in order (arrows move within each)."""
+        return []

@@ -1,0 +1,162 @@
+"""The left side of the window: open images, the selected image's layers, the layer's details.
+
+It reports what the user selects (imageSelected, layerSelected) and shows what the window
+selects (select_image, select_layer); the window decides what a selection means.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
+from PySide6.QtWidgets import QHeaderView, QSplitter, QTableView, QTreeView, QVBoxLayout, QWidget
+
+from layerscope.analysis import Analysis
+from layerscope.gui.models.images import ImageIndexRole, ImagesModel
+from layerscope.gui.models.layers import Col as LayerCol
+from layerscope.gui.models.layers import LayersModel
+from layerscope.gui.widgets.common import section_label, setup_table, setup_tree
+from layerscope.gui.widgets.delegates import BarDelegate
+from layerscope.gui.widgets.details import DetailsBrowser, layer_html
+
+_SELECT_ROW = (
+    QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+)
+
+
+class Sidebar(QSplitter):
+    imageSelected = Signal(int)  # an image row (or an archive row: its first image)
+    layerSelected = Signal(int)
+    copied = Signal(str)  # a digest copied from the details
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(Qt.Orientation.Vertical, parent)
+        self.setChildrenCollapsible(False)
+        self._analysis: Analysis | None = None
+        self._image = -1
+
+        self.images_model = ImagesModel(self)
+        self.images_view = QTreeView()
+        setup_tree(self.images_view)
+        self.images_view.setModel(self.images_model)
+        self.images_view.setRootIsDecorated(True)
+        self.images_view.setAllColumnsShowFocus(True)
+        ih = self.images_view.header()
+        ih.setStretchLastSection(False)
+        ih.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for col, width in ((1, 100), (2, 70), (3, 80), (4, 80)):
+            ih.resizeSection(col, width)
+        self.images_view.selectionModel().currentChanged.connect(self._image_row_changed)
+
+        self.layers_model = LayersModel(self)
+        self.layers_view = QTableView()
+        self.layers_view.setModel(self.layers_model)
+        setup_table(self.layers_view, stretch_column=LayerCol.COMMAND)  # after setModel
+        self.layers_view.setTextElideMode(Qt.TextElideMode.ElideRight)  # commands read left first
+        self._bar = BarDelegate(self.layers_view)
+        self.layers_view.setItemDelegateForColumn(LayerCol.SIZE, self._bar)
+        self.layers_view.setItemDelegateForColumn(LayerCol.WASTED, self._bar)
+        lh = self.layers_view.horizontalHeader()
+        for col, width in (
+            (LayerCol.INDEX, 40),
+            (LayerCol.SIZE, 76),
+            (LayerCol.COMPRESSED, 72),
+            (LayerCol.ADDED, 38),
+            (LayerCol.MODIFIED, 38),
+            (LayerCol.DELETED, 38),
+            (LayerCol.WASTED, 82),
+        ):
+            lh.resizeSection(col, width)
+        self.layers_view.selectionModel().currentRowChanged.connect(self._layer_row_changed)
+
+        self.layer_details = DetailsBrowser()
+        self.layer_details.copied.connect(self.copied)
+
+        self.addWidget(_titled("Images", self.images_view))
+        self.addWidget(_titled("Layers", self.layers_view))
+        self.addWidget(_titled("Selected layer", self.layer_details))
+        self.setStretchFactor(0, 1)
+        self.setStretchFactor(1, 4)
+        self.setStretchFactor(2, 2)
+        self.setSizes([150, 420, 230])
+
+    # -- images ----------------------------------------------------------------------------
+
+    def set_analysis(self, analysis: Analysis) -> None:
+        self._analysis = analysis
+        self._image = -1
+        self.images_model.set_analysis(analysis)
+        self.images_view.expandAll()
+        self._fit_images_pane()
+
+    def select_image(self, i: int) -> None:
+        index = self.images_model.image_index(i)
+        if index.isValid():
+            self.images_view.selectionModel().setCurrentIndex(index, _SELECT_ROW)
+            self.images_view.scrollTo(index)
+
+    def _image_row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        i = self.images_model.data(current, ImageIndexRole)
+        if isinstance(i, int) and i >= 0:
+            self.imageSelected.emit(i)
+        elif current.isValid() and self.images_model.rowCount(current.siblingAtColumn(0)):
+            child = self.images_model.index(0, 0, current.siblingAtColumn(0))
+            j = self.images_model.data(child, ImageIndexRole)
+            if isinstance(j, int):
+                self.imageSelected.emit(j)
+
+    def _fit_images_pane(self) -> None:
+        """Give the images list the height its rows need (up to ~8), the layers the rest."""
+        analysis = self._analysis
+        rows = len(analysis.archives) + len(analysis.images) if analysis is not None else 0
+        row_height = self.images_view.sizeHintForRow(0) if rows else 20
+        row_height = max(row_height, self.fontMetrics().height() + 4)
+        wanted = self.images_view.header().height() + row_height * min(max(rows, 3), 8) + 40
+        sizes = self.sizes()
+        if len(sizes) == 3 and sum(sizes) > 0:
+            delta = wanted - sizes[0]
+            self.setSizes([wanted, max(200, sizes[1] - delta), sizes[2]])
+
+    # -- layers ----------------------------------------------------------------------------
+
+    def set_image(self, analysis: Analysis, i: int) -> None:
+        self._analysis = analysis
+        self._image = i
+        self.layers_model.set_image(analysis, i)
+        if i < 0:
+            self.layer_details.setHtml("")
+
+    def current_layer(self) -> int:
+        index = self.layers_view.currentIndex()
+        return index.row() if index.isValid() else 0
+
+    def select_layer(self, layer: int) -> bool:
+        """Make `layer` current; False when it already was (no signal is emitted then)."""
+        if self.layers_view.currentIndex().row() == layer:
+            return False
+        index = self.layers_model.index(layer, LayerCol.COMMAND)
+        self.layers_view.selectionModel().setCurrentIndex(index, _SELECT_ROW)
+        self.layers_view.scrollTo(index)
+        return True
+
+    def show_layer_details(self, layer: int) -> None:
+        analysis, image = self._analysis, self.layers_model.image
+        if analysis is None or image is None or not 0 <= layer < len(image.layers):
+            self.layer_details.setHtml("")
+            return
+        self.layer_details.setHtml(layer_html(analysis, self._image, image.layers[layer]))
+
+    def _layer_row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if current.isValid():
+            self.layerSelected.emit(current.row())
+
+    def focus_chain(self) -> list[QWidget]:
+        return [self.images_view, self.layers_view]
+
+
+def _titled(title: str, widget: QWidget) -> QWidget:
+    box = QWidget()
+    layout = QVBoxLayout(box)
+    layout.setContentsMargins(6, 4, 2, 2)
+    layout.setSpacing(2)
+    layout.addWidget(section_label(title))
+    layout.addWidget(widget, 1)
+    return box
