@@ -16,13 +16,14 @@ from typing import BinaryIO, cast
 
 from layerscope.analysis import Analysis, ArchiveInfo, analyse
 from layerscope.analysis.packages.paths import wanted as package_file_wanted
-from layerscope.archive import ArchiveSource, BlobContents, ImageSource, open_archive, read_blob
+from layerscope.archive import ArchiveSource, BlobContents, ImageSource, read_blob
 from layerscope.archive.compression import ReadTap
 from layerscope.errors import Cancelled, CorruptLayer, LayerscopeError, LimitExceeded, ManifestError
 from layerscope.limits import DEFAULT_LIMITS, Limits
 from layerscope.model.entry import Kind
 from layerscope.model.filesystem import FileSystem
 from layerscope.model.image import Image, Layer, chain_ids, pair_history, parse_config
+from layerscope.remote import RemoteOptions, open_source
 
 
 @dataclass
@@ -136,16 +137,25 @@ def load(
     progress: ProgressFn | None = None,
     cancel: Callable[[], bool] | None = None,
     verify: bool = False,
+    remote: RemoteOptions | None = None,
 ) -> Analysis:
-    """Read every archive, apply every image's layers, and analyse them."""
+    """Read every archive (or registry://, podman://, docker:// image), apply every image's
+    layers, and analyse them."""
     sources: list[ArchiveSource] = []
+
+    def on_progress(stage: str, done: int, total: int) -> None:
+        if progress is not None:
+            progress(Progress(stage, done, total))
+
     try:
         for path in paths:
             if cancel is not None and cancel():
                 raise Cancelled()
             if progress is not None:
                 progress(Progress(f"Reading {os.path.basename(path)}", 0, 0))
-            sources.append(open_archive(path, limits))
+            sources.append(
+                open_source(path, limits, remote or RemoteOptions(), on_progress, cancel or _never)
+            )
         blob_sizes = [_layer_blob_stats(s) for s in sources]
         budget = _Budget(limits, sum(sum(b.values()) for b in blob_sizes), progress, cancel)
         contents = [
@@ -169,6 +179,10 @@ def load(
             s.container.close()
     budget.report("Analysing")
     return analyse(archives, images, budget.check_cancel)
+
+
+def _never() -> bool:
+    return False
 
 
 def _build_image(

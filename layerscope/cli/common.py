@@ -11,6 +11,7 @@ import sys
 import time
 
 from layerscope.analysis import Analysis
+from layerscope.cli.remote_options import add_remote_options, remote_options_from
 from layerscope.errors import LayerscopeError
 from layerscope.limits import DEFAULT_LIMITS, Limits, parse_limit_option
 from layerscope.load import Progress, load
@@ -34,6 +35,7 @@ def add_read_options(p: argparse.ArgumentParser) -> None:
         help="raise a safety limit, e.g. --limit max_layer_bytes=64G (see `layerscope/limits.py`)",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    add_remote_options(p)
 
 
 def add_image_option(p: argparse.ArgumentParser) -> None:
@@ -72,7 +74,13 @@ def load_archives(args: argparse.Namespace) -> Analysis:
     limits = limits_from(args.limit)
     progress = StderrProgress(not args.quiet)
     try:
-        return load(args.archives, limits=limits, progress=progress, verify=args.verify)
+        return load(
+            args.archives,
+            limits=limits,
+            progress=progress,
+            verify=args.verify,
+            remote=remote_options_from(args),
+        )
     finally:
         progress.done()
 

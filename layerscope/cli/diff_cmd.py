@@ -8,6 +8,7 @@ import sys
 
 from layerscope.analysis.diff import Side, diff
 from layerscope.cli.common import EXIT_OK, StderrProgress, add_read_options, limits_from
+from layerscope.cli.remote_options import remote_options_from
 from layerscope.cli.specs import parse_image_spec, resolve
 from layerscope.diff_report import diff_json, diff_text
 from layerscope.load import load
@@ -47,7 +48,11 @@ def run(args: argparse.Namespace) -> int:
     progress = StderrProgress(not args.quiet)
     try:
         analysis = load(
-            archives, limits=limits_from(args.limit), progress=progress, verify=args.verify
+            archives,
+            limits=limits_from(args.limit),
+            progress=progress,
+            verify=args.verify,
+            remote=remote_options_from(args),
         )
     finally:
         progress.done()

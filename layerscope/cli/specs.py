@@ -3,6 +3,8 @@
 IMAGE is a 0-based index within the archive, a ref (or a unique part of one), the start of
 the config digest, or a platform such as `linux/arm64`; LAYER is a layer index. The archive
 part is the longest prefix that exists on disk, so names holding `:` or `@` still work.
+A remote ARCHIVE (`registry://host:5000/app:1@3`) is an image reference, tag and digest
+included; an IMAGE after it follows the tag: `registry://host/app:latest:linux/arm64@2`.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from layerscope.analysis import Analysis
 from layerscope.errors import LayerscopeError
 from layerscope.model.image import Image
+from layerscope.remote import is_remote, split_spec
 from layerscope.report import match_images
 
 _LAYER_SUFFIX = re.compile(r"@(\d+)$")
@@ -35,6 +38,10 @@ class ImageSpec:
 
 
 def parse_image_spec(text: str) -> ImageSpec:
+    if is_remote(text):
+        m = _LAYER_SUFFIX.search(text)
+        source, image = split_spec(text[: m.start()] if m else text)
+        return ImageSpec(source, image, int(m.group(1)) if m else None)
     if os.path.exists(text):
         return ImageSpec(text, None, None)
     base, layer = text, None

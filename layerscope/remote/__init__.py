@@ -1,0 +1,81 @@
+"""Images that are not files yet: in a registry, in podman's store, in Docker's.
+
+`open_source` is what the loader calls for every input: a path goes to the archive readers,
+`registry://...` to the registry reader, `podman://...` and `docker://...` to an engine
+export. Each returns the same `ArchiveSource`, so everything after it is shared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from layerscope.archive import ArchiveSource, ImageSource, open_archive
+from layerscope.errors import LayerscopeError
+from layerscope.limits import Limits
+from layerscope.remote.engine import EngineImage, engine_images, open_engine
+from layerscope.remote.options import ALL_PLATFORMS, RemoteOptions, platform_matches
+from layerscope.remote.reference import (
+    REGISTRY,
+    is_remote,
+    parse_source,
+    registry_reference,
+    split_spec,
+)
+from layerscope.remote.registry import host_platform_name, open_registry
+
+__all__ = [
+    "EngineImage",
+    "RemoteOptions",
+    "engine_images",
+    "host_platform_name",
+    "is_remote",
+    "open_source",
+    "split_spec",
+]
+
+OnProgress = Callable[[str, int, int], None]
+
+
+def open_source(
+    text: str,
+    limits: Limits,
+    options: RemoteOptions,
+    on_progress: OnProgress,
+    cancel: Callable[[], bool],
+) -> ArchiveSource:
+    """Open an archive path or a remote image and list its images (layers not read yet)."""
+    if not is_remote(text):
+        source = open_archive(text, limits)
+    else:
+        ref = parse_source(text)
+        if ref.scheme == REGISTRY:
+            source = open_registry(registry_reference(ref), options, limits, text)
+        else:
+            source = open_engine(ref, limits, on_progress, cancel)
+    if options.platform not in (None, ALL_PLATFORMS):
+        _keep_platform(source, options.platform)
+    return source
+
+
+def _platform_of(image: ImageSource) -> str | None:
+    if image.platform:
+        return image.platform
+    config = image.config
+    if not isinstance(config.get("os"), str) or not isinstance(config.get("architecture"), str):
+        return None
+    parts = [config["os"], config["architecture"]]
+    if isinstance(config.get("variant"), str) and config["variant"]:
+        parts.append(config["variant"])
+    return "/".join(parts)
+
+
+def _keep_platform(source: ArchiveSource, wanted: str) -> None:
+    """--platform: keep only the images of that platform, before any layer is read."""
+    kept = [im for im in source.images if platform_matches(_platform_of(im), wanted)]
+    if not kept:
+        found = sorted({_platform_of(im) or "unknown platform" for im in source.images})
+        source.container.close()
+        raise LayerscopeError(
+            f"no image for {wanted} (it holds {', '.join(found)})", path=source.path
+        )
+    source.images = kept
