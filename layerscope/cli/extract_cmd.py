@@ -12,6 +12,7 @@ from layerscope.errors import LayerscopeError
 from layerscope.extract import Output, TarOutput, extract, save_layer_tar
 from layerscope.format import human_size
 from layerscope.load import Progress, load
+from layerscope.remote import is_remote
 from layerscope.safewrite import SafeWriter
 
 
@@ -41,6 +42,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 def run(args: argparse.Namespace) -> int:
     spec = parse_image_spec(args.source)
+    if is_remote(spec.archive):
+        # extraction reads layers again after the load; remote sources are read once
+        raise LayerscopeError(
+            f"{spec.archive}: extract reads saved archives only; save the image first "
+            "(podman save, docker save, or skopeo copy ... oci-archive:FILE)"
+        )
     limits = limits_from(args.limit)
     progress = StderrProgress(not args.quiet)
     try:

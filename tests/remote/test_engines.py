@@ -160,3 +160,14 @@ def test_cancel_during_the_export_removes_the_file(
         load([f"podman://{IMAGE}"], progress=seen.append, cancel=cancel)
     assert any(p.total > 3_000_000 for p in seen)
     assert leftovers(clean_dirs) == []
+
+
+def test_extract_names_what_it_cannot_do(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, _out, err = run(
+        capsys, "extract", "registry://127.0.0.1:1/app:1", "/etc", "--to", str(tmp_path / "x")
+    )
+    assert code == 2
+    assert "extract reads saved archives only" in one_line(err)
+    assert not (tmp_path / "x").exists()

@@ -242,7 +242,7 @@ def test_credential_helper(
     helper.write_text(
         "#!/bin/sh\n"
         f'[ "$1" = get ] || exit 1\ncat > {asked}\n'
-        f"printf '{{\"ServerURL\":\"%s\",\"Username\":\"{USER}\","
+        f'printf \'{{"ServerURL":"%s","Username":"{USER}",'
         f'"Secret":"{PASSWORD}"}}\' "$(cat {asked})"\n'
     )
     helper.chmod(helper.stat().st_mode | stat.S_IEXEC)
