@@ -10,7 +10,6 @@ import shutil
 from typing import Any
 
 from layerscope.analysis import Analysis
-from layerscope.analysis.rules import Outcome
 from layerscope.analysis.shared import Sharing, analyse_sharing
 from layerscope.format import human_size as size
 from layerscope.format import short_command, when
@@ -347,37 +346,6 @@ def to_text(analysis: Analysis, selected: list[int], *, files: bool = False, top
             lines.append(
                 f"  same content on different stacks (not shared): {sc.diff_id[:19]} at {where}"
             )
-    return "\n".join(lines) + "\n"
-
-
-def ci_text(analysis: Analysis, results: list[tuple[int, list[Outcome]]], passed: bool) -> str:
-    lines: list[str] = []
-    failed = 0
-    for i, outcomes in results:
-        image = analysis.images[i]
-        label = image.ref or image.config_digest[:19]
-        if image.platform and len(analysis.images) > 1:
-            label += f" ({image.platform})"
-        lines.append(f"Image {i}: {label}")
-        for o in outcomes:
-            failed += not o.passed
-            word = "PASS" if o.passed else "FAIL"
-            if o.actual is None:
-                detail = f"{o.rule.figure} is undefined (dive prints NaN): skipped"
-            elif o.rule.kind == "max-bytes":
-                op = "<=" if o.passed else ">"
-                detail = f"{o.rule.figure} {size(int(o.actual))} {op} {size(int(o.rule.limit))}"
-            else:
-                op = (
-                    (">=" if o.passed else "<")
-                    if o.rule.kind == "min-ratio"
-                    else ("<=" if o.passed else ">")
-                )
-                detail = f"{o.rule.figure} {o.actual:.2%} {op} {o.rule.limit:.2%}"
-            lines.append(f"  {word}  {detail}  (--{o.rule.name})")
-    total = sum(len(o) for _i, o in results)
-    verdict = "PASS" if passed else f"FAIL ({failed} of {total} checks failed)"
-    lines.append(f"Result: {verdict}")
     return "\n".join(lines) + "\n"
 
 

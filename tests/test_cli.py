@@ -151,37 +151,3 @@ def test_console_script_runs_as_a_module():
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["images"][0]["waste"]["reclaimable_bytes"] == 1311033
-
-
-def test_ci_rules_pass_and_fail_with_dive_names(capsys):
-    sample = sample_archive()
-    code, out, _ = run(
-        capsys, "ci", sample, "--lowest-efficiency", "0.6", "--max-reclaimable", "2MB"
-    )
-    assert code == 0
-    assert out.splitlines()[-1] == "Result: PASS"
-    code, out, _ = run(
-        capsys, "ci", sample, "--lowest-efficiency", "0.7", "--min-efficiency", "95%"
-    )
-    assert code == 1
-    assert "FAIL  dive efficiency 68.16% < 70.00%  (--lowest-efficiency)" in out
-    assert "FAIL  efficiency 60.20% < 95.00%  (--min-efficiency)" in out
-    code, out, _ = run(capsys, "ci", sample, "--json", "--highest-wasted-bytes", "1MB")
-    doc = json.loads(out)
-    assert code == 1
-    assert doc["passed"] is False
-    assert doc["images"][0]["rules"][0]["actual"] == 1311366
-
-
-@pytest.mark.parametrize(
-    ("args", "phrase"),
-    [
-        (["ci"], "at least one rule"),
-        (["ci", "--max-reclaimable", "lots"], "not a size"),
-        (["ci", "--lowest-efficiency", "1.5"], "out of range"),
-    ],
-)
-def test_ci_usage_errors(capsys, args, phrase):
-    code, _, err = run(capsys, args[0], sample_archive(), *args[1:])
-    assert code == 2
-    assert phrase in err

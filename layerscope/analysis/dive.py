@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import posixpath
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from layerscope.model.entry import Entry, Kind
@@ -190,8 +191,15 @@ def _occurrences(leaves: list[_DNode], stacked: _Tree) -> list[tuple[str, int]] 
     return out
 
 
-def dive_figures(image: Image, check: Check | None = None) -> DiveFigures:
-    """`check`, if given, is called every CHECK_EVERY entries; it cancels by raising."""
+def dive_figures(
+    image: Image, check: Check | None = None, ignore: Callable[[str], bool] | None = None
+) -> DiveFigures:
+    """dive's figures. `check`, if given, is called every CHECK_EVERY entries; it cancels
+    by raising. `ignore(path)` drops every occurrence of a path (`ci --ignore`): efficiency,
+    wasted_bytes and the inefficient files are dive's arithmetic over the paths left; the
+    sizes (and so user_wasted_percent's denominator) stay as they are. A directory whiteout
+    is an occurrence of the directory's own path.
+    """
     trees = [_layer_tree(layer.entries, check) for layer in image.layers]
     stats: dict[str, list[int]] = {}  # path -> [cumulative, minimum, occurrences]
     # The stack dive consults for layer k is tree0, then trees 0..k-1 stacked onto it.
@@ -225,6 +233,8 @@ def dive_figures(image: Image, check: Check | None = None) -> DiveFigures:
                     st[1] = size
                 st[2] += 1
 
+    if ignore is not None:
+        stats = {path: st for path, st in stats.items() if not ignore(path)}
     minimum = sum(s[1] for s in stats.values())
     discovered = sum(s[0] for s in stats.values())
     efficiency = minimum / discovered if discovered else 1.0

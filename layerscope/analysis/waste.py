@@ -10,6 +10,7 @@ later rewritten keeps its original bytes alive.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from layerscope.model.entry import Entry, Kind
@@ -72,8 +73,15 @@ def _dead_in_node(node: Node, visible: dict[int, Entry], path_alive: bool) -> li
     return out
 
 
-def analyse_waste(image: Image, check: Check | None = None) -> Waste:
-    """`check`, if given, is called every CHECK_EVERY paths; it cancels by raising."""
+def analyse_waste(
+    image: Image, check: Check | None = None, ignore: Callable[[str], bool] | None = None
+) -> Waste:
+    """The waste figures. `check`, if given, is called every CHECK_EVERY paths; it cancels
+    by raising. `ignore(path)` leaves paths out of the figures (`ci --ignore`): an ignored
+    path's shipments are not waste, so they leave the dead files, dead_bytes, reclaimable,
+    overwritten and deleted bytes and the duplicate groups; the sizes (and so the
+    denominator of efficiency) stay as they are, since the bytes still ship.
+    """
     fs: FileSystem = image.filesystem
     # One walk over every path ever touched: what the final filesystem shows (by shipment
     # identity), and which paths ever held file bytes (the only places waste can be).
@@ -118,6 +126,11 @@ def analyse_waste(image: Image, check: Check | None = None) -> Waste:
         if check is not None and not i % CHECK_EVERY:
             check()
         dead_files.extend(_dead_in_node(node, visible, node.current is not None))
+    ignored_bytes = 0
+    if ignore is not None:
+        kept = [d for d in dead_files if not ignore(d.path)]
+        ignored_bytes = sum(d.size for d in dead_files) - sum(d.size for d in kept)
+        dead_files = kept
 
     dead_bytes = [0] * len(image.layers)
     overwritten = deleted = 0
@@ -127,15 +140,17 @@ def analyse_waste(image: Image, check: Check | None = None) -> Waste:
             overwritten += d.size
         else:
             deleted += d.size
-    reclaimable = sum(shipped_per_layer) - final_bytes
+    reclaimable = sum(shipped_per_layer) - final_bytes - ignored_bytes
     # Every shipped file entry is either visible or found dead on its node, so the
     # per-layer figures add up to the total (checked by the property tests).
     dead_files.sort(key=lambda d: (-d.size, d.path))
 
     duplicates = [
-        DuplicateGroup(size, sorted(n.path for n in members))
+        DuplicateGroup(size, paths)
         for (_digest, size), members in by_content.items()
         if len(members) > 1
+        for paths in [sorted(n.path for n in members if ignore is None or not ignore(n.path))]
+        if len(paths) > 1
     ]
     duplicates.sort(key=lambda g: (-g.wasted, g.paths[0]))
     size_total = image.size_bytes
