@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
+import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
@@ -122,6 +124,52 @@ SHOTS: list[tuple[str, list[str], Callable[[MainWindow], None], str]] = [
 ]
 
 
+ENGINE_IMAGES = ["podman/app-docker.tar", "podman/worker-docker.tar", "podman/longrun-docker.tar"]
+
+
+def engine_dialog(corpus: Path, out: Path, name: str) -> None:
+    """File > Open from Engine on a throwaway podman store holding three corpus images."""
+    if shutil.which("podman") is None:
+        sys.stdout.write(f"skipped {name}: podman is not installed\n")
+        return
+    store = Path(tempfile.mkdtemp(prefix="layerscope-shots-podman-"))
+    conf = store / "storage.conf"
+    conf.write_text(
+        f'[storage]\ndriver = "vfs"\ngraphroot = "{store}/graph"\nrunroot = "{store}/run"\n'
+    )
+    (store / "containers.conf").write_text('[engine]\nevents_logger = "none"\n')
+    os.environ["CONTAINERS_STORAGE_CONF"] = str(conf)
+    os.environ["CONTAINERS_CONF"] = str(store / "containers.conf")
+    try:
+        for archive in ENGINE_IMAGES:
+            subprocess.run(
+                ["podman", "load", "-q", "-i", str(corpus / archive)],
+                check=True,
+                capture_output=True,
+            )
+        window = open_window([])
+        window.open_engine_dialog()
+        dialog = window._engine_dialog
+        assert dialog is not None
+        loop = QEventLoop()
+        dialog.listed.connect(loop.quit)
+        QTimer.singleShot(20000, loop.quit)
+        loop.exec()
+        dialog.filter.setText("lscorpus")
+        wait()
+        path = out / name
+        dialog.grab().save(str(path))
+        sys.stdout.write(f"wrote {path}\n")
+        dialog.reject()
+        window.close()
+        window.deleteLater()
+        wait(50)
+    finally:
+        for key in ("CONTAINERS_STORAGE_CONF", "CONTAINERS_CONF"):
+            os.environ.pop(key, None)
+        shutil.rmtree(store, ignore_errors=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=REPO / ".." / "shared" / "corpus")
@@ -145,6 +193,10 @@ def main() -> int:
         window.close()
         window.deleteLater()
         wait(50)
+    if not args.only or args.only == "open-from-engine.png":
+        os.environ["LAYERSCOPE_THEME"] = "light"
+        gui_app.configure(app)
+        engine_dialog(args.corpus, args.out, "open-from-engine.png")
     return 0
 
 

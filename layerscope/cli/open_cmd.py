@@ -6,8 +6,10 @@ import argparse
 from importlib import resources
 
 from layerscope.cli.common import add_read_options, limits_from
+from layerscope.cli.remote_options import remote_options_from
 from layerscope.errors import LayerscopeError
 from layerscope.limits import DEFAULT_LIMITS, Limits
+from layerscope.remote import RemoteOptions
 
 
 def sample_archive() -> str:
@@ -27,12 +29,17 @@ def run(args: argparse.Namespace) -> int:
     paths = list(args.archives)
     if args.sample:
         paths.append(sample_archive())
-    return open_gui(paths, limits_from(args.limit), args.verify)
+    return open_gui(paths, limits_from(args.limit), args.verify, remote_options_from(args))
 
 
-def open_gui(paths: list[str], limits: Limits = DEFAULT_LIMITS, verify: bool = False) -> int:
+def open_gui(
+    paths: list[str],
+    limits: Limits = DEFAULT_LIMITS,
+    verify: bool = False,
+    remote: RemoteOptions | None = None,
+) -> int:
     try:
         from layerscope.gui.app import main as gui_main  # type: ignore[import-not-found,unused-ignore]
     except ImportError as exc:  # Qt runtime libraries missing
         raise LayerscopeError(f"the desktop app cannot start: {exc}") from None
-    return int(gui_main(paths, limits=limits, verify=verify))
+    return int(gui_main(paths, limits=limits, verify=verify, remote=remote))

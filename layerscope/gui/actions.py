@@ -51,6 +51,20 @@ class Actions:
             "open-folder",
             "Open an OCI layout or docker-dir folder",
         )
+        self.open_engine = a(
+            "Open from &Engine…",
+            w.open_engine_dialog,
+            ["Ctrl+Shift+I"],
+            "image",
+            "Open images from podman's or Docker's local store",
+        )
+        self.open_registry = a(
+            "Open from &Registry…",
+            w.open_registry_dialog,
+            ["Ctrl+Shift+G"],
+            "archive",
+            "Open an image from a registry without pulling it",
+        )
         self.sample = a("Open &Sample Image", w.open_sample, [], "sample")
         self.close = a(
             "&Close Archive",
@@ -172,7 +186,10 @@ class Actions:
 def build_menus(window: MainWindow, actions: Actions, recent: QMenu) -> None:
     bar = window.menuBar()
     file_menu = bar.addMenu("&File")
-    file_menu.addActions([actions.open, actions.open_folder, actions.sample])
+    file_menu.addActions(
+        [actions.open, actions.open_folder, actions.open_engine, actions.open_registry]
+    )
+    file_menu.addAction(actions.sample)
     file_menu.addMenu(recent)
     file_menu.addSeparator()
     file_menu.addActions([actions.close, actions.close_all, actions.cancel_load])

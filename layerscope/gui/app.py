@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QApplication
 from layerscope.gui import icons, theme
 from layerscope.gui.main_window import SAMPLE, MainWindow
 from layerscope.limits import DEFAULT_LIMITS, Limits
+from layerscope.remote import RemoteOptions
 
 ORGANIZATION = "layerscope"
 APPLICATION = "layerscope"
@@ -36,9 +37,13 @@ def configure(app: QApplication) -> None:
 
 
 def create_window(
-    paths: Sequence[str] = (), *, limits: Limits = DEFAULT_LIMITS, verify: bool = False
+    paths: Sequence[str] = (),
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+    verify: bool = False,
+    remote: RemoteOptions | None = None,
 ) -> MainWindow:
-    window = MainWindow(limits=limits, verify=verify)
+    window = MainWindow(limits=limits, verify=verify, remote=remote)
     if paths:
         # after show(), so the window is up and responsive while the first load runs
         QTimer.singleShot(0, lambda: window.open_paths(list(paths)))
@@ -50,6 +55,7 @@ def main(
     *,
     limits: Limits = DEFAULT_LIMITS,
     verify: bool = False,
+    remote: RemoteOptions | None = None,
 ) -> int:
     """Open a window on `paths` (none: an empty window) and run the event loop."""
     if paths is None:
@@ -57,7 +63,7 @@ def main(
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     configure(app)
-    window = create_window(list(paths), limits=limits, verify=verify)
+    window = create_window(list(paths), limits=limits, verify=verify, remote=remote)
     window.show()
     return app.exec()
 

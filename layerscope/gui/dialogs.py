@@ -122,9 +122,7 @@ class AboutDialog(QMessageBox):
         self.setTextFormat(Qt.TextFormat.RichText)
         self.setStandardButtons(QMessageBox.StandardButton.Close)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
-        links = "".join(
-            f"<br><a href='{url}'>{label}</a>" for label, url in _project_links()
-        )
+        links = "".join(f"<br><a href='{url}'>{label}</a>" for label, url in _project_links())
         self.setText(
             f"<h3>layerscope {layerscope.__version__}</h3>"
             "<p>Look inside container image archives: layers, file changes, wasted space "

@@ -16,6 +16,7 @@ from PySide6.QtCore import QDeadlineTimer, QObject, QThreadPool, Signal
 from layerscope.analysis import Analysis
 from layerscope.gui.worker import LoadWorker
 from layerscope.limits import DEFAULT_LIMITS, Limits
+from layerscope.remote import RemoteOptions, is_remote
 
 SHUTDOWN_WAIT_MS = 800  # closing waits this long at most for a cancelled load to stop
 
@@ -34,10 +35,13 @@ class LoadController(QObject):
         *,
         limits: Limits = DEFAULT_LIMITS,
         verify: bool = False,
+        remote: RemoteOptions | None = None,
     ):
         super().__init__(parent)
         self.limits = limits  # safety bounds of every load (`layerscope open --limit`)
         self.verify = verify
+        self.remote = remote or RemoteOptions()  # `layerscope open --platform ...`
+        self._remote_for: dict[str, RemoteOptions] = {}  # per source, from the dialogs
         self.batch_errors: list[str] = []  # failures since the queue was last empty
         self._queue: list[str] = []
         self._worker: LoadWorker | None = None
@@ -54,11 +58,14 @@ class LoadController(QObject):
         running = self._worker.paths if self._worker is not None else []
         return running + self._queue
 
-    def open(self, paths: Iterable[str]) -> None:
-        """Queue each path not already loading or queued; start if idle."""
+    def open(self, paths: Iterable[str], remote: RemoteOptions | None = None) -> None:
+        """Queue each path not already loading or queued; start if idle. `remote`: the
+        registry options of these paths (else the controller's)."""
         new = [p for p in paths if p not in self.queued]
         if not new or self._shut:
             return
+        if remote is not None:
+            self._remote_for.update(dict.fromkeys(new, remote))
         if self._worker is None:
             self._batch_total = 0
             self.batch_errors = []
@@ -95,7 +102,12 @@ class LoadController(QObject):
             self.idle.emit()
             return
         path = self._queue.pop(0)
-        worker = LoadWorker([path], limits=self.limits, verify=self.verify)
+        worker = LoadWorker(
+            [path],
+            limits=self.limits,
+            verify=self.verify,
+            remote=self._remote_for.pop(path, self.remote),
+        )
         signals = worker.signals
         signals.progress.connect(self.progress)
         signals.finished.connect(self._on_finished)
@@ -136,5 +148,7 @@ class LoadController(QObject):
 
 
 def normalise(path: str) -> str:
-    """The absolute path a user meant ('~' expanded)."""
+    """The absolute path a user meant ('~' expanded); a registry:// or engine source as is."""
+    if is_remote(path):
+        return path
     return os.path.abspath(os.path.expanduser(path))

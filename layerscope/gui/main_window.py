@@ -47,6 +47,7 @@ from layerscope.gui import icons, settings, theme
 from layerscope.gui.actions import Actions, build_menus, build_toolbar
 from layerscope.gui.dialogs import AboutDialog, ErrorDialog, ShortcutsDialog
 from layerscope.gui.loader import LoadController, normalise
+from layerscope.gui.remote_dialogs import EngineDialog, RegistryDialog
 from layerscope.gui.widgets.chrome import LoadProgress, WelcomePage
 from layerscope.gui.widgets.details import ImagePane
 from layerscope.gui.widgets.files import FilesPanel
@@ -56,6 +57,7 @@ from layerscope.gui.widgets.sidebar import Sidebar
 from layerscope.gui.widgets.waste import WastePanel
 from layerscope.limits import DEFAULT_LIMITS, Limits
 from layerscope.model.filesystem import Change
+from layerscope.remote import RemoteOptions
 from layerscope.view import session
 from layerscope.view.names import image_names
 from layerscope.view.tree import TreeMode
@@ -86,6 +88,7 @@ class MainWindow(QMainWindow):
         *,
         limits: Limits = DEFAULT_LIMITS,
         verify: bool = False,
+        remote: RemoteOptions | None = None,
     ):
         super().__init__(parent)
         self.analysis: Analysis = session.empty()
@@ -97,7 +100,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.resize(*DEFAULT_SIZE)
 
-        self.loader = LoadController(self, limits=limits, verify=verify)
+        self.loader = LoadController(self, limits=limits, verify=verify, remote=remote)
         self.loader.started.connect(self._on_load_started)
         self.loader.progress.connect(self._on_progress)
         self.loader.loaded.connect(self._on_loaded)
@@ -118,6 +121,8 @@ class MainWindow(QMainWindow):
         self.error_dialog = ErrorDialog(self)
         self._shortcuts_dialog: ShortcutsDialog | None = None
         self._about_dialog: AboutDialog | None = None
+        self._engine_dialog: EngineDialog | None = None
+        self._registry_dialog: RegistryDialog | None = None
         self._apply_icons()
         self._set_tab_order()
         self._restore_settings()
@@ -225,13 +230,31 @@ class MainWindow(QMainWindow):
         if path:
             self.open_paths([path])
 
+    def open_engine_dialog(self) -> None:
+        """File > Open from Engine: podman's or Docker's images, listed with a filter."""
+        if self._engine_dialog is None:
+            self._engine_dialog = EngineDialog(self, self.open_paths)
+        self._engine_dialog.show_for()
+
+    def open_registry_dialog(self) -> None:
+        """File > Open from Registry: a reference and, for a multi-platform tag, a platform."""
+        if self._registry_dialog is None:
+            self._registry_dialog = RegistryDialog(
+                self,
+                lambda source, options: self.open_paths([source], remote=options),
+                self.loader.remote,
+                self.loader.limits,
+            )
+        self._registry_dialog.open()
+
     def open_sample(self) -> None:
         self.open_paths([str(SAMPLE)])
 
-    def open_paths(self, paths: Iterable[str]) -> None:
+    def open_paths(self, paths: Iterable[str], remote: RemoteOptions | None = None) -> None:
         """Load each path (in the background, one after another) and add it to the view.
 
-        A path already open is selected instead of loaded again.
+        A path already open is selected instead of loaded again. `remote`: how to reach
+        the registry:// sources among them (else the window's options).
         """
         new: list[str] = []
         for raw in paths:
@@ -246,7 +269,7 @@ class MainWindow(QMainWindow):
             new.append(path)
         if new and not self.loader.is_loading:
             self._select_next_load = True
-        self.loader.open(new)
+        self.loader.open(new, remote)
 
     def cancel_load(self) -> None:
         if self.loader.is_loading:

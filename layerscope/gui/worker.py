@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, QRunnable, Signal
 from layerscope.errors import Cancelled, LayerscopeError
 from layerscope.limits import DEFAULT_LIMITS, Limits
 from layerscope.load import CancelToken, Progress, load
+from layerscope.remote import RemoteOptions
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +42,13 @@ class LoadWorker(QRunnable):
         loader: Callable[..., object] | None = None,
         limits: Limits = DEFAULT_LIMITS,
         verify: bool = False,
+        remote: RemoteOptions | None = None,
     ):
         super().__init__()
         self.paths = list(paths)
         self.limits = limits
         self.verify = verify
+        self.remote = remote  # registry:// options (platform, TLS, auth file)
         self.token = token or CancelToken()
         self.signals = LoadSignals()
         # Looked up at run time so tests can slow the loader down by patching `load`.
@@ -71,6 +74,7 @@ class LoadWorker(QRunnable):
                 cancel=self.token,
                 limits=self.limits,
                 verify=self.verify,
+                remote=self.remote,
             )
         except Cancelled:
             self.signals.cancelled.emit()

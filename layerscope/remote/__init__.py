@@ -21,7 +21,7 @@ from layerscope.remote.reference import (
     registry_reference,
     split_spec,
 )
-from layerscope.remote.registry import host_platform_name, open_registry
+from layerscope.remote.registry import host_platform_name, open_registry, registry_platforms
 
 __all__ = [
     "EngineImage",
@@ -30,6 +30,8 @@ __all__ = [
     "host_platform_name",
     "is_remote",
     "open_source",
+    "platforms_of",
+    "registry_host",
     "split_spec",
 ]
 
@@ -79,3 +81,13 @@ def _keep_platform(source: ArchiveSource, wanted: str) -> None:
             f"no image for {wanted} (it holds {', '.join(found)})", path=source.path
         )
     source.images = kept
+
+
+def platforms_of(text: str, options: RemoteOptions, limits: Limits) -> list[str]:
+    """The platforms a registry:// tag offers; empty for a single-platform image."""
+    return registry_platforms(registry_reference(parse_source(text)), options, limits, text)
+
+
+def registry_host(text: str) -> str:
+    """The registry host of a registry:// source (docker.io for short names)."""
+    return registry_reference(parse_source(text)).host

@@ -476,3 +476,25 @@ __all__ = [
     "host_platform_name",
     "open_registry",
 ]
+
+
+def registry_platforms(
+    ref: RegistryReference, options: RemoteOptions, limits: Limits, what: str
+) -> list[str]:
+    """The platforms a tag offers (empty for a single-platform image): the window's list."""
+    client = RegistryClient(ref, options, what)
+    try:
+        data, _headers = client.read_small(
+            "manifests", ref.reference, limits.max_manifest_bytes, "max_manifest_bytes", _ACCEPT
+        )
+    finally:
+        client.close()
+    document = load_json(data, what="manifest", path=what, max_depth=limits.max_json_depth)
+    if not isinstance(document, dict) or "manifests" not in document:
+        return []
+    children = [
+        c
+        for c in document.get("manifests") or []
+        if isinstance(c, dict) and not _is_attestation(c) and not c.get("artifactType")
+    ]
+    return [p for p in (_platform(c) for c in children) if p]
