@@ -27,8 +27,15 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(PIP) -e '.[test]'
 	@touch $@ $(VENV)/.installed-run
 
+# Without a screen (no DISPLAY, no WAYLAND_DISPLAY, no QT_QPA_PLATFORM chosen), the window
+# opens on a virtual screen (xvfb-run, installed by the system step) and we say so.
 run: system-deps $(VENV)/.installed-run
-	$(BIN)/layerscope open --sample
+	@if [ -z "$$DISPLAY$$WAYLAND_DISPLAY$$QT_QPA_PLATFORM" ]; then \
+	  command -v xvfb-run >/dev/null || { echo "make run: no screen here (DISPLAY and WAYLAND_DISPLAY are unset) and no xvfb-run for a virtual one: install xvfb, or run it on a desktop" >&2; exit 2; }; \
+	  echo "make run: no screen here (DISPLAY and WAYLAND_DISPLAY are unset): the window opens on a virtual screen (xvfb-run); stop it with Ctrl+C"; \
+	  exec xvfb-run --auto-servernum $(BIN)/layerscope open --sample; \
+	fi; \
+	exec $(BIN)/layerscope open --sample
 
 test: system-deps $(VENV)/.installed-test
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal

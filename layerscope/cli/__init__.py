@@ -15,7 +15,7 @@ from layerscope.cli.common import EXIT_OK, EXIT_RULE_FAILED, EXIT_UNUSABLE, fail
 from layerscope.cli.open_cmd import open_gui, sample_archive
 from layerscope.errors import Cancelled, LayerscopeError
 
-__all__ = ["EXIT_OK", "EXIT_RULE_FAILED", "EXIT_UNUSABLE", "main", "sample_archive"]
+__all__ = ["EXIT_OK", "EXIT_RULE_FAILED", "EXIT_UNUSABLE", "main", "open_main", "sample_archive"]
 
 SUBCOMMANDS = (report_cmd, ci_cmd, diff_cmd, extract_cmd, open_cmd)
 
@@ -75,6 +75,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             "(set LAYERSCOPE_DEBUG=1 for a traceback)",
             EXIT_UNUSABLE,
         )
+
+
+def open_main() -> int:
+    """The `layerscope-gui` script and `python -m layerscope.gui`: `layerscope open ARGS`."""
+    return main(["open", *sys.argv[1:]])
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -7,6 +7,7 @@ from importlib import resources
 
 from layerscope.cli.common import add_read_options, limits_from
 from layerscope.cli.remote_options import remote_options_from
+from layerscope.desktop.display import display_problem, missing_library, missing_library_message
 from layerscope.errors import LayerscopeError
 from layerscope.limits import DEFAULT_LIMITS, Limits
 from layerscope.remote import RemoteOptions
@@ -38,8 +39,14 @@ def open_gui(
     verify: bool = False,
     remote: RemoteOptions | None = None,
 ) -> int:
+    """Run the window on `paths`; one line (exit 2) instead of Qt's abort when it cannot."""
+    problem = display_problem()
+    if problem is not None:
+        raise LayerscopeError(f"cannot open the window: {problem}")
     try:
         from layerscope.gui.app import main as gui_main  # type: ignore[import-not-found,unused-ignore]
-    except ImportError as exc:  # Qt runtime libraries missing
-        raise LayerscopeError(f"the desktop app cannot start: {exc}") from None
+    except ImportError as exc:  # a library Qt links against is missing
+        soname = missing_library(str(exc))
+        reason = missing_library_message(soname) if soname else str(exc)
+        raise LayerscopeError(f"cannot open the window: {reason}") from None
     return int(gui_main(paths, limits=limits, verify=verify, remote=remote))

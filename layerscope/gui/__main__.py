@@ -1,7 +1,7 @@
-"""`python -m layerscope.gui [FILE...]`."""
+"""`python -m layerscope.gui [FILE...]`: the same as `layerscope open [FILE...]`."""
 
 import sys
 
-from layerscope.gui.app import main
+from layerscope.cli import open_main
 
-sys.exit(main(sys.argv[1:]))
+sys.exit(open_main())
