@@ -10,14 +10,21 @@ import os
 import sys
 from collections.abc import Sequence
 
-from layerscope.cli import ci_cmd, diff_cmd, extract_cmd, open_cmd, report_cmd
+from layerscope.cli import (
+    ci_cmd,
+    diff_cmd,
+    extract_cmd,
+    install_desktop_entry_cmd,
+    open_cmd,
+    report_cmd,
+)
 from layerscope.cli.common import EXIT_OK, EXIT_RULE_FAILED, EXIT_UNUSABLE, fail
 from layerscope.cli.open_cmd import open_gui, sample_archive
 from layerscope.errors import Cancelled, LayerscopeError
 
 __all__ = ["EXIT_OK", "EXIT_RULE_FAILED", "EXIT_UNUSABLE", "main", "open_main", "sample_archive"]
 
-SUBCOMMANDS = (report_cmd, ci_cmd, diff_cmd, extract_cmd, open_cmd)
+SUBCOMMANDS = (report_cmd, ci_cmd, diff_cmd, extract_cmd, open_cmd, install_desktop_entry_cmd)
 
 
 def _version() -> str:

@@ -13,6 +13,7 @@ from PySide6.QtCore import QCoreApplication, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
+from layerscope.desktop.entry import APP_ID
 from layerscope.gui import icons, theme
 from layerscope.gui.main_window import SAMPLE, MainWindow
 from layerscope.limits import DEFAULT_LIMITS, Limits
@@ -27,7 +28,7 @@ def configure(app: QApplication) -> None:
     QCoreApplication.setOrganizationName(ORGANIZATION)
     QCoreApplication.setApplicationName(APPLICATION)
     QGuiApplication.setApplicationDisplayName("layerscope")
-    QGuiApplication.setDesktopFileName("layerscope")
+    QGuiApplication.setDesktopFileName(APP_ID)  # ties the window to its menu entry
     theme.apply(app)
     app.setWindowIcon(icons.app_icon())
     hints = QGuiApplication.styleHints()

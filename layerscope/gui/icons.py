@@ -1,4 +1,7 @@
-"""Icons drawn as small SVGs in the top-level resources/icons/, tinted for the palette.
+"""Icons drawn as small SVGs in layerscope/resources/icons/, tinted for the palette.
+
+They ship inside the package (read with importlib.resources), so an installed wheel has
+them as much as a checkout does.
 
 The SVGs stroke with `currentColor`, which we replace by the palette's text colour before
 rendering, so one file serves the light and the dark scheme. The change badges use fixed
@@ -7,17 +10,15 @@ colours that we swap for the dark theme's brighter ones.
 
 from __future__ import annotations
 
+import warnings
 from functools import cache
-from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QRectF, Qt
 from PySide6.QtGui import QIcon, QPainter, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 
+from layerscope.desktop.entry import ICONS
 from layerscope.gui import theme
-
-RESOURCES = Path(__file__).resolve().parents[2] / "resources"
-ICON_DIR = RESOURCES / "icons"
 
 _SIZES = (16, 20, 24, 32, 48, 64)
 
@@ -25,10 +26,14 @@ _SIZES = (16, 20, 24, 32, 48, 64)
 _DARK_SWAPS = {"#1a7f37": "#2ea043", "#bf8700": "#d29922", "#cf222e": "#f85149"}
 
 
+def names() -> list[str]:
+    """Every icon the package ships."""
+    return sorted(p.name.removesuffix(".svg") for p in ICONS.iterdir() if p.name.endswith(".svg"))
+
+
 def svg_text(name: str) -> str | None:
-    path = ICON_DIR / f"{name}.svg"
     try:
-        return path.read_text(encoding="utf-8")
+        return (ICONS / f"{name}.svg").read_text(encoding="utf-8")
     except OSError:
         return None
 
@@ -37,7 +42,9 @@ def svg_text(name: str) -> str | None:
 def _icon(name: str, foreground: str, dark: bool) -> QIcon:
     text = svg_text(name)
     if text is None:
-        return QIcon()  # an installed copy without resources/: text-only buttons
+        # a name with no SVG is a bug: say so (the tests turn warnings into failures)
+        warnings.warn(f"no icon {name!r} in layerscope/resources/icons", stacklevel=3)
+        return QIcon()
     text = text.replace("currentColor", foreground)
     if dark:
         for light, darker in _DARK_SWAPS.items():

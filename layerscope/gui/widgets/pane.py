@@ -29,7 +29,7 @@ class Pane(QWidget):
     """One tab: told what is open and what is selected; asks the window to navigate."""
 
     TITLE = ""  # the tab's text (tab_title() may add a count)
-    ICON = ""  # a name from resources/icons
+    ICON = ""  # a name from layerscope/resources/icons
 
     navigate = Signal(object)  # Navigate
     message = Signal(str)  # a short note for the status bar
