@@ -32,7 +32,7 @@ class Sharing:
     same_content: list[SameContent]
     # per image: bytes of layers no other loaded image has
     own_bytes: list[int] = field(default_factory=list)
-    total_bytes: int = 0  # sum of every image's size
+    total_bytes: int = 0  # sum of every image's size (one image loaded twice counts once)
     stored_bytes: int = 0  # each distinct chain id counted once
     shared_with: list[list[list[int]]] = field(default_factory=list)  # [image][layer] -> others
 
@@ -84,7 +84,8 @@ def analyse_sharing(images: list[Image]) -> Sharing:
         layers=shared,
         same_content=same_content,
         own_bytes=own,
-        total_bytes=sum(image.size_bytes for image in images),
+        # The same image (config digest) from two archives is one image, not sharing.
+        total_bytes=sum({i.config_digest: i.size_bytes for i in images}.values()),
         stored_bytes=sum(stored.values()),
         shared_with=shared_with,
     )

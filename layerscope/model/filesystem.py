@@ -174,6 +174,9 @@ class FileSystem:
         self.changes: list[dict[Node, Change]] = []
         self.counts: list[LayerCounts] = []
         self.warnings: list[str] = []
+        # Contents that more than one path has shown (through hardlinks), with every node
+        # that showed them in some layer: what a directory size counts once, as du does.
+        self.hardlinked: dict[Entry, dict[Node, None]] = {}
 
     # -- lookups -------------------------------------------------------------------------
 
@@ -291,7 +294,7 @@ class FileSystem:
             if e.kind == Kind.FILE:
                 content = e
             elif e.kind == Kind.HARDLINK:
-                content = self._hardlink_content(e)
+                content = self._hardlink_content(e, node)
             if cur is not None and cur.entry is not None:
                 old = cur.entry
                 if e.kind == Kind.DIR and old.kind == Kind.DIR:
@@ -328,7 +331,8 @@ class FileSystem:
         parent = self._resolve_dir(parent_path.split("/"), None)
         return None if parent is None else parent.child(name)
 
-    def _hardlink_content(self, e: Entry) -> Entry | None:
+    def _hardlink_content(self, e: Entry, node: Node) -> Entry | None:
+        """The content the hardlink `e` at `node` shows; both names go in `hardlinked`."""
         target = self._find(e.link or "")
         cur = target.current if target is not None else None
         if cur is None or cur.entry is None or cur.entry.kind not in (Kind.FILE, Kind.HARDLINK):
@@ -336,7 +340,11 @@ class FileSystem:
                 f"layer {self.layers - 1}: hardlink {e.path} -> {e.link}: no such file"
             )
             return None
-        return cur.content
+        content = cur.content
+        if content is not None and target is not None:
+            # the target is the file itself, or a link that registered the content already
+            self.hardlinked.setdefault(content, {target: None})[node] = None
+        return content
 
     def _finish_layer(self, layer: int, check: Check | None) -> None:
         """Classify every touched path against the layer below, and count."""

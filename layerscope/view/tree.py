@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable
 from enum import Enum
 
-from layerscope.model.entry import Kind
+from layerscope.model.entry import Entry, Kind
 from layerscope.model.filesystem import Change, FileSystem, Node, Version
 
 Matcher = Callable[[str, str], bool]  # (full path, name) -> matches
@@ -29,6 +29,10 @@ class TreeMode(Enum):
     @property
     def label(self) -> str:
         return "Layer changes" if self is TreeMode.CHANGES else "Filesystem at layer"
+
+    @property
+    def short_label(self) -> str:
+        return "Changes" if self is TreeMode.CHANGES else "Filesystem"
 
 
 def make_matcher(text: str) -> Matcher | None:
@@ -88,10 +92,52 @@ def _present(node: Node, layer: int) -> bool:
 
 
 def _file_size(version: Version | None) -> int:
-    """Bytes a version contributes to its directory: files and hardlinks, not directories."""
+    """Bytes a version shows: files and hardlinks (their content's), not directories."""
     if version is None or version.entry is None or version.entry.kind == Kind.DIR:
         return 0
     return version.size
+
+
+def _shown(version: Version | None) -> Entry | None:
+    """The content (Version.content, the inode) a non-directory version shows, if any."""
+    if version is None or version.entry is None or version.entry.kind == Kind.DIR:
+        return None
+    return version.content
+
+
+def _ancestors(nodes: Iterable[Node]) -> set[Node]:
+    """Every directory above any of `nodes`, the root included."""
+    out: set[Node] = set()
+    for node in nodes:
+        parent = node.parent
+        while parent is not None and parent not in out:
+            out.add(parent)
+            parent = parent.parent
+    return out
+
+
+def _distinct_sizes(
+    shown: Iterable[tuple[Node, Entry]], linked: Container[Entry]
+) -> dict[Node, int]:
+    """Per directory, the bytes of the distinct contents that paths below it show.
+
+    A directory counts each content once, as `du` does for it: 56 hardlinks to one 256 KiB
+    binary make 256 KiB in every directory above any of them. Contents only one path shows
+    (the rest) roll up path by path.
+    """
+    sizes: dict[Node, int] = {}
+    pending: dict[Node, int] = {}
+    groups: dict[Entry, list[Node]] = {}
+    for node, content in shown:
+        if content in linked:
+            groups.setdefault(content, []).append(node)
+        elif content.size and node.parent is not None:
+            pending[node.parent] = pending.get(node.parent, 0) + content.size
+    _roll_up(pending, sizes)
+    for content, nodes in groups.items():
+        for directory in _ancestors(nodes):
+            sizes[directory] = sizes.get(directory, 0) + content.size
+    return sizes
 
 
 class FilesystemSizes:
@@ -100,6 +146,12 @@ class FilesystemSizes:
     Going from layer k-1 to k only applies the size deltas of fs.changes[k] to the
     ancestors of each changed path (and back again by subtracting), so switching layers
     costs what the layers changed, not a walk of the whole tree.
+
+    A directory counts each content once (see _distinct_sizes). Only contents that
+    hardlinks show at several paths need care: when a layer changes one of their paths,
+    the directories above any path showing the content before and after are compared,
+    and the content's size is added to those that gained it and taken from those that
+    lost it.
     """
 
     def __init__(self, fs: FileSystem):
@@ -109,11 +161,29 @@ class FilesystemSizes:
 
     def _apply(self, k: int, sign: int) -> None:
         pending: dict[Node, int] = {}
+        linked = self.fs.hardlinked
+        affected: set[Entry] = set()
         for node in self.fs.changes[k]:
-            delta = _file_size(node.state_at(k)) - _file_size(node.state_at(k - 1))
+            delta = 0
+            for version, direction in ((node.state_at(k), 1), (node.state_at(k - 1), -1)):
+                content = _shown(version)
+                if content is not None and content in linked:
+                    affected.add(content)
+                else:
+                    delta += direction * _file_size(version)
             if delta and node.parent is not None:
                 pending[node.parent] = pending.get(node.parent, 0) + delta * sign
         _roll_up(pending, self.sizes)
+        sizes = self.sizes
+        for content in affected:
+            names = linked[content]
+            before = _ancestors(n for n in names if _shown(n.state_at(k - 1)) is content)
+            after = _ancestors(n for n in names if _shown(n.state_at(k)) is content)
+            step = content.size * sign
+            for directory in after - before:
+                sizes[directory] = sizes.get(directory, 0) + step
+            for directory in before - after:
+                sizes[directory] = sizes.get(directory, 0) - step
 
     def move_to(self, layer: int) -> None:
         layer = min(layer, len(self.fs.changes) - 1)
@@ -145,6 +215,7 @@ class LayerView:
         self._context: set[Node] | None = None
         self._sizes: dict[Node, int] = {}
         self._live_dead: tuple[dict[Node, int], dict[Node, int]] | None = None
+        self._shipped_freed: tuple[set[Entry], set[Entry]] | None = None
         self._fs_sizes = fs_sizes
         if mode is TreeMode.FILESYSTEM and fs_sizes is not None:
             fs_sizes.move_to(layer)
@@ -208,9 +279,13 @@ class LayerView:
     # -- sizes ---------------------------------------------------------------------------
 
     def size(self, node: Node) -> int:
-        """A file's size; a directory's rolled-up size of the files shown below it.
+        """A file's size (a hardlink's is its content's); a directory's size of the distinct
+        contents shown below it, each counted once as `du` counts it.
 
-        A deleted directory counts what it deleted; a live one counts its live files.
+        FILESYSTEM mode: a live directory counts what is present below it, a deleted one
+        what it deleted. CHANGES mode counts what the layer ships (live) or frees (deleted)
+        below it: the bytes its header counts, so the tree, the header and `layerscope
+        report` agree; a hardlink to content a lower layer shipped ships no bytes.
         """
         cached = self._sizes.get(node)
         if cached is not None:
@@ -224,12 +299,20 @@ class LayerView:
         elif not deleted and self._fs_sizes is not None and self._fs_sizes.layer == self.layer:
             total = self._fs_sizes.get(node)
         else:
-            total = 0
-            for child in self.children(node):
-                if (self.status(child) is Change.DELETED) == deleted:
-                    total += self.size(child)
+            total = self._du(node, deleted)
         self._sizes[node] = total
         return total
+
+    def ships_bytes(self, node: Node) -> bool:
+        """False for a CHANGES-mode row that only names content another layer shipped:
+        a hardlink this layer adds (or deletes) to a file a lower layer shipped (or kept)."""
+        if self.mode is not TreeMode.CHANGES or self.is_dir(node):
+            return True
+        content = _shown(self.version(node))
+        if content is None:
+            return True
+        shipped, freed = self._layer_contents()
+        return content in (freed if self.status(node) is Change.DELETED else shipped)
 
     def deleted_below(self, node: Node) -> int:
         """CHANGES mode: bytes of the files this layer deleted below a live directory."""
@@ -237,26 +320,63 @@ class LayerView:
             return 0
         return self._change_sizes()[1].get(node, 0)
 
-    def _change_sizes(self) -> tuple[dict[Node, int], dict[Node, int]]:
-        """CHANGES mode: per directory, bytes of the live and of the deleted files below."""
-        if self._live_dead is None:
-            live: dict[Node, int] = {}
-            dead: dict[Node, int] = {}
-            pending_live: dict[Node, int] = {}
-            pending_dead: dict[Node, int] = {}
+    def _du(self, top: Node, deleted: bool) -> int:
+        """Distinct contents below `top` that are present (or that this layer deleted)."""
+        seen: set[int] = set()
+        total = 0
+        stack = [top]
+        while stack:
+            for child in self.children(stack.pop()):
+                if (self.status(child) is Change.DELETED) != deleted:
+                    continue
+                version = self.version(child)
+                content = _shown(version)
+                if content is None:
+                    total += _file_size(version)
+                elif id(content) not in seen:
+                    seen.add(id(content))
+                    total += content.size
+                if child.children:
+                    stack.append(child)
+        return total
+
+    def _layer_contents(self) -> tuple[set[Entry], set[Entry]]:
+        """CHANGES mode: the file entries this layer ships, and those its deletions free
+        (a deleted hardlink frees nothing unless the file it names goes too)."""
+        if self._shipped_freed is None:
+            shipped: set[Entry] = set()
+            freed: set[Entry] = set()
             k = self.layer
             for node, change in self.changes.items():
-                if node.parent is None:
-                    continue
+                deleted = change is Change.DELETED
+                version = node.state_at(k - 1) if deleted else node.state_at(k)
+                entry = version.entry if version is not None else None
+                if entry is not None and entry.kind == Kind.FILE:
+                    (freed if deleted else shipped).add(entry)
+            self._shipped_freed = (shipped, freed)
+        return self._shipped_freed
+
+    def _change_sizes(self) -> tuple[dict[Node, int], dict[Node, int]]:
+        """CHANGES mode: per directory, the distinct bytes shipped and freed below it."""
+        if self._live_dead is None:
+            shipped, freed = self._layer_contents()
+            live_shown: list[tuple[Node, Entry]] = []
+            dead_shown: list[tuple[Node, Entry]] = []
+            k = self.layer
+            for node, change in self.changes.items():
                 if change is Change.DELETED:
-                    size, pending = _file_size(node.state_at(k - 1)), pending_dead
+                    content = _shown(node.state_at(k - 1))
+                    if content is not None and content in freed:
+                        dead_shown.append((node, content))
                 else:
-                    size, pending = _file_size(node.state_at(k)), pending_live
-                if size:
-                    pending[node.parent] = pending.get(node.parent, 0) + size
-            _roll_up(pending_live, live)
-            _roll_up(pending_dead, dead)
-            self._live_dead = (live, dead)
+                    content = _shown(node.state_at(k))
+                    if content is not None and content in shipped:
+                        live_shown.append((node, content))
+            linked = self.fs.hardlinked
+            self._live_dead = (
+                _distinct_sizes(live_shown, linked),
+                _distinct_sizes(dead_shown, linked),
+            )
         return self._live_dead
 
     # -- filtering -----------------------------------------------------------------------

@@ -27,6 +27,7 @@ from PySide6.QtGui import QFont, QGuiApplication, QIcon
 from layerscope.analysis.waste import DeadFile
 from layerscope.format import exact_size, human_size
 from layerscope.gui import icons, theme
+from layerscope.gui.text import plain_tooltip
 from layerscope.model.entry import Kind
 from layerscope.model.filesystem import Change, FileSystem, Node, Version
 from layerscope.view.tree import FilesystemSizes, LayerView, Matcher, TreeMode, make_matcher
@@ -67,7 +68,9 @@ HEADERS = {
 
 HEADER_TIPS = {
     Col.SIZE: "Files: bytes the path shows. Directories: the files shown below them in "
-    "this mode (the filter is not applied to the total).",
+    "this mode, each content counted once however many hardlinks name it (as du counts); "
+    "in Layer changes mode, the bytes the layer ships, as its header counts them. "
+    "The filter is not applied to the totals.",
     Col.CHANGE: "What this layer did to the path, relative to the layer below",
     Col.WASTE: "Bytes this layer ships that the final image never shows, and which layer "
     "overwrote or deleted them",
@@ -415,6 +418,8 @@ class FileTreeModel(QAbstractItemModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(node, col)
         if role == Qt.ItemDataRole.ForegroundRole:
+            if col == Col.SIZE and not view.ships_bytes(node):
+                return theme.current().muted
             change = view.status(node)
             color = theme.current().change_color(change)
             if color is None and self._mode is TreeMode.CHANGES and node not in view.changes:
@@ -431,7 +436,8 @@ class FileTreeModel(QAbstractItemModel):
         if role == Qt.ItemDataRole.DecorationRole:
             return self._decoration(node, col)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return self._tooltip(node, col)
+            tip = self._tooltip(node, col)
+            return plain_tooltip(tip) if tip else None
         if role == Qt.ItemDataRole.TextAlignmentRole:
             if col == Col.SIZE:
                 return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -451,6 +457,8 @@ class FileTreeModel(QAbstractItemModel):
             return node.name
         if col == Col.SIZE:
             if not view.is_dir(node):
+                if not view.ships_bytes(node):
+                    return "link"  # to content a lower layer shipped: no bytes here
                 return human_size(view.size(node))
             size = view.size(node)
             if size == 0 and view.status(node) is not Change.DELETED:
@@ -478,6 +486,8 @@ class FileTreeModel(QAbstractItemModel):
         if col == Col.OWNER:
             return f"{entry.uid}:{entry.gid}"
         if col == Col.LINK:
+            if entry.kind == Kind.HARDLINK and entry.link:
+                return f"hardlink to {entry.link}"
             return entry.link or ""
         return None
 
@@ -503,6 +513,17 @@ class FileTreeModel(QAbstractItemModel):
         if col == Col.WASTE:
             return dead_tooltip(dead) if dead is not None else None
         if col == Col.SIZE:
+            if not view.ships_bytes(node):
+                link = version.entry.link if version and version.entry else None
+                return (
+                    f"A hardlink to {link}: its {exact_size(view.size(node))} are those of a "
+                    "file this layer neither ships nor deletes, so its size does not count them."
+                )
+            if view.is_dir(node):
+                return (
+                    f"{exact_size(view.size(node))}: each file's content counted once, "
+                    "however many hardlinks name it (as du counts)"
+                )
             return exact_size(view.size(node))
         lines = [node.path]
         entry = version.entry if version is not None else None
