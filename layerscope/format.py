@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 
 import humanize
 
+_UNITS = ("KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
+
 
 def human_size(n: int | None) -> str:
     """Binary units, three significant digits: '512 KiB', '1.25 MiB', '300 B'."""
@@ -14,7 +16,14 @@ def human_size(n: int | None) -> str:
         return ""
     if -1024 < n < 1024:
         return f"{n} B"  # humanize says "300 Bytes"; tables want the short unit
-    return str(humanize.naturalsize(n, binary=True, format="%.3g"))
+    value = n / 1024
+    unit = 0
+    while abs(value) >= 1024 and unit < len(_UNITS) - 1:
+        value /= 1024
+        unit += 1
+    # three significant digits, but never '1.02e+03': 1000..1023 of a unit stay whole
+    text = f"{value:.3g}" if abs(value) < 1000 else f"{value:.0f}"
+    return f"{text} {_UNITS[unit]}"
 
 
 def exact_size(n: int) -> str:
@@ -36,6 +45,7 @@ def percent(ratio: float | None) -> str:
 _SHELL_PREFIX = re.compile(r"^(?:RUN\s+)?/bin/(?:ba)?sh\s+-c\s+")
 _NOP = re.compile(r"^#\(nop\)\s*")
 _SPACE = re.compile(r"\s+")
+_CONTINUED = re.compile(r"\\\r?\n")  # a backslash ending a line of a RUN
 
 
 def short_command(created_by: str | None) -> str:
@@ -44,6 +54,11 @@ def short_command(created_by: str | None) -> str:
     Buildah/docker write `/bin/sh -c #(nop) ENV X=1` for metadata steps and
     `/bin/sh -c CMD` for RUN steps; BuildKit writes `RUN /bin/sh -c CMD # buildkit`.
     """
+    return _SPACE.sub(" ", _CONTINUED.sub(" ", command_text(created_by))).strip()
+
+
+def command_text(created_by: str | None) -> str:
+    """The command without its shell wrapper, as written (newlines and spacing kept)."""
     if not created_by:
         return ""
     text = created_by.strip()
@@ -52,8 +67,68 @@ def short_command(created_by: str | None) -> str:
         text = text[shell.end() :]
         nop = _NOP.match(text)
         text = text[nop.end() :] if nop else "RUN " + text
-    text = text.removesuffix("# buildkit").strip()
-    return _SPACE.sub(" ", text)
+    return text.removesuffix("# buildkit").rstrip()
+
+
+CONTINUATION = "    "  # indent of the lines after the first
+
+
+def command_lines(created_by: str | None) -> list[str]:
+    r"""A long shell command as a person reads it: one line per step.
+
+    Lines break after `;`, before `&&` and `||`, and where the command had a `\`
+    continuation or a newline; quoted text is never broken. Runs of spaces collapse,
+    except inside quotes. Continuation lines are indented by four spaces.
+    """
+    text = command_text(created_by)
+    if not text:
+        return []
+    lines: list[str] = []
+    current: list[str] = []
+    quote = ""
+    i, n = 0, len(text)
+
+    def end_line() -> None:
+        line = "".join(current).strip()
+        if line:
+            lines.append(line)
+        current.clear()
+
+    while i < n:
+        c = text[i]
+        if quote:
+            current.append(c)
+            if c == "\\" and quote == '"' and i + 1 < n:
+                current.append(text[i + 1])
+                i += 1
+            elif c == quote:
+                quote = ""
+        elif c in "'\"":
+            quote = c
+            current.append(c)
+        elif c == "\\" and i + 1 < n and text[i + 1] in "\r\n":
+            end_line()  # a continuation: the author's own line break
+            i += 1
+        elif c == "\\" and i + 1 < n:
+            current.extend((c, text[i + 1]))
+            i += 1
+        elif c in "\r\n":
+            end_line()
+        elif c == ";" and text[i + 1 : i + 2] != ";" and (i == 0 or text[i - 1] != ";"):
+            current.append(c)
+            end_line()
+        elif text.startswith(("&&", "||"), i):
+            end_line()
+            current.append(text[i : i + 2])
+            i += 1
+        elif c in " \t":
+            if current and current[-1] != " ":
+                current.append(" ")
+        else:
+            current.append(c)
+        i += 1
+    end_line()
+    return [lines[0], *(CONTINUATION + line for line in lines[1:])] if lines else []
 
 
 def short_digest(digest: str | None, length: int = 12) -> str:

@@ -31,7 +31,6 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QFileDialog,
-    QLabel,
     QMainWindow,
     QMenu,
     QSplitter,
@@ -49,6 +48,7 @@ from layerscope.gui.dialogs import AboutDialog, ErrorDialog, ShortcutsDialog
 from layerscope.gui.loader import LoadController, normalise
 from layerscope.gui.remote_dialogs import EngineDialog, RegistryDialog
 from layerscope.gui.widgets.chrome import LoadProgress, WelcomePage
+from layerscope.gui.widgets.common import ElidedLabel
 from layerscope.gui.widgets.details import ImagePane
 from layerscope.gui.widgets.files import FilesPanel
 from layerscope.gui.widgets.pane import Navigate, Pane
@@ -65,6 +65,7 @@ from layerscope.view.tree import TreeMode
 SAMPLE = Path(layerscope.__file__).resolve().parent / "data" / "sample-app-docker.tar"
 ARCHIVE_FILTER = "Image archives (*.tar *.tar.gz *.tgz *.tar.zst *.oci *.docker);;All files (*)"
 DEFAULT_SIZE = (1400, 900)
+SIDEBAR_WIDTH, SIDEBAR_SHARE = 560, 0.4  # the left side's width at first: at most 560 px
 
 
 class Tab:
@@ -95,6 +96,7 @@ class MainWindow(QMainWindow):
         self.image_index = -1
         self.last_error: str | None = None
         self._select_next_load = False  # the first archive of a batch is shown, not the last
+        self._panes_balanced = False  # the splitter's first sizes are set once it is shown
         self.setWindowTitle("layerscope")
         self.setWindowIcon(icons.app_icon())
         self.setAcceptDrops(True)
@@ -174,10 +176,8 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(main)
         self.setCentralWidget(self.stack)
 
-        self.summary = QLabel()
-        self.summary.setTextFormat(Qt.TextFormat.PlainText)  # refs are archive text
+        self.summary = ElidedLabel()  # plain text: it names refs, which are archive text
         self.summary.setContentsMargins(6, 0, 6, 0)
-        self.summary.setMinimumWidth(1)  # never widens the window; the tooltip has it all
         self.statusBar().addWidget(self.summary, 1)
         self.progress = LoadProgress()
         self.progress.cancelRequested.connect(self.cancel_load)
@@ -210,6 +210,13 @@ class MainWindow(QMainWindow):
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         settings.fit_to_screen(self)
+
+    def _balance_panes(self) -> None:
+        """The left side's first width: a share of the window, at most SIDEBAR_WIDTH."""
+        self._panes_balanced = True
+        width = self.main_splitter.width()
+        left = min(SIDEBAR_WIDTH, round(width * SIDEBAR_SHARE))
+        self.main_splitter.setSizes([left, width - left])
 
     # -- opening -------------------------------------------------------------------------
 
@@ -375,6 +382,8 @@ class MainWindow(QMainWindow):
     def _show_analysis(self, select: int | None) -> None:
         a = self.analysis
         self.stack.setCurrentIndex(1 if a.archives else 0)
+        if a.archives and not self._panes_balanced:
+            QTimer.singleShot(0, self, self._balance_panes)  # once the panes are laid out
         self.sidebar.set_analysis(a)
         for i, pane in enumerate(self.panes):
             pane.show_analysis(a)
@@ -429,7 +438,6 @@ class MainWindow(QMainWindow):
         i = self.image_index
         if not 0 <= i < len(a.images):
             self.summary.setText("")
-            self.summary.setToolTip("")
             return
         image = a.images[i]
         waste = a.waste[i]
@@ -440,7 +448,6 @@ class MainWindow(QMainWindow):
             f"{human_size(waste.reclaimable_bytes)} reclaimable"
         )
         self.summary.setText(text)
-        self.summary.setToolTip(text)
 
     # -- layers --------------------------------------------------------------------------
 
@@ -575,6 +582,7 @@ class MainWindow(QMainWindow):
             value = settings.value_bytes(key)
             if value is not None:
                 restore(value)
+                self._panes_balanced = True
         settings.fit_to_screen(self)
         if QSettings().value("tree/mode", TreeMode.CHANGES.value) == TreeMode.FILESYSTEM.value:
             self.set_mode(TreeMode.FILESYSTEM)

@@ -11,6 +11,7 @@ from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistent
 from layerscope.analysis import Analysis, ArchiveInfo
 from layerscope.format import exact_size, human_size, percent
 from layerscope.gui import icons, theme
+from layerscope.gui.text import plain_tooltip
 from layerscope.model.image import Image
 
 Index = QModelIndex | QPersistentModelIndex
@@ -133,7 +134,7 @@ class ImagesModel(QAbstractItemModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             lines = [archive.path, archive.format]
             lines += [f"warning: {w}" for w in archive.warnings]
-            return "\n".join(lines)
+            return plain_tooltip("\n".join(lines))
         if role == Qt.ItemDataRole.ForegroundRole and col != Col.NAME:
             return theme.current().muted
         if role == ArchiveIndexRole:
@@ -168,7 +169,7 @@ class ImagesModel(QAbstractItemModel):
             )
             lines.append(f"{human_size(waste.reclaimable_bytes)} reclaimable")
             lines += [f"warning: {w}" for w in image.warnings]
-            return "\n".join(lines)
+            return plain_tooltip("\n".join(lines))
         if role == Qt.ItemDataRole.ForegroundRole and col == Col.EFFICIENCY:
             if waste.efficiency < 0.9:
                 return theme.current().deleted

@@ -12,7 +12,9 @@ from layerscope.analysis import Analysis
 from layerscope.format import exact_size, human_size, short_command, when
 from layerscope.gui import icons, theme
 from layerscope.gui.models.table import RIGHT, Index, RowsModel
+from layerscope.gui.text import command_html, plain_tooltip
 from layerscope.model.image import Image, Layer
+from layerscope.view.names import image_names
 
 BarRole = Qt.ItemDataRole.UserRole + 10  # float 0..1 for the bar delegate
 BarColorRole = Qt.ItemDataRole.UserRole + 11
@@ -168,7 +170,7 @@ class LayersModel(RowsModel[Layer]):
 
     def _tooltip(self, layer: Layer, col: int, dead: int) -> str | None:
         if col == Col.COMMAND or col == Col.INDEX:
-            lines = [layer.created_by or "(no history entry)"]
+            lines: list[str] = [] if layer.created_by else ["(no history entry)"]
             if layer.history is not None and layer.history.created:
                 lines.append(f"created {when(layer.history.created)}")
             if layer.unavailable:
@@ -176,9 +178,9 @@ class LayersModel(RowsModel[Layer]):
             lines += [f"warning: {w}" for w in layer.warnings]
             others = self._shared_with(layer)
             if others and self._analysis is not None:
-                names = ", ".join(self._analysis.images[i].name for i in others)
-                lines.append(f"shared with {names}")
-            return "\n".join(lines)
+                names = image_names(self._analysis)
+                lines.append(f"shared with {', '.join(names[i] for i in others)}")
+            return command_html(layer.created_by) + plain_tooltip("\n".join(lines))
         if col == Col.SIZE:
             return exact_size(layer.size_bytes)
         if col == Col.COMPRESSED:

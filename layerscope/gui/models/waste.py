@@ -11,6 +11,7 @@ from layerscope.analysis.waste import DeadFile, DuplicateGroup, Waste
 from layerscope.format import exact_size, human_size
 from layerscope.gui import icons, theme
 from layerscope.gui.models.table import RIGHT, Index, RowsModel
+from layerscope.gui.text import plain_tooltip
 
 SortRole = Qt.ItemDataRole.UserRole + 20
 DeadFileRole = Qt.ItemDataRole.UserRole + 21
@@ -68,7 +69,7 @@ class WasteModel(RowsModel[DeadFile]):
             return icons.icon("file")
         if role == Qt.ItemDataRole.ToolTipRole:
             fate = f"{d.fate} by layer {d.killed_by}" if d.killed_by is not None else "duplicated"
-            return (
+            return plain_tooltip(
                 f"{d.path}\n{exact_size(d.size)} shipped in layer {d.layer}, {fate}.\n"
                 "Double-click to show it in the file tree."
             )

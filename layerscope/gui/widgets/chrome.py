@@ -19,6 +19,10 @@ from PySide6.QtWidgets import (
 
 from layerscope.format import human_size
 from layerscope.gui import icons, theme
+from layerscope.gui.text import plain_tooltip
+from layerscope.gui.widgets.common import ElidedLabel
+
+RECENT_TEXT_WIDTH = 480  # px: a recent archive's name and path, elided in the middle
 
 
 class WelcomePage(QWidget):
@@ -106,10 +110,14 @@ class WelcomePage(QWidget):
             if widget is not None:
                 widget.deleteLater()
         self.recent_title.setVisible(bool(paths))
+        metrics = self.fontMetrics()
         for path in paths[:6]:
             button = QToolButton()
-            button.setText(f"{os.path.basename(path.rstrip('/'))}   —   {path}")
-            button.setToolTip(path)
+            text = f"{os.path.basename(path.rstrip('/'))}   —   {path}"
+            button.setText(
+                metrics.elidedText(text, Qt.TextElideMode.ElideMiddle, RECENT_TEXT_WIDTH)
+            )
+            button.setToolTip(plain_tooltip(path))
             button.setAutoRaise(True)
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
             button.setIcon(icons.icon("archive"))
@@ -138,8 +146,7 @@ class LoadProgress(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 4, 0)
         layout.setSpacing(6)
-        self.label = QLabel()
-        self.label.setMinimumWidth(260)
+        self.label = ElidedLabel(mode=Qt.TextElideMode.ElideMiddle)  # stages name archives
         self.label.setMaximumWidth(520)
         self.bar = QProgressBar()
         self.bar.setFixedWidth(200)
@@ -166,7 +173,6 @@ class LoadProgress(QWidget):
         self.label.setText(
             f"{stage}  {human_size(done)} of {human_size(total)}" if total else stage
         )
-        self.label.setToolTip(stage)
         if total > 0:
             self.bar.setRange(0, 1000)
             self.bar.setValue(min(1000, int(done * 1000 / total)))

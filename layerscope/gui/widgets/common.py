@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont, QGuiApplication
+from PySide6.QtCore import QEvent, QObject, QSize, Qt
+from PySide6.QtGui import QFont, QGuiApplication, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
+    QGridLayout,
     QHeaderView,
     QLabel,
+    QSizePolicy,
     QTableView,
     QTreeView,
     QVBoxLayout,
@@ -16,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from layerscope.gui import theme
+from layerscope.gui.text import plain_tooltip
 
 
 def copy_text(text: str) -> None:
@@ -24,14 +27,121 @@ def copy_text(text: str) -> None:
         clipboard.setText(text)
 
 
-def section_label(text: str, parent: QWidget | None = None) -> QLabel:
-    """A small bold caption above a pane."""
-    label = QLabel(text, parent)
+def bold(label: QLabel) -> QLabel:
     font = QFont(label.font())
     font.setBold(True)
     label.setFont(font)
+    return label
+
+
+def section_label(text: str, parent: QWidget | None = None) -> QLabel:
+    """A small bold caption above a pane."""
+    label = bold(QLabel(text, parent))
     label.setContentsMargins(2, 4, 2, 2)
     return label
+
+
+class ElidedLabel(QLabel):
+    """One line of plain text that never sets a minimum width (archive text may be 3 KB).
+
+    The text is elided to the width the layout gives it, in `mode` (the right end for a
+    command, the middle for a path or a ref); the whole text is in the tooltip. text()
+    returns the whole text.
+    """
+
+    PREFERRED_CHARS = 60  # what it asks for when there is room (it never insists)
+
+    def __init__(
+        self,
+        text: str = "",
+        mode: Qt.TextElideMode = Qt.TextElideMode.ElideRight,
+        parent: QWidget | None = None,
+    ):
+        super().__init__(parent)
+        self._full = ""
+        self._mode = mode
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        self.setText(text)
+
+    def setText(self, text: str) -> None:
+        self._full = " ".join(text.split()) if "\n" in text else text
+        self.setToolTip(plain_tooltip(text))
+        self._elide()
+        self.updateGeometry()
+
+    def text(self) -> str:
+        return self._full
+
+    def minimumSizeHint(self) -> QSize:
+        margins = self.contentsMargins()
+        width = self.fontMetrics().horizontalAdvance("…") + margins.left() + margins.right()
+        return QSize(width, super().minimumSizeHint().height())
+
+    def sizeHint(self) -> QSize:
+        metrics = self.fontMetrics()
+        margins = self.contentsMargins()
+        width = min(
+            metrics.horizontalAdvance(self._full),
+            metrics.averageCharWidth() * self.PREFERRED_CHARS,
+        )
+        return QSize(width + margins.left() + margins.right(), super().sizeHint().height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        width = self.contentsRect().width()
+        shown = self.fontMetrics().elidedText(self._full, self._mode, max(width, 0))
+        if shown != super().text():
+            super().setText(shown)
+
+
+class CardRow(QWidget):
+    """Summary cards side by side, wrapping onto more rows when the pane is narrow.
+
+    Its minimum width is that of two cards, so a row of five never sets the window's
+    minimum width; the cards share each row's width evenly.
+    """
+
+    MIN_COLUMNS = 2
+
+    def __init__(self, cards: list[Card], parent: QWidget | None = None):
+        super().__init__(parent)
+        self.cards = cards
+        self._grid = QGridLayout(self)
+        self._grid.setContentsMargins(0, 0, 0, 0)
+        self._grid.setSpacing(8)
+        self._columns = 0
+        self._place(len(cards))
+
+    def _card_width(self) -> int:
+        return max(card.minimumSizeHint().width() for card in self.cards)
+
+    def _columns_for(self, width: int) -> int:
+        step = self._card_width() + self._grid.horizontalSpacing()
+        return max(self.MIN_COLUMNS, min(len(self.cards), (width + 8) // max(step, 1)))
+
+    def _place(self, columns: int) -> None:
+        if columns == self._columns:
+            return
+        self._columns = columns
+        for card in self.cards:
+            self._grid.removeWidget(card)
+        for i, card in enumerate(self.cards):
+            self._grid.addWidget(card, i // columns, i % columns)
+        for c in range(len(self.cards)):
+            self._grid.setColumnStretch(c, 1 if c < columns else 0)
+
+    def minimumSizeHint(self) -> QSize:
+        columns = min(self.MIN_COLUMNS, len(self.cards))
+        spacing = self._grid.horizontalSpacing() * (columns - 1)
+        return QSize(self._card_width() * columns + spacing, super().minimumSizeHint().height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._place(self._columns_for(event.size().width()))
 
 
 class Card(QFrame):
@@ -95,6 +205,45 @@ def setup_table(view: QTableView, *, stretch_column: int | None = None) -> None:
     if stretch_column is not None:
         header.setStretchLastSection(False)
         header.setSectionResizeMode(stretch_column, QHeaderView.ResizeMode.Stretch)
+
+
+class StretchColumn(QObject):
+    """One column takes the width the others leave, but never less than `minimum`.
+
+    QHeaderView's Stretch mode squeezes a column to nothing when the others are wide (a
+    file name read 'h…e' at 2x scale); here the view scrolls sideways instead.
+    """
+
+    def __init__(self, view: QAbstractItemView, header: QHeaderView, column: int, minimum: int):
+        super().__init__(view)
+        self._view = view
+        self._header = header
+        self._column = column
+        self._minimum = minimum
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+        header.sectionResized.connect(self._other_resized)
+        view.viewport().installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize:
+            self.fit()
+        return False
+
+    def _other_resized(self, section: int, _old: int, _new: int) -> None:
+        if section != self._column:  # the user widened another column
+            self.fit()
+
+    def fit(self) -> None:
+        header = self._header
+        others = sum(
+            header.sectionSize(c)
+            for c in range(header.count())
+            if c != self._column and not header.isSectionHidden(c)
+        )
+        width = max(self._minimum, self._view.viewport().width() - others)
+        if header.sectionSize(self._column) != width:
+            header.resizeSection(self._column, width)
 
 
 def setup_tree(view: QTreeView) -> None:

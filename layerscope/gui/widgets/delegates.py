@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPalette
 from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
@@ -14,6 +14,14 @@ class BarDelegate(QStyledItemDelegate):
 
     Used for the layers' sizes and dead bytes, so the heavy layers stand out at a glance.
     """
+
+    PADDING = 6  # each side of the text, as paint() draws it
+
+    def sizeHint(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> QSize:
+        hint = super().sizeHint(option, index)
+        return QSize(hint.width() + 2 * self.PADDING, hint.height())
 
     def paint(
         self,
@@ -53,6 +61,6 @@ class BarDelegate(QStyledItemDelegate):
             )
         painter.setPen(pen)
         painter.setFont(opt.font)
-        text_rect = opt.rect.adjusted(6, 0, -6, 0)
+        text_rect = opt.rect.adjusted(self.PADDING, 0, -self.PADDING, 0)
         painter.drawText(text_rect, int(opt.displayAlignment), text)
         painter.restore()

@@ -2,41 +2,39 @@
 
 from __future__ import annotations
 
-import html
 import json
 
 from PySide6.QtCore import QUrl, Signal
+from PySide6.QtGui import QTextOption
 from PySide6.QtWidgets import QTextBrowser, QVBoxLayout, QWidget
 
 from layerscope.analysis import Analysis
-from layerscope.format import exact_size, human_size, percent, short_command, when
+from layerscope.format import command_lines, exact_size, human_size, percent, short_command, when
 from layerscope.gui import theme
+from layerscope.gui.text import command_html, escape
 from layerscope.gui.widgets.common import copy_text
 from layerscope.gui.widgets.pane import Pane
 from layerscope.model.image import Image, Layer
+from layerscope.view.names import image_names
 
 _COPY = "copy:"
 _COMPRESSION = {"none": "uncompressed", "gzip": "gzip", "zstd": "zstd"}
 
 
-def _e(text: object) -> str:
-    return html.escape(str(text))
-
-
 def _copyable(value: str | None) -> str:
     if not value:
         return "<span class='muted'>none</span>"
-    return f"<code>{_e(value)}</code>&nbsp;&nbsp;<a href='{_COPY}{_e(value)}'>copy</a>"
+    return f"<code>{escape(value)}</code>&nbsp;&nbsp;<a href='{_COPY}{escape(value)}'>copy</a>"
 
 
 def _row(label: str, value: str) -> str:
-    return f"<tr><th>{_e(label)}</th><td>{value}</td></tr>"
+    return f"<tr><th>{escape(label)}</th><td>{value}</td></tr>"
 
 
 def _command(words: list[str] | None) -> str:
     if words is None:
         return "<span class='muted'>not set</span>"
-    return f"<code>{_e(json.dumps(words))}</code>"
+    return f"<code>{escape(json.dumps(words))}</code>"
 
 
 def _style() -> str:
@@ -68,6 +66,8 @@ class DetailsBrowser(QTextBrowser):
         self.setOpenLinks(False)
         self.setAcceptDrops(False)  # files dropped here open as archives (main window)
         self.setTabChangesFocus(True)  # Tab moves to the next pane, not between links
+        # digests and long paths wrap instead of widening the pane
+        self.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
         self.anchorClicked.connect(self._anchor)
 
     def _anchor(self, url: QUrl) -> None:
@@ -110,16 +110,19 @@ def image_html(analysis: Analysis, i: int) -> str:
     c = image.config
     archive = analysis.archives[image.archive_index]
     waste = analysis.waste[i]
-    out = [_style(), f"<h2>{_e(image.name)}</h2>"]
+    out = [_style(), f"<h2>{escape(image.name)}</h2>"]
     out.append("<table>")
     if len(image.refs) > 1:
-        out.append(_row("Tags", "<br>".join(_e(r) for r in image.refs)))
-    out.append(_row("Platform", _e(image.platform or "unknown")))
-    out.append(_row("Created", _e(when(c.created)) or "<span class='muted'>unknown</span>"))
+        out.append(_row("Tags", "<br>".join(escape(r) for r in image.refs)))
+    out.append(_row("Platform", escape(image.platform or "unknown")))
+    out.append(_row("Created", escape(when(c.created)) or "<span class='muted'>unknown</span>"))
     if c.author:
-        out.append(_row("Author", _e(c.author)))
+        out.append(_row("Author", escape(c.author)))
     out.append(
-        _row("Archive", f"{_e(archive.path)} <span class='muted'>({_e(archive.format)})</span>")
+        _row(
+            "Archive",
+            f"{escape(archive.path)} <span class='muted'>({escape(archive.format)})</span>",
+        )
     )
     out.append(
         _row(
@@ -144,19 +147,23 @@ def image_html(analysis: Analysis, i: int) -> str:
     out.append(
         _row(
             "WorkingDir",
-            _e(c.working_dir) if c.working_dir else "<span class='muted'>not set</span>",
+            escape(c.working_dir) if c.working_dir else "<span class='muted'>not set</span>",
         )
     )
-    out.append(_row("User", _e(c.user) if c.user else "<span class='muted'>root (not set)</span>"))
     out.append(
-        _row("Exposed ports", _e(", ".join(c.exposed_ports)) or "<span class='muted'>none</span>")
+        _row("User", escape(c.user) if c.user else "<span class='muted'>root (not set)</span>")
+    )
+    out.append(
+        _row(
+            "Exposed ports", escape(", ".join(c.exposed_ports)) or "<span class='muted'>none</span>"
+        )
     )
     if c.volumes:
-        out.append(_row("Volumes", _e(", ".join(c.volumes))))
+        out.append(_row("Volumes", escape(", ".join(c.volumes))))
     if c.stop_signal:
-        out.append(_row("Stop signal", _e(c.stop_signal)))
+        out.append(_row("Stop signal", escape(c.stop_signal)))
     if c.healthcheck:
-        out.append(_row("Healthcheck", f"<code>{_e(json.dumps(c.healthcheck))}</code>"))
+        out.append(_row("Healthcheck", f"<code>{escape(json.dumps(c.healthcheck))}</code>"))
     out.append("</table>")
     out.append("<h3>Environment</h3>")
     if c.env:
@@ -164,7 +171,7 @@ def image_html(analysis: Analysis, i: int) -> str:
         for item in c.env:
             name, _, value = item.partition("=")
             out.append(
-                f"<tr><th><code>{_e(name)}</code></th><td><code>{_e(value)}</code></td></tr>"
+                f"<tr><th><code>{escape(name)}</code></th><td><code>{escape(value)}</code></td></tr>"
             )
         out.append("</table>")
     else:
@@ -173,7 +180,7 @@ def image_html(analysis: Analysis, i: int) -> str:
     if c.labels:
         out.append("<table class='grid'>")
         for key, value in sorted(c.labels.items()):
-            out.append(f"<tr><th><code>{_e(key)}</code></th><td>{_e(value)}</td></tr>")
+            out.append(f"<tr><th><code>{escape(key)}</code></th><td>{escape(value)}</td></tr>")
         out.append("</table>")
     else:
         out.append("<p class='muted'>none</p>")
@@ -186,13 +193,18 @@ def image_html(analysis: Analysis, i: int) -> str:
         for entry in c.history:
             layer_text = str(entry.layer_index) if entry.layer_index is not None else "—"
             cls = " class='empty'" if entry.empty_layer else ""
-            created = _e((entry.created or "")[:19].replace("T", " "))
-            command = _e(short_command(entry.created_by)) or "<span class='muted'>none</span>"
+            created = escape((entry.created or "")[:19].replace("T", " "))
+            if len(command_lines(entry.created_by)) > 1:
+                command = command_html(entry.created_by)
+            else:
+                command = f"<code>{escape(short_command(entry.created_by))}</code>"
+            if not entry.created_by:
+                command = "<span class='muted'>none</span>"
             if entry.empty_layer:
                 command += " <span class='muted'>(no layer)</span>"
             out.append(
                 f"<tr{cls}><td>{layer_text}</td><td>{created}</td><td>{command}</td>"
-                f"<td class='muted'>{_e(entry.comment or '')}</td></tr>"
+                f"<td class='muted'>{escape(entry.comment or '')}</td></tr>"
             )
         out.append("</table>")
     else:
@@ -200,7 +212,9 @@ def image_html(analysis: Analysis, i: int) -> str:
     warnings = list(archive.warnings) + list(image.warnings)
     out.append("<h3>Warnings</h3>")
     if warnings:
-        out.append("<ul>" + "".join(f"<li class='warn'>{_e(w)}</li>" for w in warnings) + "</ul>")
+        out.append(
+            "<ul>" + "".join(f"<li class='warn'>{escape(w)}</li>" for w in warnings) + "</ul>"
+        )
     else:
         out.append("<p class='muted'>none</p>")
     return "".join(out)
@@ -210,20 +224,20 @@ def layer_html(analysis: Analysis, i: int, layer: Layer) -> str:
     image = analysis.images[i]
     counts = image.filesystem.counts[layer.index]
     dead = analysis.waste[i].dead_bytes[layer.index]
-    out = [_style(), "<table>"]
-    created_by = layer.created_by or "(no history entry)"
-    out.append(_row("Command", f"<code>{_e(created_by)}</code>"))
+    # The command first and full width: a RUN line can run to kilobytes.
+    command = command_html(layer.created_by) or "<p class='muted'>no history entry</p>"
+    out = [_style(), f"<p><b>Layer {layer.index}</b></p>", command, "<table>"]
     if layer.history is not None and layer.history.created:
-        out.append(_row("Created", _e(when(layer.history.created))))
+        out.append(_row("Created", escape(when(layer.history.created))))
     if layer.history is not None and layer.history.comment:
-        out.append(_row("Comment", _e(layer.history.comment)))
+        out.append(_row("Comment", escape(layer.history.comment)))
     out.append(
         _row(
             "Size",
             f"{human_size(layer.size_bytes)} in files "
             f"({exact_size(layer.size_bytes)}), "
             f"{human_size(layer.compressed_bytes)} stored "
-            f"({_e(_COMPRESSION.get(layer.compression, layer.compression))})",
+            f"({escape(_COMPRESSION.get(layer.compression, layer.compression))})",
         )
     )
     out.append(_row("Changes", f"+{counts.added} ~{counts.modified} −{counts.deleted}"))
@@ -235,16 +249,16 @@ def layer_html(analysis: Analysis, i: int, layer: Layer) -> str:
         else []
     )
     if others:
-        names = ", ".join(_e(analysis.images[o].name) for o in others)
-        out.append(_row("Shared with", names))
+        names = image_names(analysis)
+        out.append(_row("Shared with", "<br>".join(escape(names[o]) for o in others)))
     out.append(_row("Digest", _copyable(layer.digest)))
     out.append(_row("Diff id", _copyable(layer.diff_id)))
     out.append(_row("Chain id", _copyable(layer.chain_id)))
     if layer.media_type:
-        out.append(_row("Media type", f"<code>{_e(layer.media_type)}</code>"))
+        out.append(_row("Media type", f"<code>{escape(layer.media_type)}</code>"))
     if layer.unavailable:
-        out.append(_row("Unavailable", f"<span class='warn'>{_e(layer.unavailable)}</span>"))
+        out.append(_row("Unavailable", f"<span class='warn'>{escape(layer.unavailable)}</span>"))
     for w in layer.warnings:
-        out.append(_row("Warning", f"<span class='warn'>{_e(w)}</span>"))
+        out.append(_row("Warning", f"<span class='warn'>{escape(w)}</span>"))
     out.append("</table>")
     return "".join(out)

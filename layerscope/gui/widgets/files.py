@@ -7,8 +7,8 @@ layers) and restores them after each reset, so walking the layers keeps your pla
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelection, QModelIndex, QPoint, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QEvent, QItemSelection, QModelIndex, QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeyEvent, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -30,7 +30,15 @@ from layerscope.format import human_size, short_command
 from layerscope.gui import icons, theme
 from layerscope.gui.models.filetree import ALL_CHANGES, Col, FileTreeModel
 from layerscope.gui.models.versions import LayerRole, VersionsModel
-from layerscope.gui.widgets.common import copy_text, section_label, setup_table, setup_tree
+from layerscope.gui.text import command_html
+from layerscope.gui.widgets.common import (
+    ElidedLabel,
+    StretchColumn,
+    bold,
+    copy_text,
+    setup_table,
+    setup_tree,
+)
 from layerscope.gui.widgets.pane import Navigate, Pane
 from layerscope.model.filesystem import Change, Node
 from layerscope.view.tree import TreeMode
@@ -51,6 +59,8 @@ _TOGGLES = (
 class FilesPanel(Pane):
     TITLE = "Files"
     ICON = "folder"
+
+    COMPACT_WIDTH = 90  # characters: below this the mode buttons show their icons only
 
     modeChanged = Signal(object)  # TreeMode
     changesShownChanged = Signal(object)  # frozenset[Change]: the toggles now on
@@ -77,12 +87,9 @@ class FilesPanel(Pane):
         layout.setContentsMargins(6, 6, 6, 6)
         layout.setSpacing(6)
 
-        self.title = QLabel()
-        self.title.setTextFormat(Qt.TextFormat.PlainText)
-        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        font = self.title.font()
-        font.setBold(True)
-        self.title.setFont(font)
+        # The layer's command, cut to one line: the Selected layer pane shows all of it.
+        self.title = ElidedLabel()
+        bold(self.title)
         self.counts = QLabel()
         self.counts.setTextFormat(Qt.TextFormat.RichText)
         head = QHBoxLayout()
@@ -103,7 +110,7 @@ class FilesPanel(Pane):
             ),
         ):
             button = QToolButton(self)
-            button.setText(mode.label)
+            button.setText(mode.short_label)
             button.setCheckable(True)
             button.setToolTip(tip)
             button.setProperty("icon_name", icon_name)
@@ -116,21 +123,16 @@ class FilesPanel(Pane):
         self.mode_buttons[TreeMode.CHANGES].setChecked(True)
         bar.addSpacing(8)
 
-        self.filter_edit = QLineEdit(self)
+        self.filter_edit = FilterEdit(self)
         self.filter_edit.setPlaceholderText("Filter paths: text, or a glob like *.so  (Ctrl+F)")
         self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.setAcceptDrops(False)
-        self.filter_edit.setMinimumWidth(220)
         self._search_action = self.filter_edit.addAction(
             icons.icon("search"), QLineEdit.ActionPosition.LeadingPosition
         )
         self.filter_edit.textChanged.connect(lambda _t: self._filter_timer.start())
         self.filter_edit.returnPressed.connect(self.apply_filter)
-        escape = QAction(self.filter_edit)
-        escape.setShortcut(QKeySequence(Qt.Key.Key_Escape))
-        escape.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
-        escape.triggered.connect(self.clear_filter)
-        self.filter_edit.addAction(escape)
+        self.filter_edit.escaped.connect(self.clear_filter)
         bar.addWidget(self.filter_edit, 1)
 
         self.toggles: dict[Change, QToolButton] = {}
@@ -172,18 +174,15 @@ class FilesPanel(Pane):
         self.tree.collapsed.connect(self._on_collapsed)
         self.tree.selectionModel().selectionChanged.connect(self._on_selection)
         header = self.tree.header()
-        header.setStretchLastSection(False)
-        header.setSectionResizeMode(Col.NAME, QHeaderView.ResizeMode.Stretch)
-        widths = {
-            Col.SIZE: 72,
-            Col.CHANGE: 160,
-            Col.WASTE: 180,
-            Col.MODE: 48,
-            Col.OWNER: 52,
-            Col.LINK: 90,
-        }
-        for col, width in widths.items():
-            header.resizeSection(col, width)
+        self._name_column = StretchColumn(
+            self.tree, header, Col.NAME, self.tree.fontMetrics().averageCharWidth() * 28
+        )
+        # The columns fit what the rows in sight show (numbers are never elided), and the
+        # name takes the rest; only the rows in sight are measured, so it costs nothing.
+        header.setResizeContentsPrecision(0)
+        for col in (Col.SIZE, Col.CHANGE, Col.WASTE, Col.MODE, Col.OWNER):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        header.resizeSection(Col.LINK, self.tree.fontMetrics().averageCharWidth() * 16)
         self.model.modelAboutToBeReset.connect(self._before_reset)
         self.model.modelReset.connect(self._after_reset)
 
@@ -198,9 +197,10 @@ class FilesPanel(Pane):
         dl.setContentsMargins(0, 0, 0, 0)
         dl.setSpacing(2)
         path_row = QHBoxLayout()
-        self.path_label = section_label("No file selected")
+        self.path_label = ElidedLabel("No file selected", Qt.TextElideMode.ElideMiddle)
+        bold(self.path_label)
+        self.path_label.setContentsMargins(2, 4, 2, 2)
         self.path_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.path_label.setTextFormat(Qt.TextFormat.PlainText)
         self.copy_button = QToolButton(self)
         self.copy_button.setProperty("icon_name", "copy")
         self.copy_button.setToolTip("Copy path (Ctrl+C in the tree)")
@@ -245,6 +245,17 @@ class FilesPanel(Pane):
 
     def show_image(self, analysis: Analysis, image: int) -> None:
         self.set_image(analysis, image, self.model.layer)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """On a narrow pane the mode buttons keep their icons and lose their text."""
+        super().resizeEvent(event)
+        style = (
+            Qt.ToolButtonStyle.ToolButtonIconOnly
+            if event.size().width() < self.COMPACT_WIDTH * self.fontMetrics().averageCharWidth()
+            else Qt.ToolButtonStyle.ToolButtonTextBesideIcon
+        )
+        for button in self.mode_buttons.values():
+            button.setToolButtonStyle(style)
 
     def show_layer(self, layer: int) -> None:
         if self.model.layer != layer:
@@ -302,7 +313,7 @@ class FilesPanel(Pane):
         k = self.model.layer
         command = short_command(image.layers[k].created_by) if k < len(image.layers) else ""
         self.title.setText(f"Layer {k}  ·  {command}")
-        self.title.setToolTip(image.layers[k].created_by or "")
+        self.title.setToolTip(command_html(image.layers[k].created_by))
         c = fs.counts[k] if k < len(fs.counts) else None
         if c is None:
             self.counts.setText("")
@@ -509,6 +520,35 @@ class FilesPanel(Pane):
         menu.addAction(icons.icon("expand"), "Expand All", self.expand_all)
         menu.addAction(icons.icon("collapse"), "Collapse All", self.collapse_all)
         menu.exec(self.tree.viewport().mapToGlobal(pos))
+
+
+class FilterEdit(QLineEdit):
+    """The filter box. Esc clears it (when there is text: otherwise Esc is the window's,
+    which cancels a load); the window's Ctrl+E / Ctrl+Shift+E still expand and collapse
+    while it has the focus, instead of moving the cursor."""
+
+    escaped = Signal()
+    PASS_THROUGH = (QKeySequence("Ctrl+E"), QKeySequence("Ctrl+Shift+E"))
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent):
+            if event.key() == Qt.Key.Key_Escape:
+                if self.text():
+                    event.accept()  # ours: keyPressEvent clears the text
+                    return True
+                event.ignore()
+                return False
+            if QKeySequence(event.keyCombination()) in self.PASS_THROUGH:
+                event.ignore()  # the window's shortcut, not QLineEdit's end-of-line
+                return False
+        return super().event(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Escape and self.text():
+            self.escaped.emit()
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
 
 def _depth(node: Node) -> int:

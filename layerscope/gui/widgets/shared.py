@@ -5,7 +5,6 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
-    QHBoxLayout,
     QHeaderView,
     QStackedWidget,
     QTableView,
@@ -16,7 +15,7 @@ from PySide6.QtWidgets import (
 from layerscope.analysis import Analysis
 from layerscope.format import exact_size, human_size
 from layerscope.gui.models.shared import FIXED_COLUMNS, SharedModel
-from layerscope.gui.widgets.common import Card, Placeholder, setup_table
+from layerscope.gui.widgets.common import Card, CardRow, Placeholder, setup_table
 from layerscope.gui.widgets.pane import Pane
 
 
@@ -42,15 +41,12 @@ class SharedPanel(Pane):
         layout = QVBoxLayout(page)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.setSpacing(8)
-        cards = QHBoxLayout()
         self.images_card = Card("Images")
         self.total_card = Card("Total size")
         self.stored_card = Card("Stored once")
         self.saved_card = Card("Saved by sharing")
         self.cards = [self.images_card, self.total_card, self.stored_card, self.saved_card]
-        for card in self.cards:
-            cards.addWidget(card, 1)
-        layout.addLayout(cards)
+        layout.addWidget(CardRow(self.cards, page))
 
         self.shared_only = QCheckBox("Only layers shared by two or more images", page)
         self.shared_only.toggled.connect(self.model.set_shared_only)

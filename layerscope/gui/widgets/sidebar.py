@@ -10,10 +10,11 @@ from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
 from PySide6.QtWidgets import QHeaderView, QSplitter, QTableView, QTreeView, QVBoxLayout, QWidget
 
 from layerscope.analysis import Analysis
+from layerscope.gui.models.images import Col as ImageCol
 from layerscope.gui.models.images import ImageIndexRole, ImagesModel
 from layerscope.gui.models.layers import Col as LayerCol
 from layerscope.gui.models.layers import LayersModel
-from layerscope.gui.widgets.common import section_label, setup_table, setup_tree
+from layerscope.gui.widgets.common import StretchColumn, section_label, setup_table, setup_tree
 from layerscope.gui.widgets.delegates import BarDelegate
 from layerscope.gui.widgets.details import DetailsBrowser, layer_html
 
@@ -40,10 +41,10 @@ class Sidebar(QSplitter):
         self.images_view.setRootIsDecorated(True)
         self.images_view.setAllColumnsShowFocus(True)
         ih = self.images_view.header()
-        ih.setStretchLastSection(False)
-        ih.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for col, width in ((1, 100), (2, 70), (3, 80), (4, 80)):
-            ih.resizeSection(col, width)
+        for col in (ImageCol.PLATFORM, ImageCol.LAYERS, ImageCol.SIZE, ImageCol.EFFICIENCY):
+            ih.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        chars = self.fontMetrics().averageCharWidth()
+        self._name_column = StretchColumn(self.images_view, ih, ImageCol.NAME, chars * 20)
         self.images_view.selectionModel().currentChanged.connect(self._image_row_changed)
 
         self.layers_model = LayersModel(self)
@@ -55,16 +56,11 @@ class Sidebar(QSplitter):
         self.layers_view.setItemDelegateForColumn(LayerCol.SIZE, self._bar)
         self.layers_view.setItemDelegateForColumn(LayerCol.WASTED, self._bar)
         lh = self.layers_view.horizontalHeader()
-        for col, width in (
-            (LayerCol.INDEX, 40),
-            (LayerCol.SIZE, 76),
-            (LayerCol.COMPRESSED, 72),
-            (LayerCol.ADDED, 38),
-            (LayerCol.MODIFIED, 38),
-            (LayerCol.DELETED, 38),
-            (LayerCol.WASTED, 82),
-        ):
-            lh.resizeSection(col, width)
+        for layer_col in LayerCol:  # numbers are never elided: their columns fit them
+            if layer_col is not LayerCol.COMMAND:
+                lh.setSectionResizeMode(layer_col, QHeaderView.ResizeMode.ResizeToContents)
+        chars = self.fontMetrics().averageCharWidth()
+        self._command_column = StretchColumn(self.layers_view, lh, LayerCol.COMMAND, chars * 16)
         self.layers_view.selectionModel().currentRowChanged.connect(self._layer_row_changed)
 
         self.layer_details = DetailsBrowser()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtWidgets import (
-    QHBoxLayout,
     QHeaderView,
     QSplitter,
     QTableView,
@@ -22,7 +21,7 @@ from layerscope.gui.models.waste import (
     WasteCol,
     WasteModel,
 )
-from layerscope.gui.widgets.common import Card, section_label, setup_table
+from layerscope.gui.widgets.common import Card, CardRow, section_label, setup_table
 from layerscope.gui.widgets.pane import Navigate, Pane
 
 
@@ -48,8 +47,6 @@ class WastePanel(Pane):
         layout.setContentsMargins(8, 8, 8, 8)
         layout.setSpacing(8)
 
-        cards = QHBoxLayout()
-        cards.setSpacing(8)
         self.efficiency = Card("Efficiency")
         self.reclaimable = Card("Reclaimable")
         self.overwritten = Card("Overwritten")
@@ -62,9 +59,7 @@ class WastePanel(Pane):
             self.deleted,
             self.duplicate,
         ]
-        for card in self.cards:
-            cards.addWidget(card, 1)
-        layout.addLayout(cards)
+        layout.addWidget(CardRow(self.cards, self))
 
         self.table = QTableView(self)
         self.proxy = _sorted(self.model, self)
@@ -97,6 +92,7 @@ class WastePanel(Pane):
         dh.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
 
         self.files_label = section_label("Wasted files")
+        self.files_label.setWordWrap(True)
         self.dup_label = section_label("Duplicate files")
         top = QWidget(self)
         tl = QVBoxLayout(top)
