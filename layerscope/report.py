@@ -10,6 +10,7 @@ import shutil
 from typing import Any
 
 from layerscope.analysis import Analysis
+from layerscope.analysis.packages import ImagePackages, LayerPackages, Package, Upgrade
 from layerscope.analysis.shared import Sharing, analyse_sharing
 from layerscope.format import human_size as size
 from layerscope.format import short_command, when
@@ -29,8 +30,11 @@ def _counts(image: Image, layer: Layer) -> dict[str, dict[str, int]]:
     }
 
 
-def layer_changes(fs: FileSystem, layer: int) -> list[dict[str, Any]]:
-    """The `--files` list: every path the layer changed, directories included, sorted."""
+def layer_changes(
+    fs: FileSystem, layer: int, packages: ImagePackages | None = None
+) -> list[dict[str, Any]]:
+    """The `--files` list: every path the layer changed, directories included, sorted.
+    With `packages`, each non-directory path carries its owner (`deb:curl`, or null)."""
     out: list[dict[str, Any]] = []
     for node, change in fs.changes[layer].items():
         version = node.last_in_layer(layer)
@@ -50,9 +54,43 @@ def layer_changes(fs: FileSystem, layer: int) -> list[dict[str, Any]]:
         }
         if version is not None and version.detail:
             item["detail"] = version.detail
+        if packages is not None and item["type"] != Kind.DIR.label:
+            owner = packages.owner(node.path)
+            item["owner"] = owner.label if owner is not None else None
         out.append(item)
     out.sort(key=lambda i: i["path"])
     return out
+
+
+def package_json(p: Package) -> dict[str, Any]:
+    return {
+        "type": p.kind,
+        "name": p.name,
+        "version": p.version,
+        "arch": p.arch,
+        "installed_bytes": p.installed_bytes,
+        "location": p.location,
+    }
+
+
+def _upgrade_json(u: Upgrade) -> dict[str, Any]:
+    return {
+        **package_json(u.after),
+        "from": u.before.version,
+        "to": u.after.version,
+        "from_installed_bytes": u.before.installed_bytes,
+    }
+
+
+def layer_packages_json(lp: LayerPackages) -> dict[str, Any]:
+    return {
+        "added": [package_json(p) for p in lp.added],
+        "removed": [package_json(p) for p in lp.removed],
+        "upgraded": [_upgrade_json(u) for u in lp.upgraded],
+        "downgraded": [_upgrade_json(u) for u in lp.downgraded],
+        "package_bytes": lp.package_bytes,
+        "other_bytes": lp.other_bytes,
+    }
 
 
 def _image_json(
@@ -61,6 +99,7 @@ def _image_json(
     image = analysis.images[index]
     waste = analysis.waste[index]
     dive = analysis.dive[index]
+    packages = analysis.packages[index]
     my = out_index[index]
     layers = []
     for layer in image.layers:
@@ -82,7 +121,8 @@ def _image_json(
         if layer.unavailable:
             item["unavailable"] = layer.unavailable
         if files:
-            item["changes"] = layer_changes(image.filesystem, layer.index)
+            item["changes"] = layer_changes(image.filesystem, layer.index, packages)
+        item["packages"] = layer_packages_json(packages.layers[layer.index])
         layers.append(item)
     return {
         "archive": image.archive_index,
@@ -146,6 +186,10 @@ def _image_json(
             for h in image.config.history
         ],
         "warnings": image.warnings,
+        "packages": {
+            "installed": [package_json(p) for p in packages.installed],
+            "notes": packages.notes,
+        },
     }
 
 
@@ -241,6 +285,41 @@ def _runs(image: Image) -> str:
     return " ".join(parts)
 
 
+def package_change_words(lp: LayerPackages, top: int) -> list[str]:
+    """`+ curl 7.88.1-10`, `↑ libc6 2.36-9 → 2.36-10`, `- wget 1.21`: a layer's package
+    changes as a person reads them, at most `top` of each kind (then `… 12 more`)."""
+    words: list[str] = []
+    groups: list[tuple[str, list[str]]] = [
+        ("+", [f"{p.name} {p.version}" for p in lp.added]),
+        ("↑", [f"{u.after.name} {u.before.version} → {u.after.version}" for u in lp.upgraded]),
+        ("↓", [f"{u.after.name} {u.before.version} → {u.after.version}" for u in lp.downgraded]),
+        ("-", [f"{p.name} {p.version}" for p in lp.removed]),
+    ]
+    for sign, items in groups:
+        words.extend(f"{sign} {item}" for item in items[:top])
+        if len(items) > top:
+            words.append(f"{sign} … {len(items) - top} more")
+    return words
+
+
+def _packages_text(packages: ImagePackages, top: int) -> list[str]:
+    if not packages.found and not packages.notes:
+        return []
+    lines = ["", f"  Packages ({len(packages.installed)} installed at the end)"]
+    for index, lp in enumerate(packages.layers):
+        shipped = lp.package_bytes + lp.other_bytes
+        if not lp.changed and not lp.package_bytes:
+            continue
+        share = f"{lp.package_bytes / shipped:.0%}" if shipped else "-"
+        lines.append(
+            f"  layer {index}: {share} of its {size(shipped)} from packages"
+            + (":" if lp.changed else "")
+        )
+        lines.extend(f"    {w}" for w in package_change_words(lp, top))
+    lines.extend(f"  note: {n}" for n in packages.notes)
+    return lines
+
+
 def to_text(analysis: Analysis, selected: list[int], *, files: bool = False, top: int = 10) -> str:
     width = max(80, min(shutil.get_terminal_size((120, 24)).columns, 160))
     lines: list[str] = []
@@ -314,6 +393,7 @@ def to_text(analysis: Analysis, selected: list[int], *, files: bool = False, top
             lines.append("  Same content at several paths")
             for g in waste.duplicates[:top]:
                 lines.append(f"  {size(g.wasted):>10}  {', '.join(g.paths[:4])}")
+        lines.extend(_packages_text(analysis.packages[i], top))
         if files:
             for layer in image.layers:
                 lines.append("")

@@ -37,6 +37,8 @@ import zstandard
 
 __all__ = [
     "DEFAULT_PATH_ENV",
+    "ApkPackage",
+    "DebPackage",
     "Entry",
     "Image",
     "Layer",
@@ -57,6 +59,12 @@ __all__ = [
     "write_docker_dir",
     "write_oci_archive",
     "write_raw_tar",
+    "apk_installed",
+    "dist_info",
+    "dpkg_entries",
+    "dpkg_list",
+    "dpkg_status",
+    "npm_package",
 ]
 
 DEFAULT_PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -1019,3 +1027,141 @@ def write_raw_tar(
             info.type, info.linkname, info.mode = tarfile.SYMTYPE, target, 0o777
             tar.addfile(info)
     return _write(path, buf.getvalue(), outer)
+
+
+# Package databases ---------------------------------------------------------------------------
+# The files package managers keep inside an image, written as the tools write them, so a
+# layer can "install", "upgrade" and "remove" packages: dpkg's status (deb822 stanzas) and
+# info/<name>.list, apk's installed, Python's dist-info METADATA and RECORD, npm manifests.
+
+
+@dataclass
+class DebPackage:
+    name: str
+    version: str
+    files: list[str]  # absolute paths dpkg lists (directories are added, as dpkg does)
+    arch: str = "amd64"
+    installed_kib: int = 0
+    status: str = "install ok installed"
+    multi_arch_same: bool = False
+
+    @property
+    def list_name(self) -> str:
+        return f"{self.name}:{self.arch}" if self.multi_arch_same else self.name
+
+
+def dpkg_status(packages: Sequence[DebPackage]) -> bytes:
+    """/var/lib/dpkg/status: one stanza per package, as dpkg writes it."""
+    stanzas = []
+    for p in packages:
+        lines = [
+            f"Package: {p.name}",
+            f"Status: {p.status}",
+            "Priority: optional",
+            "Section: misc",
+            f"Installed-Size: {p.installed_kib}",
+            "Maintainer: Test <test@example.com>",
+            f"Architecture: {p.arch}",
+        ]
+        if p.multi_arch_same:
+            lines.append("Multi-Arch: same")
+        lines += [
+            f"Version: {p.version}",
+            f"Description: {p.name} for layerscope's tests",
+            " A second line of the description,",
+            " .",
+            " and a paragraph after an empty one.",
+        ]
+        stanzas.append("\n".join(lines) + "\n")
+    return "\n".join(stanzas).encode()
+
+
+def dpkg_list(package: DebPackage) -> bytes:
+    """/var/lib/dpkg/info/<name>.list: "/." then every directory and file, one per line."""
+    paths: list[str] = []
+    seen = {"/"}
+    for f in package.files:
+        parts = f.strip("/").split("/")
+        for i in range(1, len(parts)):
+            d = "/" + "/".join(parts[:i])
+            if d not in seen:
+                seen.add(d)
+                paths.append(d)
+        paths.append(f)
+    return ("/.\n" + "\n".join(paths) + "\n").encode()
+
+
+def dpkg_entries(
+    packages: Sequence[DebPackage], lists: Sequence[DebPackage] | None = None
+) -> list[Entry]:
+    """The status file and the .list files of `lists` (None: every package's)."""
+    out = [file("var/lib/dpkg/status", dpkg_status(packages))]
+    for p in packages if lists is None else lists:
+        out.append(file(f"var/lib/dpkg/info/{p.list_name}.list", dpkg_list(p)))
+    return out
+
+
+@dataclass
+class ApkPackage:
+    name: str
+    version: str
+    files: list[str]  # absolute paths
+    arch: str = "x86_64"
+    installed_bytes: int = 0
+
+
+def apk_installed(packages: Sequence[ApkPackage]) -> bytes:
+    """/lib/apk/db/installed: blocks of `X:value` lines; files as F: (dir) then R: (names)."""
+    blocks = []
+    for p in packages:
+        lines = [
+            "C:Q1" + sha256(p.name.encode())[7:35],
+            f"P:{p.name}",
+            f"V:{p.version}",
+            f"A:{p.arch}",
+            "S:1000",
+            f"I:{p.installed_bytes}",
+            f"T:{p.name} for layerscope's tests",
+            "L:MIT",
+            "o:" + p.name,
+            "m:Test <test@example.com>",
+        ]
+        by_dir: dict[str, list[str]] = {}
+        for f in p.files:
+            head, _, name = f.strip("/").rpartition("/")
+            by_dir.setdefault(head, []).append(name)
+        for head, names in by_dir.items():
+            lines.append(f"F:{head}")
+            for name in names:
+                lines += [f"R:{name}", "Z:Q1" + sha256(name.encode())[7:35]]
+        blocks.append("\n".join(lines) + "\n")
+    return "\n".join(blocks).encode() + b"\n"
+
+
+def dist_info(site: str, name: str, version: str, files: dict[str, bytes]) -> list[Entry]:
+    """An installed Python distribution: its files (relative to `site`, may start with
+    ../) and NAME-VERSION.dist-info/METADATA and RECORD (path,sha256=...,size)."""
+    info = f"{name.replace('-', '_')}-{version}.dist-info"
+    metadata = (
+        f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+        f"Summary: {name} for layerscope's tests\n\nA long description.\n"
+    ).encode()
+    out: list[Entry] = []
+    rows = []
+    for rel, data in files.items():
+        out.append(file(os.path.normpath(f"{site.strip('/')}/{rel}"), data))
+        rows.append(f"{rel},sha256={sha256(data)[7:]},{len(data)}")
+    out.append(file(f"{site.strip('/')}/{info}/METADATA", metadata))
+    rows.append(f"{info}/METADATA,sha256={sha256(metadata)[7:]},{len(metadata)}")
+    rows.append(f"{info}/RECORD,,")
+    out.append(file(f"{site.strip('/')}/{info}/RECORD", ("\n".join(rows) + "\n").encode()))
+    return out
+
+
+def npm_package(node_modules: str, name: str, version: str, files: dict[str, bytes]) -> list[Entry]:
+    """node_modules/NAME/package.json and the package's files (relative to its directory)."""
+    base = f"{node_modules.strip('/')}/{name}"
+    manifest = json.dumps({"name": name, "version": version, "main": "index.js"}).encode()
+    return [file(f"{base}/package.json", manifest)] + [
+        file(f"{base}/{rel}", data) for rel, data in files.items()
+    ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from layerscope.analysis.dive import DiveFigures, dive_figures
+from layerscope.analysis.packages import ImagePackages, analyse_packages
 from layerscope.analysis.shared import Sharing, analyse_sharing
 from layerscope.analysis.waste import Waste, analyse_waste
 from layerscope.model.filesystem import Check
@@ -27,6 +28,7 @@ class Analysis:
     waste: list[Waste]
     dive: list[DiveFigures]
     sharing: Sharing
+    packages: list[ImagePackages]  # per image, like waste and dive
 
 
 def analyse(
@@ -39,7 +41,16 @@ def analyse(
         waste=[analyse_waste(image, check) for image in images],
         dive=[dive_figures(image, check) for image in images],
         sharing=analyse_sharing(images),
+        packages=[analyse_packages(image, check) for image in images],
     )
 
 
-__all__ = ["Analysis", "ArchiveInfo", "DiveFigures", "Sharing", "Waste", "analyse"]
+__all__ = [
+    "Analysis",
+    "ArchiveInfo",
+    "DiveFigures",
+    "ImagePackages",
+    "Sharing",
+    "Waste",
+    "analyse",
+]

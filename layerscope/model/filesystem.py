@@ -323,6 +323,13 @@ class FileSystem:
 
         self._finish_layer(layer, check)
 
+    def real_dir(self, path: str) -> str | None:
+        """The directory `path` as a runtime sees it after the last layer: symlinks inside
+        the tree followed (`/lib/x86_64-linux-gnu` is `/usr/lib/x86_64-linux-gnu` where
+        `/lib -> usr/lib`); None if it does not resolve to a directory."""
+        node = self._resolve_dir(path.split("/"), None)
+        return None if node is None else node.path
+
     def _find(self, path: str) -> Node | None:
         """The node a whiteout or hardlink names, its parents resolved through symlinks."""
         if path == "/":

@@ -19,7 +19,9 @@ def same_path(a: str, b: str) -> bool:
 
 
 def empty() -> Analysis:
-    return Analysis(archives=[], images=[], waste=[], dive=[], sharing=analyse_sharing([]))
+    return Analysis(
+        archives=[], images=[], waste=[], dive=[], sharing=analyse_sharing([]), packages=[]
+    )
 
 
 def merge(current: Analysis, new: Analysis) -> Analysis:
@@ -41,6 +43,7 @@ def merge(current: Analysis, new: Analysis) -> Analysis:
         waste=list(base.waste) + list(new.waste),
         dive=list(base.dive) + list(new.dive),
         sharing=analyse_sharing(images),
+        packages=list(base.packages) + list(new.packages),
     )
 
 
@@ -55,17 +58,21 @@ def without_archives(current: Analysis, drop: list[int]) -> Analysis:
         if i not in dropped:
             remap[i] = len(archives)
             archives.append(archive)
-    images, waste, dive = [], [], []
-    for image, w, d in zip(current.images, current.waste, current.dive, strict=True):
+    images, waste, dive, packages = [], [], [], []
+    for image, w, d, p in zip(
+        current.images, current.waste, current.dive, current.packages, strict=True
+    ):
         if image.archive_index in dropped:
             continue
         images.append(dataclasses.replace(image, archive_index=remap[image.archive_index]))
         waste.append(w)
         dive.append(d)
+        packages.append(p)
     return Analysis(
         archives=archives,
         images=images,
         waste=waste,
         dive=dive,
         sharing=analyse_sharing(images),
+        packages=packages,
     )

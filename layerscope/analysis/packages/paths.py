@@ -7,7 +7,7 @@ the cheap parts first (the base name) and looks at the rest only for a few candi
 from __future__ import annotations
 
 DPKG_STATUS = "/var/lib/dpkg/status"
-DPKG_STATUS_D = "/var/lib/dpkg/status.d/"  # distroless: one status stanza per file
+DPKG_STATUS_D = "/var/lib/dpkg/status.d/"  # distroless: NAME (a stanza), NAME.md5sums (files)
 DPKG_INFO = "/var/lib/dpkg/info/"  # <package>[:<arch>].list: the files of a package
 APK_INSTALLED = "/lib/apk/db/installed"
 RPMDB_SQLITE = ("/var/lib/rpm/rpmdb.sqlite", "/usr/lib/sysimage/rpm/rpmdb.sqlite")
@@ -41,6 +41,4 @@ def wanted(path: str) -> bool:
         return head.endswith(".dist-info")
     if base.endswith(".list"):
         return head == DPKG_INFO[:-1]
-    if head == DPKG_STATUS_D[:-1]:
-        return not base.endswith(".md5sums")
-    return path in _EXACT
+    return head == DPKG_STATUS_D[:-1] or path in _EXACT
