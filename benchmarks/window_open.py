@@ -26,7 +26,7 @@ from PySide6.QtCore import QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from layerscope.gui.app import configure, create_window  # noqa: E402
-from layerscope.gui.fsview import TreeMode  # noqa: E402
+from layerscope.view.tree import TreeMode  # noqa: E402
 
 
 def main() -> int:

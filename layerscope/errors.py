@@ -17,6 +17,11 @@ class LayerscopeError(Exception):
         self.path = path
         self.member = member
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Errors cross from reader processes to the loader: rebuild them field for field
+        # (the keyword-only arguments defeat the default pickling of exceptions).
+        return (_restore, (type(self), self.args, self.__dict__))
+
     def __str__(self) -> str:
         where = self.path or ""
         if self.member:
@@ -73,3 +78,12 @@ class Cancelled(LayerscopeError):
 
     def __init__(self) -> None:
         super().__init__("cancelled")
+
+
+def _restore(
+    cls: type[LayerscopeError], args: tuple[object, ...], state: dict[str, object]
+) -> LayerscopeError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error

@@ -6,7 +6,6 @@ and `cancel()` returning True stops the load with `Cancelled` at the next chunk.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import os
 import threading
@@ -18,6 +17,8 @@ from layerscope.analysis import Analysis, ArchiveInfo, analyse
 from layerscope.analysis.packages.paths import wanted as package_file_wanted
 from layerscope.archive import ArchiveSource, BlobContents, ImageSource, read_blob
 from layerscope.archive.compression import ReadTap
+from layerscope.archive.container import BlobLocation
+from layerscope.archive.parallel import BlobJob, read_in_processes, worker_count
 from layerscope.errors import Cancelled, CorruptLayer, LayerscopeError, LimitExceeded, ManifestError
 from layerscope.limits import DEFAULT_LIMITS, Limits
 from layerscope.model.entry import Kind
@@ -71,6 +72,9 @@ class _Budget:
     def on_bytes(self, n: int) -> None:
         """Called for each chunk of uncompressed layer data."""
         self.expanded += n
+        self.check_total()
+
+    def check_total(self) -> None:
         if self.expanded > self.limits.max_total_bytes:
             raise LimitExceeded(
                 f"the archives expand past {self.limits.max_total_bytes} bytes in all",
@@ -95,10 +99,23 @@ class _Budget:
             self.progress(Progress(self.stage, self.done, self.total))
 
 
+# Below this many stored bytes, starting worker processes costs more than it saves.
+PARALLEL_MIN_BYTES = 64 * 1024 * 1024
+
+
 def _read_blobs(
     source: ArchiveSource, sizes: dict[str, int], budget: _Budget, limits: Limits, verify: bool
 ) -> dict[str, BlobContents]:
-    """Parse every layer blob of one archive once, in the order the archive stores them."""
+    """Parse every layer blob of one archive once: in worker processes when the blobs lie
+    on disk and are worth it, else here, in the order the archive stores them."""
+    locations = {name: source.container.locate(name) for name in sizes}
+    if (
+        len(sizes) > 1
+        and sum(sizes.values()) >= PARALLEL_MIN_BYTES
+        and worker_count(len(sizes)) > 1
+        and all(locations.values())
+    ):
+        return _read_in_workers(source, locations, budget, limits, verify)  # type: ignore[arg-type]
     parsed: dict[str, BlobContents] = {}
     base = os.path.basename(source.path)
     count = len(sizes)
@@ -117,6 +134,32 @@ def _read_blobs(
 
     source.container.stream_blobs(list(sizes), handle)
     return parsed
+
+
+def _read_in_workers(
+    source: ArchiveSource,
+    locations: dict[str, BlobLocation],
+    budget: _Budget,
+    limits: Limits,
+    verify: bool,
+) -> dict[str, BlobContents]:
+    names = list(locations)
+    jobs = [BlobJob(f"{source.path}: {name}", locations[name]) for name in names]
+    budget.stage = f"Reading {os.path.basename(source.path)}: {len(jobs)} layers"
+    budget.path = source.path
+    seen = [0, 0]  # stored and expanded bytes already counted
+
+    def on_poll(stored: int, expanded: int) -> None:
+        budget.expanded += expanded - seen[1]
+        seen[1] = expanded
+        budget.check_total()
+        budget.advance(stored - seen[0])
+        seen[0] = stored
+
+    results = read_in_processes(
+        jobs, limits=limits, verify=verify, capture=package_file_wanted, on_poll=on_poll
+    )
+    return dict(zip(names, results, strict=True))
 
 
 def _layer_blob_stats(source: ArchiveSource) -> dict[str, int]:
@@ -214,7 +257,6 @@ def _build_image(
     fs = FileSystem()
     layers: list[Layer] = []
     diff_ids: list[str] = []
-    used_blobs: set[str] = set()
     for ls in image_source.layers:
         expected = config.diff_ids[ls.index]
         blob = parsed.get(ls.blob) if ls.blob is not None and ls.unavailable is None else None
@@ -228,13 +270,10 @@ def _build_image(
             layer_warnings: list[str] = []
             captured: dict[str, bytes] = {}
         else:
+            # New Entry objects for every layer, even when one blob serves two layers of a
+            # stack (identical layers, stored once): each layer ships its own bytes, and the
+            # model and the waste analysis tell shipments apart by Entry identity.
             entries = blob.parsed.entries
-            if ls.blob in used_blobs:
-                # The same blob twice in one stack (identical layers, stored once): each
-                # layer still ships its own bytes, and the model and the waste analysis
-                # tell shipments apart by Entry identity. Give this layer its own entries.
-                entries = [copy.copy(e) for e in entries]
-            used_blobs.add(ls.blob)  # type: ignore[arg-type]
             diff_id = blob.parsed.diff_id
             if diff_id != expected:
                 raise CorruptLayer(

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 import io
 from pathlib import Path
 
 from layerscope.analysis.packages.paths import wanted
-from layerscope.archive.tarstream import read_layer
+from layerscope.archive.tarstream import content_hash, read_layer
 from layerscope.limits import DEFAULT_LIMITS, Limits
 from layerscope.load import load
 from tests import builders as b
@@ -71,8 +70,8 @@ def test_captured_bytes_and_digests_in_one_pass():
     }
     status = [e for e in parsed.entries if e.path == "/var/lib/dpkg/status"]
     assert [e.digest for e in status] == [
-        hashlib.sha256(b"old").digest(),
-        hashlib.sha256(STATUS).digest(),
+        content_hash(b"old").digest(),
+        content_hash(STATUS).digest(),
     ]
     assert parsed.warnings == []
 

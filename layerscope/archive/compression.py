@@ -6,13 +6,13 @@ registries mislabel zstd); the first bytes do not.
 
 from __future__ import annotations
 
-import gzip
 import io
 import zlib
 from collections.abc import Callable
 from typing import BinaryIO, cast
 
 import zstandard
+from zlib_ng import gzip_ng, zlib_ng
 
 from layerscope.errors import CorruptLayer, LimitExceeded, UnsupportedLayer
 from layerscope.limits import Limits
@@ -24,6 +24,7 @@ BZIP2 = "bzip2"
 NONE = "none"
 
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+_ZLIB_NG_ERROR = cast(type[Exception], zlib_ng.error)
 
 
 def sniff(head: bytes) -> str:
@@ -91,6 +92,11 @@ class ReadTap:
             self._on_data(data)
         return data
 
+    def readinto(self, buffer: memoryview) -> int:  # zlib-ng's gzip reader reads this way
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
     def readable(self) -> bool:
         return True
 
@@ -116,7 +122,7 @@ class _Decompressed(io.RawIOBase):
             data = self._inner.read(len(buffer))
         except EOFError:
             raise CorruptLayer(f"truncated {self._method} stream", path=self._name) from None
-        except (OSError, zlib.error, zstandard.ZstdError) as exc:
+        except (OSError, zlib.error, _ZLIB_NG_ERROR, zstandard.ZstdError) as exc:
             raise CorruptLayer(f"corrupt {self._method} stream: {exc}", path=self._name) from None
         n = len(data)
         buffer[:n] = data
@@ -241,8 +247,11 @@ def open_decompressed(raw: BinaryIO, *, name: str, limits: Limits) -> tuple[Bina
     counter = ReadTap(stream)
     inner: BinaryIO
     if method == GZIP:
-        # GzipFile reads every member of a multi-member stream (eStargz).
-        inner = cast(BinaryIO, gzip.GzipFile(fileobj=cast(BinaryIO, counter), mode="rb"))
+        # zlib-ng inflates about five times faster than zlib (measured on the benchmark
+        # image's layers; isal's reader, the other candidate, about twice). Its GzipFile is
+        # the standard library's, so it reads every member of a multi-member stream
+        # (eStargz) and fails the same way on truncated or corrupt input.
+        inner = cast(BinaryIO, gzip_ng.GzipFile(fileobj=counter, mode="rb"))  # type: ignore[no-untyped-call]
     else:
         inner = cast(BinaryIO, _ZstdReader(counter))
     return _Decompressed(inner, counter, method, name, limits), method  # type: ignore[return-value]

@@ -93,6 +93,21 @@ class _FileView(io.RawIOBase):
         super().close()
 
 
+@dataclass(frozen=True)
+class BlobLocation:
+    """Where a blob's bytes sit on disk, so that another process can read it on its own."""
+
+    file: str
+    offset: int
+    size: int
+
+
+def open_location(location: BlobLocation) -> BinaryIO:
+    """A buffered, seekable stream of exactly the blob's bytes."""
+    view = _FileView(location.file, location.offset, location.size)
+    return cast(BinaryIO, io.BufferedReader(view, 1 << 20))
+
+
 class Container:
     """Base: a set of named files inside one archive."""
 
@@ -126,6 +141,10 @@ class Container:
     def open_blob(self, name: str) -> BinaryIO:
         """One blob's stored bytes, to read again after a load (seekable where it can be)."""
         raise NotImplementedError
+
+    def locate(self, name: str) -> BlobLocation | None:
+        """Where the blob lies on disk; None when it can only be streamed in archive order."""
+        return None
 
     def close(self) -> None:
         pass
@@ -229,10 +248,11 @@ class PlainTar(_IndexedTar):
                 handler(name, blob)
 
     def open_blob(self, name: str) -> BinaryIO:
+        return open_location(self.locate(name))
+
+    def locate(self, name: str) -> BlobLocation:
         item = self._items[self.resolve(name)]
-        return cast(
-            BinaryIO, io.BufferedReader(_FileView(self.path, item.offset, item.size), 1 << 20)
-        )
+        return BlobLocation(self.path, item.offset, item.size)
 
 
 class StreamedTar(_IndexedTar):
@@ -402,6 +422,10 @@ class Directory(Container):
 
     def open_blob(self, name: str) -> BinaryIO:
         return open(self._real(name), "rb")  # noqa: SIM115 - the caller closes it
+
+    def locate(self, name: str) -> BlobLocation:
+        full = self._real(name)
+        return BlobLocation(full, 0, os.path.getsize(full))
 
 
 def open_container(path: str, limits: Limits) -> Container:

@@ -20,12 +20,23 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
+import xxhash
+
 from layerscope.errors import CorruptLayer, HostileArchive, LimitExceeded
 from layerscope.limits import Limits
-from layerscope.model.entry import Entry, Kind
+from layerscope.model.entry import Entry, EntryTable, Kind
 
 BLOCK = 512
-_EMPTY_SHA256 = hashlib.sha256(b"").digest()
+# File contents are hashed only to find equal content (duplicates), never to prove identity
+# (the layer's diff_id, a SHA-256 of the whole stream, does that). xxh3-128 runs at memory
+# speed; with the size as part of the key, two different files collide by chance with a
+# probability of about n^2 / 2^129 (1e-25 for ten million files). It is not collision
+# resistant against a crafted pair, and the price of one is a wrong duplicate figure for the
+# image that carries the pair: nothing is trusted, deleted or skipped on this digest. (A
+# byte compare on collision would mean reading both files again from their layers; it buys
+# nothing at these odds.)
+content_hash = xxhash.xxh3_128
+_EMPTY_DIGEST = content_hash(b"").digest()
 _READ_CHUNK = 1 << 20
 
 WHITEOUT_PREFIX = ".wh."
@@ -50,15 +61,21 @@ _TYPE_KIND = {
 
 @dataclass
 class ParsedLayer:
-    """What one pass over a layer stream produced."""
+    """What one pass over a layer stream produced: picklable, and what the cache keeps
+    (every field, so what a reader adds here persists with the rest)."""
 
-    entries: list[Entry]
+    table: EntryTable  # the entries, as columns
     diff_id: str  # "sha256:<hex>" of the whole uncompressed stream
     stream_bytes: int  # bytes of the uncompressed stream
     warnings: list[str] = field(default_factory=list)
     # The bytes of the regular files `capture` asked for, by normalised path (the last
     # entry of a path wins, as in the filesystem). Bounded by the max_capture_* limits.
     captured: dict[str, bytes] = field(default_factory=dict)
+
+    @property
+    def entries(self) -> list[Entry]:
+        """The entries as objects: new ones on each call."""
+        return self.table.entries()
 
 
 def _octal(field_bytes: bytes, what: str, offset: int, path: str) -> int:
@@ -419,7 +436,7 @@ def iter_members(src: TarSource, *, name: str, limits: Limits) -> Iterator[Membe
                     real_size = int(pax["GNU.sparse.realsize"])
                 elif "GNU.sparse.size" in pax:
                     real_size = int(pax["GNU.sparse.size"])
-            except ValueError:
+            except (ValueError, OverflowError):  # OverflowError: an mtime of "inf"
                 raise CorruptLayer(
                     f"bad number in pax header at offset {offset}", path=name
                 ) from None
@@ -487,8 +504,10 @@ def read_layer(
         on_bytes=on_bytes,
         name=layer,
     )
-    entries: list[Entry] = []
-    append = entries.append
+    table = EntryTable()
+    paths, kinds, sizes, modes = table.paths, table.kinds, table.sizes, table.modes
+    uids, gids, mtimes, offsets = table.uids, table.gids, table.mtimes, table.offsets
+    links, digests, raw_names = table.links, table.digests, table.raw_names
     max_entries = limits.max_entries
     depth = limits.max_path_depth
     warnings = src.warnings
@@ -595,22 +614,31 @@ def read_layer(
                 raise CorruptLayer("truncated tar stream (member data cut short)", path=layer)
             captured_bytes += m.size - len(captured.get(path, b""))
             captured[path] = data
-            digest = hashlib.sha256(data).digest()
+            digest = content_hash(data).digest()
         elif kind == Kind.FILE and hash_contents:
             if m.size:
-                h = hashlib.sha256()
+                h = content_hash()
                 src.feed(m.size, h.update)
                 digest = h.digest()
             else:
-                digest = _EMPTY_SHA256
+                digest = _EMPTY_DIGEST
 
-        append(
-            Entry(
-                path, kind, size, m.mode, m.uid, m.gid, m.mtime, link, digest, raw_name,
-                m.header_offset,
-            )
-        )  # fmt: skip
-        if len(entries) > max_entries:
+        row = len(paths)
+        paths.append(path)
+        kinds.append(kind)
+        sizes.append(size)
+        modes.append(m.mode)
+        uids.append(m.uid)
+        gids.append(m.gid)
+        mtimes.append(m.mtime)
+        offsets.append(m.header_offset)
+        if link is not None:
+            links[row] = link
+        if digest is not None:
+            digests[row] = digest
+        if raw_name is not None:
+            raw_names[row] = raw_name
+        if row >= max_entries:
             raise LimitExceeded(
                 f"layer has more than {max_entries} entries", limit="max_entries", path=layer
             )
@@ -633,4 +661,4 @@ def read_layer(
             f"{capture_skipped_example[:80]!r}: past max_capture_file_bytes, "
             "max_capture_bytes or max_capture_files (raise with --limit)"
         )
-    return ParsedLayer(entries, src.digest(), src.position, warnings, captured)
+    return ParsedLayer(table, src.digest(), src.position, warnings, captured)

@@ -6,6 +6,7 @@ content: only the metadata and a digest of the content (for duplicate detection)
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import IntEnum
 
 
@@ -80,7 +81,8 @@ class Entry:
         self.gid = gid
         self.mtime = mtime
         self.link = link  # symlink target as written; hardlink target as an absolute path
-        self.digest = digest  # sha256 of the content (files only)
+        # 128-bit xxh3 of the content (files only): with the size, what tells equal content
+        self.digest = digest
         self.raw_name = raw_name  # the tar name when it differs from the path in more than "/"
         # Where the member's headers start in the uncompressed layer stream (-1: unknown),
         # so that its content and full header (xattrs) can be read again later.
@@ -103,3 +105,90 @@ class Entry:
     @property
     def mode_string(self) -> str:
         return f"{self.mode & 0o7777:04o}"
+
+
+class EntryTable:
+    """A layer's entries as columns: how a parsed layer travels from a reader process and
+    sits in the persistent cache (lists of strings and integers pickle and load at C
+    speed; a list of objects does not). Sparse columns are dicts by row."""
+
+    __slots__ = (
+        "paths", "kinds", "sizes", "modes", "uids", "gids", "mtimes", "offsets",
+        "links", "digests", "raw_names",
+    )  # fmt: skip
+
+    def __init__(self) -> None:
+        self.paths: list[str] = []
+        self.kinds = bytearray()
+        self.sizes: list[int] = []
+        self.modes: list[int] = []
+        self.uids: list[int] = []
+        self.gids: list[int] = []
+        self.mtimes: list[int] = []
+        self.offsets: list[int] = []
+        self.links: dict[int, str] = {}  # row -> link target
+        self.digests: dict[int, bytes] = {}  # row -> content digest (regular files)
+        self.raw_names: dict[int, str] = {}  # row -> tar name (whiteouts, metadata entries)
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def __getstate__(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __setstate__(self, state: tuple[object, ...]) -> None:
+        for name, value in zip(self.__slots__, state, strict=True):
+            setattr(self, name, value)
+
+    def append(self, e: Entry) -> None:
+        row = len(self.paths)
+        self.paths.append(e.path)
+        self.kinds.append(e.kind)
+        self.sizes.append(e.size)
+        self.modes.append(e.mode)
+        self.uids.append(e.uid)
+        self.gids.append(e.gid)
+        self.mtimes.append(e.mtime)
+        self.offsets.append(e.offset)
+        if e.link is not None:
+            self.links[row] = e.link
+        if e.digest is not None:
+            self.digests[row] = e.digest
+        if e.raw_name is not None:
+            self.raw_names[row] = e.raw_name
+
+    @classmethod
+    def of(cls, entries: Iterable[Entry]) -> EntryTable:
+        table = cls()
+        for e in entries:
+            table.append(e)
+        return table
+
+    def entries(self) -> list[Entry]:
+        """New Entry objects, one per row."""
+        kinds = list(Kind)
+        links, digests, raw_names = self.links, self.digests, self.raw_names
+        # Equal small values (modes, ids, times) share one int object: much less memory.
+        shared: dict[int, int] = {}
+        share = shared.setdefault
+        return [
+            Entry(
+                path,
+                kinds[kind],
+                size,
+                share(mode, mode),
+                share(uid, uid),
+                share(gid, gid),
+                share(mtime, mtime),
+                links.get(row),
+                digests.get(row),
+                raw_names.get(row),
+                offset,
+            )
+            for row, (path, kind, size, mode, uid, gid, mtime, offset) in enumerate(
+                zip(
+                    self.paths, self.kinds, self.sizes, self.modes, self.uids, self.gids,
+                    self.mtimes, self.offsets, strict=True,
+                )
+            )
+        ]  # fmt: skip

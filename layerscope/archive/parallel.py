@@ -1,0 +1,133 @@
+"""Reading layer blobs in worker processes: layers decode independently, so each core reads one.
+
+Only blobs that lie on disk (a plain tar's members, a directory's files) can be read this way;
+each worker opens the file itself and reads its window. What comes back is the picklable
+BlobContents (a ParsedLayer's entries as columns), so the transfer costs little next to the
+reading. Progress and cancellation cross through shared memory: each job counts its stored
+and expanded bytes in slots of its own, and a shared event tells every worker to stop.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Any, BinaryIO, cast
+
+from layerscope.archive.compression import ReadTap
+from layerscope.archive.container import BlobLocation, open_location
+from layerscope.errors import Cancelled
+from layerscope.limits import Limits
+
+POLL_SECONDS = 0.05
+
+
+@dataclass(frozen=True)
+class BlobJob:
+    label: str  # "archive: member", named in errors
+    location: BlobLocation
+
+
+def worker_count(jobs: int) -> int:
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, jobs))
+
+
+# -- in the worker ------------------------------------------------------------------------
+
+_counters: Any = None  # shared array: [stored bytes, expanded bytes] per job
+_stop: Any = None  # shared event: stop reading
+
+
+def _init(counters: Any, stop: Any) -> None:
+    global _counters, _stop
+    _counters, _stop = counters, stop
+
+
+def _read(
+    slot: int,
+    job: BlobJob,
+    limits: Limits,
+    verify: bool,
+    capture: Callable[[str], bool] | None,
+) -> object:
+    from layerscope.archive import read_blob  # the package imports this module
+
+    counters, stop = _counters, _stop
+
+    def on_stored(data: bytes) -> None:
+        counters[2 * slot] += len(data)
+
+    def on_bytes(n: int) -> None:
+        counters[2 * slot + 1] += n
+        if stop.is_set():
+            raise Cancelled()
+
+    with open_location(job.location) as raw:
+        return read_blob(
+            cast(BinaryIO, ReadTap(raw, on_stored)),
+            name=job.label,
+            limits=limits,
+            on_bytes=on_bytes,
+            verify=verify,
+            capture=capture,
+        )
+
+
+# -- in the loader ------------------------------------------------------------------------
+
+
+def read_in_processes(
+    jobs: Sequence[BlobJob],
+    *,
+    limits: Limits,
+    verify: bool,
+    capture: Callable[[str], bool] | None,
+    on_poll: Callable[[int, int], None],
+) -> list[Any]:
+    """Read every job's blob in worker processes; return their BlobContents in job order.
+
+    `capture` (see read_layer) must be a module-level function: it crosses by name.
+
+    `on_poll(stored, expanded)` is called about every 50 ms with the bytes read so far over
+    all jobs; it may raise (cancellation, the load's byte budget) to stop every worker. The
+    first error a worker raises is raised here, once the others have stopped.
+    """
+    ctx = multiprocessing.get_context("spawn")  # no fork: the GUI runs loads beside Qt threads
+    counters = ctx.Array("q", 2 * len(jobs), lock=False)
+    stop = ctx.Event()
+    # Largest first, so that the last job to start is a small one.
+    order = sorted(range(len(jobs)), key=lambda i: -jobs[i].location.size)
+    with ProcessPoolExecutor(
+        worker_count(len(jobs)), mp_context=ctx, initializer=_init, initargs=(counters, stop)
+    ) as pool:
+        futures: dict[Future[Any], int] = {
+            pool.submit(_read, i, jobs[i], limits, verify, capture): i for i in order
+        }
+        pending = set(futures)
+        try:
+            while pending:
+                done, pending = wait(pending, timeout=POLL_SECONDS, return_when=FIRST_EXCEPTION)
+                if any(f.exception() is not None for f in done):
+                    break
+                on_poll(sum(counters[0::2]), sum(counters[1::2]))
+        finally:
+            if pending:
+                stop.set()
+                for f in pending:
+                    f.cancel()
+                wait(pending)
+        errors = [f for f in futures if f.done() and not f.cancelled() and f.exception()]
+        real = [f for f in errors if not isinstance(f.exception(), Cancelled)]
+        if real or errors:
+            raise cast(BaseException, (real or errors)[0].exception())
+        on_poll(sum(counters[0::2]), sum(counters[1::2]))
+        results: list[Any] = [None] * len(jobs)
+        for f, i in futures.items():
+            results[i] = f.result()
+        return results

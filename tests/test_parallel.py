@@ -1,0 +1,82 @@
+"""Reading layers in worker processes gives exactly what reading them in the loader gives.
+
+Big archives are read by worker processes (layers decode independently); the suite's inputs
+are small, so these tests lower the threshold to send them through the workers too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from layerscope import load as load_module
+from layerscope.errors import Cancelled, CorruptLayer, LimitExceeded
+from layerscope.limits import DEFAULT_LIMITS
+from layerscope.load import load
+from layerscope.report import to_json
+from tests import builders as b
+
+
+@pytest.fixture
+def in_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(load_module, "PARALLEL_MIN_BYTES", 0)
+
+
+def report(path: Path) -> dict[str, object]:
+    a = load([str(path)])
+    return to_json(a, list(range(len(a.images))), files=True)
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize(
+    "rel", ["podman/multi-docker.tar", "podman/app-oci-zstd.tar", "podman/app-oci-layout"]
+)
+def test_workers_and_loader_agree_on_real_archives(
+    corpus: Path, rel: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    here = report(corpus / rel)
+    monkeypatch.setattr(load_module, "PARALLEL_MIN_BYTES", 0)
+    calls: list[int] = []
+    real = load_module.read_in_processes
+
+    def counting(jobs, **kw):  # type: ignore[no-untyped-def]
+        calls.append(len(jobs))
+        return real(jobs, **kw)
+
+    monkeypatch.setattr(load_module, "read_in_processes", counting)
+    assert report(corpus / rel) == here
+    assert len(calls) == 1
+    assert calls[0] > 1  # the workers read more than one layer
+
+
+def test_an_error_in_a_worker_is_the_loader_error(tmp_path: Path, in_workers: None) -> None:
+    good = b.Layer(b.layer_tar([b.file("a", b"x" * 3000)]))
+    tar = b.layer_tar([b.file("b", b"y" * 5000)])
+    path = b.write_docker_archive(
+        tmp_path / "cut.tar", [b.Image([good, b.Layer(tar)])], style="podman"
+    )
+    # cut the second layer's data short inside the archive: rewrite its blob in place
+    data = bytearray(path.read_bytes())
+    start = data.index(b"y" * 5000)
+    data[start + 100 : start + 5000] = b"\0" * 4900  # still a tar, wrong diff_id
+    path.write_bytes(bytes(data))
+    with pytest.raises(CorruptLayer, match="has diff_id"):
+        load([str(path)])
+
+
+def test_the_load_budget_and_cancel_reach_the_workers(tmp_path: Path, in_workers: None) -> None:
+    layers = [b.Layer(b.layer_tar([b.file(f"f{i}", bytes(20_000))])) for i in range(3)]
+    path = b.write_docker_archive(tmp_path / "three.tar", [b.Image(layers)], style="podman")
+    small = dataclasses.replace(DEFAULT_LIMITS, max_total_bytes=30_000)
+    with pytest.raises(LimitExceeded, match="expand past 30000 bytes in all"):
+        load([str(path)], limits=small)
+    polls: list[int] = []
+
+    def cancel() -> bool:
+        polls.append(1)
+        return len(polls) > 3  # the first checks pass, then the user cancels
+
+    with pytest.raises(Cancelled):
+        load([str(path)], cancel=cancel)
