@@ -22,3 +22,9 @@ def corpus() -> Path:
     if not CORPUS.is_dir():
         pytest.skip("../shared/corpus is not present")
     return CORPUS
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow tests first: with pytest-xdist (make test) the other worker runs the rest
+    meanwhile, instead of one worker finishing alone on a long test at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

@@ -208,6 +208,7 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # Properties -----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @settings(SETTINGS, max_examples=1000)
 @given(raw=raw_stacks)
 def test_final_filesystem_and_waste_match_the_reference(
@@ -231,6 +232,7 @@ def test_final_filesystem_and_waste_match_the_reference(
     assert waste.final_bytes == ref.visible_bytes()
 
 
+@pytest.mark.slow
 @settings(SETTINGS, max_examples=200)
 @given(raw=raw_stacks)
 def test_every_storage_of_one_stack_gives_the_same_analysis(
