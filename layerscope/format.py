@@ -138,8 +138,12 @@ def short_digest(digest: str | None, length: int = 12) -> str:
     return (hex_part or digest)[:length]
 
 
-def when(created: str | None) -> str:
-    """'2026-11-28 01:44:47 UTC (3 days ago)' from an RFC 3339 timestamp; as-is if odd."""
+def when(created: str | None, *, ago: bool = True) -> str:
+    """'2026-11-28 01:44:47 UTC (3 days ago)' from an RFC 3339 timestamp; as-is if odd.
+
+    `ago=False` leaves out the relative part: a report is a record and must not change
+    with the clock; the window shows it.
+    """
     if not created:
         return ""
     text = created.strip()
@@ -152,5 +156,7 @@ def when(created: str | None) -> str:
     if stamp.tzinfo is None:
         stamp = stamp.replace(tzinfo=UTC)
     stamp = stamp.astimezone(UTC)
-    ago = humanize.naturaltime(datetime.now(UTC) - stamp)
-    return f"{stamp:%Y-%m-%d %H:%M:%S} UTC ({ago})"
+    absolute = f"{stamp:%Y-%m-%d %H:%M:%S} UTC"
+    if not ago:
+        return absolute
+    return f"{absolute} ({humanize.naturaltime(datetime.now(UTC) - stamp)})"

@@ -7,7 +7,7 @@ ratio is not). Every bound can be raised from the command line (`--limit NAME=N`
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 
 from layerscope.errors import LayerscopeError
 
@@ -16,44 +16,68 @@ MiB = 1024 * KiB
 GiB = 1024 * MiB
 
 
+def _limit(default: int, meaning: str) -> int:
+    """A limit's default and what it bounds (`layerscope limits` prints both)."""
+    return field(default=default, metadata={"meaning": meaning})
+
+
 @dataclass(frozen=True)
 class Limits:
-    # bytes of uncompressed layer data over one whole load
-    max_total_bytes: int = 64 * GiB
-    # one layer's uncompressed stream
-    max_layer_bytes: int = 32 * GiB
-    # uncompressed / compressed, checked once a stream has produced 64 MiB
-    max_ratio: int = 200
-    # entries in one layer tar
-    max_entries: int = 1_500_000
-    # components in one path
-    max_path_depth: int = 256
-    # bytes of one PAX header block or GNU long name/link
-    max_pax_bytes: int = 1 * MiB
-    # manifest.json / index.json / OCI manifests
-    max_manifest_bytes: int = 4 * MiB
-    # image config JSON
-    max_config_bytes: int = 16 * MiB
-    # nesting of JSON documents and of OCI indexes
-    max_json_depth: int = 200
-    max_index_depth: int = 8
+    max_total_bytes: int = _limit(64 * GiB, "bytes of uncompressed layer data over one whole load")
+    max_layer_bytes: int = _limit(32 * GiB, "bytes of one layer's uncompressed tar stream")
+    max_ratio: int = _limit(
+        200, "uncompressed / compressed size of a stream, checked once it has made 64 MiB"
+    )
+    max_entries: int = _limit(1_500_000, "entries in one layer tar")
+    max_path_depth: int = _limit(256, "directories in one entry's path")
+    max_pax_bytes: int = _limit(1 * MiB, "bytes of one PAX header block or GNU long name/link")
+    max_manifest_bytes: int = _limit(
+        4 * MiB, "bytes of manifest.json, index.json or an OCI manifest"
+    )
+    max_config_bytes: int = _limit(16 * MiB, "bytes of one image config JSON")
+    max_json_depth: int = _limit(200, "nesting of a JSON document")
+    max_index_depth: int = _limit(8, "OCI indexes nested in indexes")
     # small files whose bytes a layer read keeps (package databases, see read_layer's
     # `capture`): one file, all of one layer, and how many per layer
-    max_capture_file_bytes: int = 64 * MiB
-    max_capture_bytes: int = 256 * MiB
-    max_capture_files: int = 200_000
+    max_capture_file_bytes: int = _limit(
+        64 * MiB, "bytes of one package-database file kept from a layer"
+    )
+    max_capture_bytes: int = _limit(
+        256 * MiB, "bytes of package-database files kept from one layer"
+    )
+    max_capture_files: int = _limit(200_000, "package-database files kept from one layer")
 
     def with_overrides(self, overrides: dict[str, int]) -> Limits:
         known = {f.name for f in fields(self)}
         for name in overrides:
             if name not in known:
                 raise LayerscopeError(
-                    f"unknown limit {name!r}; known limits: {', '.join(sorted(known))}"
+                    f"unknown limit {name!r}; known limits: {', '.join(sorted(known))} "
+                    "(`layerscope limits` says what each bounds)"
                 )
         return replace(self, **overrides)
 
 
 DEFAULT_LIMITS = Limits()
+
+_SUFFIXES = (("G", GiB), ("M", MiB), ("K", KiB))
+
+
+def limit_value(name: str, value: int) -> str:
+    """A limit as --limit takes it: byte limits with a binary suffix when exact ('64G')."""
+    if name.endswith("_bytes"):
+        for suffix, scale in _SUFFIXES:
+            if value % scale == 0:
+                return f"{value // scale}{suffix}"
+    return str(value)
+
+
+def describe(limits: Limits = DEFAULT_LIMITS) -> list[tuple[str, str, str]]:
+    """(name, value as --limit takes it, what it bounds) for every limit, in order."""
+    return [
+        (f.name, limit_value(f.name, getattr(limits, f.name)), f.metadata["meaning"])
+        for f in fields(limits)
+    ]
 
 
 def parse_limit_option(text: str) -> tuple[str, int]:

@@ -20,6 +20,7 @@ from layerscope.archive.compression import ReadTap
 from layerscope.archive.container import BlobLocation
 from layerscope.archive.parallel import BlobJob, read_in_processes, worker_count
 from layerscope.errors import Cancelled, CorruptLayer, LayerscopeError, LimitExceeded, ManifestError
+from layerscope.format import plural
 from layerscope.limits import DEFAULT_LIMITS, Limits
 from layerscope.model.entry import Kind
 from layerscope.model.filesystem import FileSystem
@@ -248,7 +249,8 @@ def _build_image(
     layer_count = len(image_source.layers)
     if len(config.diff_ids) != layer_count:
         raise ManifestError(
-            f"the config lists {len(config.diff_ids)} diff_ids for {layer_count} layers",
+            f"the config lists {plural(len(config.diff_ids), 'diff_id')} for "
+            f"{plural(layer_count, 'layer')}",
             path=path,
             member=image_source.config_name,
         )

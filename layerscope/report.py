@@ -1,4 +1,4 @@
-"""The `report` output: the JSON contract of REPORT.md, and the text a person reads.
+"""The `report` output: the JSON contract of docs/REPORT.md, and the text a person reads.
 
 Names and meanings in the JSON are a contract other programs depend on: add fields, never
 rename or change one.
@@ -13,7 +13,7 @@ from layerscope.analysis import Analysis
 from layerscope.analysis.packages import ImagePackages, LayerPackages, Package, Upgrade
 from layerscope.analysis.shared import Sharing, analyse_sharing
 from layerscope.format import human_size as size
-from layerscope.format import short_command, when
+from layerscope.format import plural, short_command, when
 from layerscope.model.entry import Kind
 from layerscope.model.filesystem import Change, FileSystem
 from layerscope.model.image import Image, Layer
@@ -263,6 +263,16 @@ def _s(n: int) -> str:
     return "" if n == 1 else "s"
 
 
+def _stored_as(image: Image) -> str:
+    """What the 'stored' figure counts, which is more than the files in an uncompressed tar."""
+    kinds = {layer.compression for layer in image.layers if not layer.unavailable}
+    if kinds == {"none"}:
+        return "the layers as uncompressed tars (their headers and padding count)"
+    if "none" not in kinds:
+        return f"the layers {'- and '.join(sorted(kinds))}-compressed"
+    return "the layers compressed, or as tars with their headers and padding"
+
+
 def short_created_by(text: str | None, width: int = 60) -> str:
     """The history command as a person reads it, cut to `width` characters."""
     short = short_command(text) or "-"
@@ -333,16 +343,16 @@ def to_text(analysis: Analysis, selected: list[int], *, files: bool = False, top
         title = f"Image {i}: {image.ref or '(untagged) ' + image.config_digest[:19]}"
         lines.append(title)
         lines.append("=" * min(len(title), width))
-        created = when(image.config.created) or "unknown"
+        created = when(image.config.created, ago=False) or "unknown"
         lines.append(f"  platform {image.platform or 'unknown'} · created {created}")
         runs = _runs(image)
         if runs:
             lines.append(f"  runs {runs}")
         lines.append(
-            f"  {size(image.size_bytes)} in {len(image.layers)} layer{_s(len(image.layers))} "
-            f"({size(image.compressed_bytes)} stored) · "
-            f"{waste.final_files} files in the final filesystem"
+            f"  {size(image.size_bytes)} of files in {plural(len(image.layers), 'layer')} · "
+            f"{plural(waste.final_files, 'file')} in the final filesystem"
         )
+        lines.append(f"  {size(image.compressed_bytes)} stored: {_stored_as(image)}")
         lines.append(
             f"  efficiency {waste.efficiency:.1%} · reclaimable {size(waste.reclaimable_bytes)} "
             f"(overwritten {size(waste.overwritten_bytes)}, deleted {size(waste.deleted_bytes)})"
@@ -375,6 +385,10 @@ def to_text(analysis: Analysis, selected: list[int], *, files: bool = False, top
                 f"{c.added:>5} {c.modified:>5} {c.deleted:>5}  "
                 f"{size(dead) if dead else '-':>9}  {cb}"
             )
+        lines.append(
+            "  (size: the layer's file bytes · stored: as the archive holds it · "
+            "dead: shipped, not in the final filesystem)"
+        )
         if any(sharing.shared_with[pos]):
             lines.append("  (* shared with another image loaded)")
         if waste.dead_files:

@@ -107,6 +107,88 @@ def test_text_report_reads_well(corpus, capsys):
     assert "sharing saves 1.89 MiB" in out
 
 
+@pytest.mark.corpus
+def test_text_report_says_what_stored_counts(corpus, capsys):
+    """Uncompressed, "stored" is the tar stream: more than the files (issue #8)."""
+    _, out, _ = run(capsys, "report", str(corpus / "podman/app-docker.tar"))
+    assert "  3.14 MiB of files in 11 layers · 40 files in the final filesystem\n" in out
+    assert (
+        "  3.23 MiB stored: the layers as uncompressed tars (their headers and padding count)\n"
+        in out
+    )
+    _, out, _ = run(capsys, "report", str(corpus / "podman/app-oci-zstd.tar"))
+    assert "  2.05 MiB stored: the layers zstd-compressed\n" in out
+    assert "stored: as the archive holds it" in out  # the table's legend
+
+
+def test_text_report_is_a_record_not_a_clock(capsys, monkeypatch):
+    """The same report whatever the time: the created date is absolute, with no "ago"."""
+    import datetime as real_datetime
+
+    import layerscope.format
+
+    def frozen_at(year):
+        class Frozen(real_datetime.datetime):
+            @classmethod
+            def now(cls, tz=None):
+                return real_datetime.datetime(year, 1, 1, tzinfo=tz)
+
+        return Frozen
+
+    outputs = []
+    for year in (2026, 2041):
+        monkeypatch.setattr(layerscope.format, "datetime", frozen_at(year))
+        _, out, _ = run(capsys, "report", sample_archive())
+        outputs.append(out)
+    assert outputs[0] == outputs[1]
+    assert "created 2026-11-28 01:44:47 UTC\n" in outputs[0]
+    # the window keeps the relative time
+    assert layerscope.format.when("2026-11-28T01:44:47Z").endswith(" ago)")
+
+
+def test_counts_are_plural_only_when_they_are(tmp_path, capsys):
+    from tests import builders as b
+
+    image = b.Image([b.Layer(b.layer_tar([b.file("only", b"x")]))])
+    path = b.write_docker_archive(tmp_path / "one.tar", [image], style="podman")
+    _, out, _ = run(capsys, "report", str(path))
+    assert "1 B of files in 1 layer · 1 file in the final filesystem" in out
+    code, _, err = run(capsys, "report", str(path), "--image", "3")
+    assert code == 2
+    assert "there is 1 image" in err
+
+
+def test_limits_lists_every_limit_with_its_default(capsys):
+    from dataclasses import fields
+
+    from layerscope.limits import DEFAULT_LIMITS, Limits, limit_value, parse_limit_option
+
+    code, out, err = run(capsys, "limits")
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    for f in fields(Limits):
+        default = getattr(DEFAULT_LIMITS, f.name)
+        (row,) = [line for line in lines if line.split()[:1] == [f.name]]
+        shown = row.split()[1]
+        assert parse_limit_option(f"{f.name}={shown}") == (f.name, default)  # --limit takes it
+        assert shown == limit_value(f.name, default)
+        assert len(row.split()) > 3  # and a meaning
+    assert "max_layer_bytes             32G  " in out
+
+
+@pytest.mark.parametrize("command", ["report", "ci", "open", "diff", "extract"])
+def test_help_points_at_what_an_installed_user_has(capsys, command):
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--help"])
+    out, _ = capsys.readouterr()
+    assert exit_info.value.code == 0
+    assert "layerscope limits" in " ".join(out.split())
+    assert "limits.py" not in out
+    for line in out.splitlines():  # a doc named is named as part of the source
+        if ".md" in line:
+            assert "docs/" in line, line
+
+
 @pytest.mark.parametrize(
     ("args", "phrase"),
     [

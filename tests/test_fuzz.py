@@ -1,7 +1,8 @@
 """Mutation fuzzing of real archives: every outcome is an Analysis or a LayerscopeError.
 
 Seeded mutations of the podman corpus archives (docker-archive, oci-archive with gzip and
-zstd layers, gzip-compressed docker-archive): bytes flipped in outer and layer tar headers
+zstd layers, gzip-compressed docker-archive), and of the OCI side of a Docker >= 25 archive
+built by tests/builders.py (the corpus has none): bytes flipped in outer and layer tar headers
 (checksum fixed up or not), header fields overwritten with hostile values, JSON members
 flipped byte-wise or rewritten with values of the wrong type (digests fixed up so the
 change reaches the readers), compressed bytes flipped, truncation, splicing. Any other
@@ -323,6 +324,104 @@ def test_json_mutations(workdir: Path, name: str, case: int) -> None:
     _run_case(workdir, name, lambda rng: mutate_json(rng, t), f"json:{name}:{case}")
 
 
+# The OCI side of a Docker >= 25 archive --------------------------------------------------------
+#
+# Docker >= 25 writes manifest.json and an OCI layout (index.json, OCI manifests) side by side;
+# layerscope reads manifest.json and cross-checks the OCI side, which is as untrusted as the
+# rest. There is no such archive in the corpus: tests/builders.py makes one (two images, one
+# shared base layer) and its OCI documents are mutated.
+
+OCI_SIDE_CASES = 60
+WRONG_TYPES: list[Any] = [None, 5, 1.5, "x", [1], {"a": 1}]
+
+
+@pytest.fixture(scope="module")
+def docker25(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    base = b.Layer(b.layer_tar([b.dir("etc/"), b.file("etc/os-release", b"ID=test\n")]))
+    images = [
+        b.Image([base, b.Layer(b.layer_tar([b.file(f"app/{n}", n.encode() * 40)]))], tags=[tag])
+        for n, tag in (("a", "example.com/a:1"), ("b", "example.com/b:1"))
+    ]
+    path = tmp_path_factory.mktemp("docker25") / "d25.tar"
+    return b.write_docker_archive(path, images, style="docker25")
+
+
+def oci_side(members: list[b.Member]) -> list[int]:
+    """index.json and the OCI manifests it lists: what manifest.json does not cover."""
+    index = json.loads(next(d for m, d in members if m.name == "index.json") or b"{}")
+    listed = {d["digest"].split(":")[1] for d in index["manifests"]}
+    return [
+        i
+        for i, (m, _d) in enumerate(members)
+        if m.name == "index.json" or m.name.rsplit("/", 1)[-1] in listed
+    ]
+
+
+def mutate_oci_side(rng: random.Random, tar: bytes) -> tuple[bytes, str]:
+    """Values of the wrong type anywhere in one OCI document (see _replace_json)."""
+    members = b.read_members(tar)
+    k = rng.choice(oci_side(members))
+    info, data = members[k]
+    assert data is not None
+    doc = json.loads(data)
+    for _ in range(rng.randint(1, 3)):
+        doc = mutate_document(rng, doc)
+    return _replace_json(members, k, json.dumps(doc).encode()), f"oci:{info.name[-20:]}"
+
+
+def test_the_docker25_archive_has_an_oci_side_that_agrees(docker25: Path) -> None:
+    assert len(oci_side(b.read_members(docker25))) == 3  # index.json, two OCI manifests
+    analysis = load([str(docker25)])
+    assert [im.ref for im in analysis.images] == ["example.com/a:1", "example.com/b:1"]
+    assert analysis.archives[0].warnings == []
+
+
+@pytest.mark.parametrize("case", range(OCI_SIDE_CASES))
+def test_oci_side_mutations(workdir: Path, docker25: Path, case: int) -> None:
+    tar = docker25.read_bytes()
+    _run_case(workdir, "docker25.tar", lambda rng: mutate_oci_side(rng, tar), f"oci:{case}")
+
+
+def _set(doc: Any, where: tuple[Any, ...], value: Any) -> Any:
+    if not where:
+        return value
+    doc = copy.deepcopy(doc)
+    parent = doc
+    for key in where[:-1]:
+        parent = parent[key]
+    parent[where[-1]] = value
+    return doc
+
+
+def doc_value(doc: Any, where: tuple[Any, ...]) -> Any:
+    for key in where:
+        doc = doc[key]
+    return doc
+
+
+@pytest.mark.parametrize("value", WRONG_TYPES, ids=lambda v: type(v).__name__)
+@pytest.mark.parametrize("document", [0, 1, 2], ids=["index", "manifest-a", "manifest-b"])
+def test_every_oci_field_of_every_wrong_type(
+    workdir: Path, docker25: Path, document: int, value: Any
+) -> None:
+    """Each field of one OCI document in turn (the document itself too) given `value`."""
+    members = b.read_members(docker25)
+    k = oci_side(members)[::-1][document]  # index.json comes last in the tar
+    data = members[k][1]
+    assert data is not None
+    doc = json.loads(data)
+    path = workdir / f"oci-field-{document}-{type(value).__name__}.tar"
+    for where in _json_paths(doc):
+        if where and doc_value(doc, where) == value:
+            continue
+        new = json.dumps(_set(doc, where, value)).encode()
+        path.write_bytes(_replace_json(b.read_members(docker25), k, new))
+        try:
+            outcome(path)
+        except Exception as exc:  # noqa: BLE001 - reported with the field that made it
+            raise AssertionError(f"{members[k][0].name} {where}: {type(exc).__name__}") from exc
+
+
 @corpus_needed
 def test_unmutated_corpus_still_loads() -> None:
     for name in ARCHIVES:
@@ -430,6 +529,28 @@ def test_regression_docker_config_rootfs_of_the_wrong_type(tmp_path: Path, rootf
     path.write_bytes(_rewrite_json(tar, "manifest.json", edit))
     with pytest.raises(LayerscopeError, match="diff_id"):
         load([str(path)])
+
+
+@pytest.mark.parametrize(
+    ("edit", "warning"),
+    [
+        (lambda doc: {**doc, "manifests": 5}, 'index.json: "manifests" is int, not a list'),
+        (lambda doc: [doc], "index.json: expected a JSON object, got list"),
+    ],
+)
+def test_regression_docker25_index_of_the_wrong_type(
+    tmp_path: Path, edit: Callable[[Any], Any], warning: str
+) -> None:
+    # TypeError: 'int' object is not iterable (docker_archive._cross_check_oci): the CLI said
+    # "unexpected TypeError". manifest.json is what counts; the OCI side gets a warning.
+    tar = b.write_docker_archive(tmp_path / "d.tar", [_small_image()], style="docker25")
+    path = tmp_path / "bad-index.tar"
+    path.write_bytes(_rewrite_json(tar.read_bytes(), "index.json", edit))
+    analysis = load([str(path)])
+    assert len(analysis.images) == 1
+    assert analysis.archives[0].warnings == [
+        f"OCI side of the archive unreadable, manifest.json used: {warning}"
+    ]
 
 
 def test_regression_directory_member_in_a_compressed_archive(tmp_path: Path) -> None:

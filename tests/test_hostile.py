@@ -571,7 +571,7 @@ def test_diff_ids_count_differs(cli: Callable[..., Run], tmp_path: Path) -> None
     path = b.write_oci_archive(
         tmp_path / "diff-id-count.tar", [image(layer, diff_ids=[layer.diff_id] * 2)]
     )
-    expect_error(cli, path, "the config lists 2 diff_ids for 1 layers", ManifestError)
+    expect_error(cli, path, "the config lists 2 diff_ids for 1 layer", ManifestError)
 
 
 # Truncation -----------------------------------------------------------------------------------

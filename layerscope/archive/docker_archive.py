@@ -119,7 +119,14 @@ def _cross_check_oci(
     """Docker >= 25 also writes an OCI layout; say when it disagrees with manifest.json."""
     try:
         _data, index = read_json_member(container, "index.json", limits)
-        manifests = index.get("manifests") if isinstance(index, dict) else None
+        manifests = require_dict(index, what="index.json", path=container.path).get("manifests")
+        if manifests is not None and not isinstance(manifests, list):
+            # read as untrusted as the rest: a wrong type is named, not a TypeError
+            raise ManifestError(
+                f'"manifests" is {type(manifests).__name__}, not a list',
+                path=container.path,
+                member="index.json",
+            )
         if not manifests:
             warnings.append("index.json lists no manifests (a Docker 25.0 bug); manifest.json used")
             return
@@ -142,4 +149,7 @@ def _cross_check_oci(
                     "(layer order or set); manifest.json used"
                 )
     except LayerscopeError as exc:
-        warnings.append(f"OCI side of the archive unreadable, manifest.json used: {exc.message}")
+        where = f"{exc.member}: " if exc.member else ""
+        warnings.append(
+            f"OCI side of the archive unreadable, manifest.json used: {where}{exc.message}"
+        )

@@ -1,6 +1,6 @@
 """The `layerscope` command. Each subcommand lives in its own module (`*_cmd.py`) with an
 `add_parser(sub)` that sets `run`; this module builds the parser and keeps the promise of
-REPORT.md's exit codes: one line on stderr for any failure, never a traceback.
+docs/REPORT.md's exit codes: one line on stderr for any failure, never a traceback.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from layerscope.cli import (
     diff_cmd,
     extract_cmd,
     install_desktop_entry_cmd,
+    limits_cmd,
     open_cmd,
     report_cmd,
 )
@@ -24,7 +25,15 @@ from layerscope.errors import Cancelled, LayerscopeError
 
 __all__ = ["EXIT_OK", "EXIT_RULE_FAILED", "EXIT_UNUSABLE", "main", "open_main", "sample_archive"]
 
-SUBCOMMANDS = (report_cmd, ci_cmd, diff_cmd, extract_cmd, open_cmd, install_desktop_entry_cmd)
+SUBCOMMANDS = (
+    report_cmd,
+    ci_cmd,
+    diff_cmd,
+    extract_cmd,
+    open_cmd,
+    limits_cmd,
+    install_desktop_entry_cmd,
+)
 
 
 def _version() -> str:

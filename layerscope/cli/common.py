@@ -1,6 +1,6 @@
 """What every subcommand shares: reading options, loading with progress, image selection.
 
-Exit codes (REPORT.md): 0 success, 1 a ci rule failed, 2 unusable input or a wrong
+Exit codes (docs/REPORT.md): 0 success, 1 a ci rule failed, 2 unusable input or a wrong
 command line, always with one line on stderr and never a traceback.
 """
 
@@ -32,7 +32,8 @@ def add_read_options(p: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="NAME=N",
-        help="raise a safety limit, e.g. --limit max_layer_bytes=64G (see `layerscope/limits.py`)",
+        help="raise a safety limit, e.g. --limit max_layer_bytes=64G "
+        "(`layerscope limits` lists them, with their defaults)",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     add_remote_options(p)

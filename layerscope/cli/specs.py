@@ -99,7 +99,6 @@ def resolve(spec: ImageSpec, analysis: Analysis, archive_index: int) -> Resolved
         raise LayerscopeError(f"{spec}: {image.name} has no layers")
     layer = count - 1 if spec.layer is None else spec.layer
     if not 0 <= layer < count:
-        raise LayerscopeError(
-            f"{spec}: layer {layer} does not exist ({image.name} has layers 0 to {count - 1})"
-        )
+        has = "only layer 0" if count == 1 else f"layers 0 to {count - 1}"
+        raise LayerscopeError(f"{spec}: layer {layer} does not exist ({image.name} has {has})")
     return ResolvedSpec(spec, positions[chosen], layer)

@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
 )
 
 from layerscope.errors import LayerscopeError
-from layerscope.format import human_size
+from layerscope.format import human_size, plural
 from layerscope.limits import DEFAULT_LIMITS, Limits
 from layerscope.remote import (
     EngineImage,
@@ -334,7 +334,7 @@ class RegistryDialog(QDialog):
         self.list_button.setEnabled(True)
         self._reset_platforms(platforms)
         if platforms:
-            self.status.setText(f"{len(platforms)} platforms")
+            self.status.setText(plural(len(platforms), "platform"))
             here = self.platform.findData(host_platform_name())
             self.platform.setCurrentIndex(max(here, 0))
         else:

@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from layerscope.format import plural
 from layerscope.jsonvalues import as_dict, as_list, as_str
 from layerscope.model.entry import Entry
 from layerscope.model.filesystem import FileSystem
@@ -123,7 +124,8 @@ def pair_history(
         index += 1
     if config.history and index != layer_count:
         warnings.append(
-            f"history lists {index} non-empty entries for {layer_count} layers; "
+            f"history lists {plural(index, 'non-empty entry', 'non-empty entries')} for "
+            f"{plural(layer_count, 'layer')}; "
             "entries paired from the bottom"
         )
     return per_layer, warnings

@@ -9,7 +9,15 @@ from PySide6.QtGui import QTextOption
 from PySide6.QtWidgets import QTextBrowser, QVBoxLayout, QWidget
 
 from layerscope.analysis import Analysis
-from layerscope.format import command_lines, exact_size, human_size, percent, short_command, when
+from layerscope.format import (
+    command_lines,
+    exact_size,
+    human_size,
+    percent,
+    plural,
+    short_command,
+    when,
+)
 from layerscope.gui import theme
 from layerscope.gui.text import command_html, escape
 from layerscope.gui.widgets.common import copy_text
@@ -129,7 +137,7 @@ def image_html(analysis: Analysis, i: int) -> str:
             "Size",
             f"{human_size(image.size_bytes)} in files, "
             f"{human_size(image.compressed_bytes)} stored, "
-            f"{len(image.layers)} layers",
+            f"{plural(len(image.layers), 'layer')}",
         )
     )
     out.append(
