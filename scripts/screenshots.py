@@ -90,7 +90,7 @@ def filesystem(window: MainWindow) -> None:
 
 def waste(window: MainWindow) -> None:
     window.tabs.setCurrentIndex(Tab.WASTE)
-    proxy = window.waste.proxy
+    proxy = window.waste.model
     for row in range(proxy.rowCount()):
         if proxy.index(row, WasteCol.PATH).data() == "/tmp/build-cache.bin":
             window.waste.table.selectRow(row)

@@ -16,6 +16,7 @@ from layerscope.analysis import analyse
 from layerscope.load import load
 from layerscope.model.entry import Entry, Kind
 from layerscope.model.filesystem import FileSystem, Node
+from layerscope.view import tree as tree_module
 from layerscope.view.names import distinct_images, image_names
 from layerscope.view.session import merge
 from layerscope.view.tree import FilesystemSizes, LayerView, TreeMode
@@ -200,3 +201,21 @@ def test_images_are_named_apart_and_one_image_twice_counts_once(corpus: Path) ->
 
 def test_analysis_sizes_without_images_are_empty() -> None:
     assert analyse([], []).sharing.saved_bytes == 0
+
+
+@pytest.mark.parametrize("budget", [1, 10**9])  # a snapshot every few layers, or every layer
+@pytest.mark.parametrize("seed", range(10))
+def test_sizes_at_any_layer_from_snapshots_match_du(
+    seed: int, budget: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tree_module, "SNAPSHOT_BUDGET", budget)
+    fs = random_stack(random.Random(seed))
+    cache = tree_module.TreeCache(fs)
+    cache.prepare()
+    for layer in reversed(range(fs.layers)):
+        sizes = cache.sizes_at(layer)
+        view = LayerView(fs, layer, TreeMode.FILESYSTEM)
+        for node in fs.root.iter_subtree():
+            present = node is fs.root or node.state_at(layer) is not None
+            if present and view.is_dir(node):
+                assert sizes.get(node) == du(fs, node, layer), (seed, layer, node.path)

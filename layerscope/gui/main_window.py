@@ -42,7 +42,7 @@ from PySide6.QtWidgets import (
 import layerscope
 from layerscope.analysis import Analysis
 from layerscope.format import human_size, percent, plural
-from layerscope.gui import icons, settings, theme
+from layerscope.gui import heap, icons, settings, theme
 from layerscope.gui.actions import Actions, build_menus, build_toolbar
 from layerscope.gui.dialogs import AboutDialog, ErrorDialog, ShortcutsDialog
 from layerscope.gui.loader import LoadController, normalise
@@ -342,16 +342,19 @@ class MainWindow(QMainWindow):
         name = os.path.basename(self.analysis.archives[archive].path)
         self.analysis = session.without_archives(self.analysis, [archive])
         self._show_analysis(select=0 if self.analysis.images else None)
+        heap.release()
         self.statusBar().showMessage(f"Closed {name}", 4000)
 
     def close_all(self) -> None:
         self.analysis = session.empty()
         self._show_analysis(select=None)
+        heap.release()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Cancel a running load (it stops within milliseconds) and remember the layout."""
         self.loader.shutdown()
         self._save_settings()
+        heap.reset()
         super().closeEvent(event)
 
     # -- drag and drop -------------------------------------------------------------------

@@ -13,10 +13,13 @@ from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QObject, QRunnable, Signal
 
+from layerscope.analysis import Analysis
 from layerscope.errors import Cancelled, LayerscopeError
+from layerscope.gui import heap
 from layerscope.limits import DEFAULT_LIMITS, Limits
 from layerscope.load import CancelToken, Progress, load
 from layerscope.remote import RemoteOptions
+from layerscope.view.tree import prepare
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +42,7 @@ class LoadWorker(QRunnable):
         self,
         paths: Sequence[str],
         token: CancelToken | None = None,
-        loader: Callable[..., object] | None = None,
+        loader: Callable[..., Analysis] | None = None,
         limits: Limits = DEFAULT_LIMITS,
         verify: bool = False,
         remote: RemoteOptions | None = None,
@@ -59,6 +62,10 @@ class LoadWorker(QRunnable):
     def cancel(self) -> None:
         self.token.cancel()
 
+    def _check(self) -> None:
+        if self.token():
+            raise Cancelled()
+
     def _on_progress(self, p: Progress) -> None:
         now = time.monotonic()
         if now - self._last_emit >= PROGRESS_INTERVAL:
@@ -68,14 +75,18 @@ class LoadWorker(QRunnable):
     def run(self) -> None:
         loader = self._loader or load
         try:
-            analysis = loader(
-                self.paths,
-                progress=self._on_progress,
-                cancel=self.token,
-                limits=self.limits,
-                verify=self.verify,
-                remote=self.remote,
-            )
+            with heap.loading():
+                analysis = loader(
+                    self.paths,
+                    progress=self._on_progress,
+                    cancel=self.token,
+                    limits=self.limits,
+                    verify=self.verify,
+                    remote=self.remote,
+                )
+                for image in analysis.images:  # what the tree shows, summed up here
+                    prepare(image.filesystem, self._check)
+                heap.keep()  # before the collector runs again and walks all of it
         except Cancelled:
             self.signals.cancelled.emit()
         except LayerscopeError as exc:

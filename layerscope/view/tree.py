@@ -15,9 +15,10 @@ import fnmatch
 import re
 from collections.abc import Callable, Container, Iterable
 from enum import Enum
+from weakref import WeakKeyDictionary
 
 from layerscope.model.entry import Entry, Kind
-from layerscope.model.filesystem import Change, FileSystem, Node, Version
+from layerscope.model.filesystem import CHECK_EVERY, Change, Check, FileSystem, Node, Version
 
 Matcher = Callable[[str, str], bool]  # (full path, name) -> matches
 
@@ -197,6 +198,131 @@ class FilesystemSizes:
     def get(self, node: Node) -> int:
         return self.sizes.get(node, 0)
 
+    def copy(self) -> FilesystemSizes:
+        other = FilesystemSizes(self.fs)
+        other.layer = self.layer
+        other.sizes = dict(self.sizes)
+        return other
+
+
+class LayerSummary:
+    """What one layer changed, summed up once: the directories above its changes, the file
+    entries it ships and frees, and per directory the distinct bytes of each below it."""
+
+    __slots__ = ("context", "shipped", "freed", "live", "dead")
+
+    def __init__(self, fs: FileSystem, k: int, check: Check | None = None):
+        changes = fs.changes[k]
+        context: set[Node] = set()
+        shipped: set[Entry] = set()
+        freed: set[Entry] = set()
+        live_shown: list[tuple[Node, Entry]] = []
+        dead_shown: list[tuple[Node, Entry]] = []
+        for i, (node, change) in enumerate(changes.items()):
+            if check is not None and not i % CHECK_EVERY:
+                check()
+            parent = node.parent
+            while parent is not None and parent not in context:
+                context.add(parent)
+                parent = parent.parent
+            deleted = change is Change.DELETED
+            version = node.state_at(k - 1) if deleted else node.state_at(k)
+            content = _shown(version)
+            if content is None or version is None or version.entry is None:
+                continue
+            if version.entry.kind == Kind.FILE:
+                (freed if deleted else shipped).add(version.entry)
+            (dead_shown if deleted else live_shown).append((node, content))
+        linked = fs.hardlinked
+        self.context = context
+        self.shipped = shipped
+        self.freed = freed
+        # a content counts where this layer ships it (or frees it), as the header counts
+        self.live = _distinct_sizes(((n, c) for n, c in live_shown if c in shipped), linked)
+        self.dead = _distinct_sizes(((n, c) for n, c in dead_shown if c in freed), linked)
+
+
+SNAPSHOT_BUDGET = 2_000_000  # directory sizes kept in all the per-layer snapshots together
+
+
+class TreeCache:
+    """The per-layer summaries of one filesystem and its directory sizes at each layer,
+    computed once: in the load's worker thread (prepare), or on first use.
+
+    Directory sizes are kept as a snapshot per layer when they fit SNAPSHOT_BUDGET, else
+    every few layers; a layer between snapshots moves from the one below by deltas.
+    """
+
+    def __init__(self, fs: FileSystem):
+        self.fs = fs
+        self._layers: list[LayerSummary | None] = [None] * len(fs.changes)
+        self._snapshots: dict[int, FilesystemSizes] = {}
+
+    def _current(self) -> None:
+        """A FileSystem still being built (tests do) may have gained layers: start over."""
+        if len(self._layers) != len(self.fs.changes):
+            self._layers = [None] * len(self.fs.changes)
+            self._snapshots = {}
+
+    def layer(self, k: int) -> LayerSummary:
+        self._current()
+        summary = self._layers[k]
+        if summary is None:
+            summary = self._layers[k] = LayerSummary(self.fs, k)
+        return summary
+
+    def sizes_at(self, k: int) -> FilesystemSizes:
+        """Directory sizes at layer k. Shared when a snapshot: do not move it elsewhere."""
+        self._current()
+        if not self._snapshots:
+            self._take_snapshots(None)
+        exact = self._snapshots.get(k)
+        if exact is not None:
+            return exact
+        below = max((s for s in self._snapshots if s <= k), default=None)
+        sizes = self._snapshots[below].copy() if below is not None else FilesystemSizes(self.fs)
+        sizes.move_to(k)
+        return sizes
+
+    def _take_snapshots(self, check: Check | None) -> None:
+        layers = len(self.fs.changes)
+        sizes = FilesystemSizes(self.fs)
+        snapshots: dict[int, FilesystemSizes] = {}
+        stride = 1
+        for k in range(layers):
+            if check is not None:
+                check()
+            sizes.move_to(k)
+            if k == 0:  # the base layer holds most directories: budget from it
+                stride = max(1, -(-len(sizes.sizes) * layers // SNAPSHOT_BUDGET))
+            if k % stride == 0 or k == layers - 1:
+                snapshots[k] = sizes.copy()
+        self._snapshots = snapshots
+
+    def prepare(self, check: Check | None = None) -> None:
+        """Compute everything now (a worker thread does this after a load)."""
+        self._current()
+        for k, summary in enumerate(self._layers):
+            if summary is None:
+                self._layers[k] = LayerSummary(self.fs, k, check)
+        if not self._snapshots:
+            self._take_snapshots(check)
+
+
+_CACHES: WeakKeyDictionary[FileSystem, TreeCache] = WeakKeyDictionary()
+
+
+def tree_cache(fs: FileSystem) -> TreeCache:
+    cache = _CACHES.get(fs)
+    if cache is None:
+        cache = _CACHES[fs] = TreeCache(fs)
+    return cache
+
+
+def prepare(fs: FileSystem, check: Check | None = None) -> None:
+    """Sum up every layer of `fs` now, so that showing one costs nothing on the GUI thread."""
+    tree_cache(fs).prepare(check)
+
 
 class LayerView:
     """Visibility, state and sizes of paths for one (filesystem, layer, mode)."""
@@ -211,11 +337,10 @@ class LayerView:
         self.fs = fs
         self.layer = layer
         self.mode = mode
-        self.changes: dict[Node, Change] = fs.changes[layer] if 0 <= layer < len(fs.changes) else {}
-        self._context: set[Node] | None = None
+        valid = 0 <= layer < len(fs.changes)
+        self.changes: dict[Node, Change] = fs.changes[layer] if valid else {}
+        self._summary = tree_cache(fs).layer(layer) if valid else None
         self._sizes: dict[Node, int] = {}
-        self._live_dead: tuple[dict[Node, int], dict[Node, int]] | None = None
-        self._shipped_freed: tuple[set[Entry], set[Entry]] | None = None
         self._fs_sizes = fs_sizes
         if mode is TreeMode.FILESYSTEM and fs_sizes is not None:
             fs_sizes.move_to(layer)
@@ -225,15 +350,7 @@ class LayerView:
     @property
     def context(self) -> set[Node]:
         """CHANGES mode: the directories above changed paths (shown to give them a place)."""
-        if self._context is None:
-            context: set[Node] = set()
-            for node in self.changes:
-                parent = node.parent
-                while parent is not None and parent not in context:
-                    context.add(parent)
-                    parent = parent.parent
-            self._context = context
-        return self._context
+        return self._summary.context if self._summary is not None else set()
 
     def visible(self, node: Node) -> bool:
         if node in self.changes:
@@ -343,41 +460,15 @@ class LayerView:
     def _layer_contents(self) -> tuple[set[Entry], set[Entry]]:
         """CHANGES mode: the file entries this layer ships, and those its deletions free
         (a deleted hardlink frees nothing unless the file it names goes too)."""
-        if self._shipped_freed is None:
-            shipped: set[Entry] = set()
-            freed: set[Entry] = set()
-            k = self.layer
-            for node, change in self.changes.items():
-                deleted = change is Change.DELETED
-                version = node.state_at(k - 1) if deleted else node.state_at(k)
-                entry = version.entry if version is not None else None
-                if entry is not None and entry.kind == Kind.FILE:
-                    (freed if deleted else shipped).add(entry)
-            self._shipped_freed = (shipped, freed)
-        return self._shipped_freed
+        if self._summary is None:
+            return set(), set()
+        return self._summary.shipped, self._summary.freed
 
     def _change_sizes(self) -> tuple[dict[Node, int], dict[Node, int]]:
         """CHANGES mode: per directory, the distinct bytes shipped and freed below it."""
-        if self._live_dead is None:
-            shipped, freed = self._layer_contents()
-            live_shown: list[tuple[Node, Entry]] = []
-            dead_shown: list[tuple[Node, Entry]] = []
-            k = self.layer
-            for node, change in self.changes.items():
-                if change is Change.DELETED:
-                    content = _shown(node.state_at(k - 1))
-                    if content is not None and content in freed:
-                        dead_shown.append((node, content))
-                else:
-                    content = _shown(node.state_at(k))
-                    if content is not None and content in shipped:
-                        live_shown.append((node, content))
-            linked = self.fs.hardlinked
-            self._live_dead = (
-                _distinct_sizes(live_shown, linked),
-                _distinct_sizes(dead_shown, linked),
-            )
-        return self._live_dead
+        if self._summary is None:
+            return {}, {}
+        return self._summary.live, self._summary.dead
 
     # -- filtering -----------------------------------------------------------------------
 

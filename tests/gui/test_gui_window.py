@@ -118,7 +118,7 @@ def test_waste_table_lists_the_build_cache_and_reveals_it(qtbot: QtBot, window: 
     open_and_wait(qtbot, window, corpus_file("podman", "app-docker.tar"))
     window.tabs.setCurrentIndex(Tab.WASTE)
     table = window.waste.table
-    proxy = window.waste.proxy
+    proxy = window.waste.model
     rows = {
         proxy.index(r, WasteCol.PATH).data(): r
         for r in range(proxy.rowCount())

@@ -30,7 +30,13 @@ from layerscope.gui import icons, theme
 from layerscope.gui.text import plain_tooltip
 from layerscope.model.entry import Kind
 from layerscope.model.filesystem import Change, FileSystem, Node, Version
-from layerscope.view.tree import FilesystemSizes, LayerView, Matcher, TreeMode, make_matcher
+from layerscope.view.tree import (
+    LayerView,
+    Matcher,
+    TreeMode,
+    make_matcher,
+    tree_cache,
+)
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -117,7 +123,6 @@ class FileTreeModel(QAbstractItemModel):
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
         self._fs: FileSystem | None = None
-        self._fs_sizes: FilesystemSizes | None = None
         self._view: LayerView | None = None
         self._layer = 0
         self._mode = TreeMode.CHANGES
@@ -174,7 +179,6 @@ class FileTreeModel(QAbstractItemModel):
     ) -> None:
         self.beginResetModel()
         self._fs = fs
-        self._fs_sizes = FilesystemSizes(fs) if fs is not None else None
         self._dead = {(d.path, d.layer): d for d in dead_files}
         self._dead_layers = {layer for _path, layer in self._dead}
         self._layer = layer
@@ -226,7 +230,10 @@ class FileTreeModel(QAbstractItemModel):
         if self._fs is None:
             self._view = None
             return
-        self._view = LayerView(self._fs, self._layer, self._mode, self._fs_sizes)
+        sizes = None
+        if self._mode is TreeMode.FILESYSTEM and 0 <= self._layer < self._fs.layers:
+            sizes = tree_cache(self._fs).sizes_at(self._layer)
+        self._view = LayerView(self._fs, self._layer, self._mode, sizes)
         self._matcher = make_matcher(self._filter_text)
         if self._matcher is not None or self._shown != ALL_CHANGES:
             self._keep = self._view.matching(self._matcher, self._shown)

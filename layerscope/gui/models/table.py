@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar, Generic, TypeVar
 
 from PySide6.QtCore import (
@@ -24,6 +25,9 @@ class RowsModel(QAbstractTableModel, Generic[Row]):
     HEADERS: ClassVar[tuple[str, ...]] = ()
     RIGHT_ALIGNED: ClassVar[frozenset[int]] = frozenset()  # numeric columns
     TIPS: ClassVar[dict[int, str]] = {}
+    # column -> sort key of a row; a model with keys sorts itself (a view's header click),
+    # with one Python sort of its list: no proxy asks data() of every row
+    SORT_KEYS: ClassVar[dict[int, Callable[[Any], Any]]] = {}
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -36,6 +40,20 @@ class RowsModel(QAbstractTableModel, Generic[Row]):
 
     def row_object(self, row: int) -> Row | None:
         return self._rows[row] if 0 <= row < len(self._rows) else None
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        key = self.SORT_KEYS.get(column)
+        if key is None:
+            return
+        self.layoutAboutToBeChanged.emit()
+        old = self.persistentIndexList()
+        kept = [(index, self._rows[index.row()]) for index in old]
+        self._rows.sort(key=key, reverse=order == Qt.SortOrder.DescendingOrder)
+        where = {id(row): i for i, row in enumerate(self._rows)} if kept else {}
+        self.changePersistentIndexList(
+            old, [self.index(where[id(row)], index.column()) for index, row in kept]
+        )
+        self.layoutChanged.emit()
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._rows)

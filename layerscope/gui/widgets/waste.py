@@ -1,10 +1,15 @@
-"""Wasted space of one image: the figures, the dead files and the duplicates."""
+"""Wasted space of one image: the figures, the dead files and the duplicates.
+
+The tables fill when the tab is first shown for an image (cards are cheap, tables of
+100,000s of rows are not worth building for a tab nobody looks at), sort themselves in
+their models, and list a duplicate group's paths in a lazy list beside the groups.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QItemSelection, QModelIndex, Qt
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
-    QHeaderView,
     QSplitter,
     QTableView,
     QVBoxLayout,
@@ -12,24 +17,19 @@ from PySide6.QtWidgets import (
 )
 
 from layerscope.analysis import Analysis
-from layerscope.format import exact_size, human_size, percent
+from layerscope.format import exact_size, human_size, percent, plural
 from layerscope.gui import theme
 from layerscope.gui.models.waste import (
     DeadFileRole,
+    DupCol,
     DuplicatesModel,
-    SortRole,
+    GroupPathsModel,
+    PathRole,
     WasteCol,
     WasteModel,
 )
 from layerscope.gui.widgets.common import Card, CardRow, section_label, setup_table
 from layerscope.gui.widgets.pane import Navigate, Pane
-
-
-def _sorted(model: WasteModel | DuplicatesModel, parent: QWidget) -> QSortFilterProxyModel:
-    proxy = QSortFilterProxyModel(parent)
-    proxy.setSourceModel(model)
-    proxy.setSortRole(SortRole)
-    return proxy
 
 
 class WastePanel(Pane):
@@ -43,6 +43,7 @@ class WastePanel(Pane):
         super().__init__(parent)
         self.model = WasteModel(self)
         self.duplicates = DuplicatesModel(self)
+        self._pending: tuple[Analysis, int] | None = None  # what the tables show when seen
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.setSpacing(8)
@@ -62,34 +63,43 @@ class WastePanel(Pane):
         layout.addWidget(CardRow(self.cards, self))
 
         self.table = QTableView(self)
-        self.proxy = _sorted(self.model, self)
-        self.table.setModel(self.proxy)
+        self.table.setModel(self.model)
         setup_table(self.table, stretch_column=WasteCol.PATH)  # after setModel: sections exist
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(WasteCol.SIZE, Qt.SortOrder.DescendingOrder)
         header = self.table.horizontalHeader()
-        for col, width in (
-            (WasteCol.SIZE, 90),
-            (WasteCol.SHIPPED, 90),
-            (WasteCol.KILLED, 90),
-            (WasteCol.HOW, 110),
+        # Wide enough for the widest value each column can show (measuring 100,000 rows
+        # would stall the window).
+        metrics = self.table.fontMetrics()
+        for col, widest in (
+            (WasteCol.SIZE, "1023 MiB"),
+            (WasteCol.SHIPPED, "layer 1000"),
+            (WasteCol.KILLED, "same layer"),
+            (WasteCol.HOW, "duplicate entry"),
         ):
-            header.resizeSection(col, width)
+            header.resizeSection(col, metrics.horizontalAdvance(widest) + 24)
         self.table.clicked.connect(self._clicked)
         self.table.activated.connect(self._activated)
         self.table.selectionModel().currentRowChanged.connect(self._clicked)
 
         self.dup_table = QTableView(self)
-        setup_table(self.dup_table)
-        self.dup_proxy = _sorted(self.duplicates, self)
-        self.dup_table.setModel(self.dup_proxy)
+        self.dup_table.setModel(self.duplicates)
+        setup_table(self.dup_table, stretch_column=DupCol.PATHS)
         self.dup_table.setSortingEnabled(True)
-        self.dup_table.sortByColumn(2, Qt.SortOrder.DescendingOrder)
+        self.dup_table.sortByColumn(DupCol.WASTED, Qt.SortOrder.DescendingOrder)
         dh = self.dup_table.horizontalHeader()
-        dh.setStretchLastSection(True)
-        for section, width in enumerate((90, 70, 90)):
+        for section, width in ((DupCol.SIZE, 90), (DupCol.COPIES, 70), (DupCol.WASTED, 90)):
             dh.resizeSection(section, width)
-        dh.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.dup_table.selectionModel().selectionChanged.connect(self._group_selected)
+
+        self.group_paths = GroupPathsModel(self)
+        # A table, not a QListView: a list lays out every row (90,000 Python calls), a
+        # table of fixed-height rows only asks for those in sight.
+        self.paths_view = QTableView(self)
+        self.paths_view.setModel(self.group_paths)
+        setup_table(self.paths_view, stretch_column=0)
+        self.paths_view.activated.connect(self._path_activated)
+        self.paths_view.doubleClicked.connect(self._path_activated)
 
         self.files_label = section_label("Wasted files")
         self.files_label.setWordWrap(True)
@@ -99,11 +109,23 @@ class WastePanel(Pane):
         tl.setContentsMargins(0, 0, 0, 0)
         tl.addWidget(self.files_label)
         tl.addWidget(self.table, 1)
-        bottom = QWidget(self)
-        bl = QVBoxLayout(bottom)
-        bl.setContentsMargins(0, 0, 0, 0)
-        bl.addWidget(self.dup_label)
-        bl.addWidget(self.dup_table, 1)
+        self.paths_label = section_label("Paths of the selected group")
+        self.paths_label.setWordWrap(True)
+        groups = QWidget(self)
+        gl = QVBoxLayout(groups)
+        gl.setContentsMargins(0, 0, 0, 0)
+        gl.addWidget(self.dup_label)
+        gl.addWidget(self.dup_table, 1)
+        paths = QWidget(self)
+        pl = QVBoxLayout(paths)
+        pl.setContentsMargins(0, 0, 0, 0)
+        pl.addWidget(self.paths_label)
+        pl.addWidget(self.paths_view, 1)
+        bottom = QSplitter(Qt.Orientation.Horizontal, self)
+        bottom.addWidget(groups)
+        bottom.addWidget(paths)
+        bottom.setSizes([500, 300])
+        bottom.setChildrenCollapsible(False)
         split = QSplitter(Qt.Orientation.Vertical, self)
         split.addWidget(top)
         split.addWidget(bottom)
@@ -115,21 +137,28 @@ class WastePanel(Pane):
         self.set_image(analysis, image)
 
     def focus_chain(self) -> list[QWidget]:
-        return [self.table, self.dup_table]
+        return [self.table, self.dup_table, self.paths_view]
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._fill_tables()
 
     def set_image(self, analysis: Analysis | None, image_index: int) -> None:
+        """Show the cards now; the tables when the tab is (or next becomes) visible."""
         valid = analysis is not None and 0 <= image_index < len(analysis.images)
+        self._pending = (analysis, image_index) if valid and analysis is not None else None
+        self.model.set_waste(None)
+        self.duplicates.set_waste(None)
+        self.group_paths.set_group(None)
         if not valid or analysis is None:
-            self.model.set_waste(None)
-            self.duplicates.set_waste(None)
             for card in self.cards:
                 card.set("–")
+            self.files_label.setText("Wasted files")
+            self.dup_label.setText("Duplicate files")
             return
         waste = analysis.waste[image_index]
         dive = analysis.dive[image_index]
         image = analysis.images[image_index]
-        self.model.set_waste(waste)
-        self.duplicates.set_waste(waste)
         t = theme.current()
         self.efficiency.set(
             percent(waste.efficiency),
@@ -162,17 +191,32 @@ class WastePanel(Pane):
         )
         self.duplicate.set(
             human_size(waste.duplicate_bytes),
-            f"{len(waste.duplicates)} group"
-            + ("" if len(waste.duplicates) == 1 else "s")
-            + " of identical files",
+            f"{plural(len(waste.duplicates), 'group')} of identical files",
             "Final files whose content is stored more than once (not counted as reclaimable)",
         )
         n = len(waste.dead_files)
         self.files_label.setText(
-            f"Wasted files ({n}) — click to find one in the layers, double-click to open it"
+            f"Wasted files ({n:,}) — click to find one in the layers, double-click to open it"
         )
-        self.dup_label.setText(f"Duplicate files ({len(waste.duplicates)})")
-        self.table.resizeColumnToContents(WasteCol.HOW)
+        self.dup_label.setText(f"Duplicate files ({len(waste.duplicates):,} groups)")
+        if self.isVisible():
+            self._fill_tables()
+
+    def _fill_tables(self) -> None:
+        if self._pending is None:
+            return
+        analysis, image_index = self._pending
+        self._pending = None
+        waste = analysis.waste[image_index]
+        self.model.set_waste(waste)  # in the analysis' order: largest first
+        self.duplicates.set_waste(waste)  # most wasted first
+        for view, default in ((self.table, WasteCol.SIZE), (self.dup_table, DupCol.WASTED)):
+            header = view.horizontalHeader()
+            column, order = header.sortIndicatorSection(), header.sortIndicatorOrder()
+            if (column, order) != (default, Qt.SortOrder.DescendingOrder):
+                view.sortByColumn(column, order)  # the order the user chose last
+        if self.duplicates.rowCount():
+            self.dup_table.selectRow(0)
 
     def restyle(self) -> None:
         for card in self.cards:
@@ -181,8 +225,25 @@ class WastePanel(Pane):
     def _row(self, index: QModelIndex) -> tuple[int, str] | None:
         if not index.isValid():
             return None
-        dead = self.proxy.data(index.siblingAtColumn(0), DeadFileRole)
+        dead = self.model.data(index.siblingAtColumn(0), DeadFileRole)
         return (dead.layer, dead.path) if dead is not None else None
+
+    def _group_selected(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
+        rows = self.dup_table.selectionModel().selectedRows()
+        group = self.duplicates.group(rows[0].row()) if rows else None
+        self.group_paths.set_group(group)
+        if group is None:
+            self.paths_label.setText("Paths of the selected group")
+        else:
+            self.paths_label.setText(
+                f"{plural(len(group.paths), 'path')} with the same {human_size(group.size)}"
+                " — double-click one to show it"
+            )
+
+    def _path_activated(self, index: QModelIndex) -> None:
+        path = self.group_paths.data(index, PathRole)
+        if isinstance(path, str):
+            self.navigate.emit(Navigate(layer=10**9, path=path, show_files=True))
 
     def _clicked(self, index: QModelIndex, _previous: QModelIndex | None = None) -> None:
         row = self._row(index)

@@ -1,0 +1,133 @@
+"""The Wasted Space tab on an image with two groups of 90,000 identical files (issue 7,
+defect 3): it used to freeze the window for 15 s, joining every path into one cell.
+
+The event loop's longest stall is measured with a QTimer heartbeat while the tab is shown,
+its cells and tooltips are asked for, a group is selected and its paths are scrolled.
+The waste figures are built directly (the table's input), not from a 180 MB archive.
+"""
+
+from __future__ import annotations
+
+import pytest
+from heartbeat import Heartbeat
+from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtWidgets import QTabWidget, QWidget
+from pytestqt.qtbot import QtBot
+
+from layerscope.analysis import Analysis, ImagePackages
+from layerscope.analysis.dive import DiveFigures
+from layerscope.analysis.shared import analyse_sharing
+from layerscope.analysis.waste import DeadFile, DuplicateGroup, Waste
+from layerscope.gui.models.waste import DupCol, WasteCol
+from layerscope.gui.widgets.waste import WastePanel
+from layerscope.model.filesystem import FileSystem
+from layerscope.model.image import Image, ImageConfig
+
+COPIES = 90_000
+STALL_MS = 100
+
+
+def duplicates_image() -> Analysis:
+    groups = [
+        DuplicateGroup(
+            size, [f"/data/g{g}/d{i // 1000:03d}/copy{i % 1000:04d}.bin" for i in range(COPIES)]
+        )
+        for g, size in enumerate((300, 100))
+    ]
+    dead = [
+        DeadFile(f"/cache/f{i:06d}.o", 4096 - i % 4000, 0, 1, "deleted", "deleted")
+        for i in range(COPIES)
+    ]
+    waste = Waste(
+        reclaimable_bytes=sum(d.size for d in dead),
+        overwritten_bytes=0,
+        deleted_bytes=sum(d.size for d in dead),
+        duplicate_bytes=sum(g.wasted for g in groups),
+        efficiency=0.5,
+        dead_bytes=[sum(d.size for d in dead)],
+        dead_files=dead,
+        duplicates=groups,
+    )
+    image = Image(
+        0,
+        "dups.tar",
+        "docker-archive",
+        0,
+        ["bench/dups:1"],
+        "sha256:" + "0" * 64,
+        None,
+        ImageConfig(),
+        [],
+        FileSystem(),
+        "linux/amd64",
+    )
+    dive = DiveFigures(1.0, 0, None, 0, 0, [])
+    return Analysis([], [image], [waste], [dive], analyse_sharing([image]), [ImagePackages([], [])])
+
+
+def test_the_wasted_tab_with_90000_file_groups_never_stalls(qtbot: QtBot) -> None:
+    analysis = duplicates_image()
+    tabs = QTabWidget()
+    qtbot.addWidget(tabs)
+    tabs.addTab(QWidget(), "Files")
+    panel = WastePanel()
+    tabs.addTab(panel, "Wasted Space")
+    tabs.resize(1000, 700)
+    tabs.show()
+    heart = Heartbeat()
+
+    def visit() -> None:
+        panel.show_image(analysis, 0)  # the window does this for every image it selects
+        tabs.setCurrentIndex(1)
+
+    stalls = {"first visit": heart.measure(visit)}
+    assert panel.duplicates.rowCount() == 2
+    assert panel.model.rowCount() == COPIES
+    paths_cell = panel.duplicates.index(0, DupCol.PATHS)
+    stalls["cells and tooltips"] = heart.measure(
+        lambda: [
+            paths_cell.data(),
+            paths_cell.data(Qt.ItemDataRole.ToolTipRole),
+            panel.model.index(COPIES - 1, WasteCol.PATH).data(Qt.ItemDataRole.ToolTipRole),
+        ]
+    )
+    assert len(paths_cell.data()) < 200
+    assert "89,998 more" in paths_cell.data()
+    assert len(paths_cell.data(Qt.ItemDataRole.ToolTipRole)) < 2000
+    stalls["select the other group"] = heart.measure(lambda: panel.dup_table.selectRow(1))
+    assert panel.group_paths.rowCount() == COPIES
+    stalls["scroll its paths"] = heart.measure(panel.paths_view.scrollToBottom)
+    stalls["leave the tab"] = heart.measure(lambda: tabs.setCurrentIndex(0))
+    stalls["come back"] = heart.measure(lambda: tabs.setCurrentIndex(1))
+    assert max(stalls.values()) < STALL_MS, stalls
+
+
+def test_the_tables_fill_when_first_shown_and_sort_themselves(qtbot: QtBot) -> None:
+    analysis = duplicates_image()
+    panel = WastePanel()
+    qtbot.addWidget(panel)
+    panel.show_image(analysis, 0)
+    assert panel.model.rowCount() == 0  # hidden: nothing built yet
+    assert panel.duplicate.value.text() != "–"  # the cards are
+    panel.show()
+    assert panel.model.rowCount() == COPIES
+    assert panel.model.index(0, WasteCol.SIZE).data() == "4 KiB"  # largest first
+    panel.table.sortByColumn(WasteCol.PATH, Qt.SortOrder.AscendingOrder)
+    assert panel.model.index(0, WasteCol.PATH).data() == "/cache/f000000.o"
+    panel.table.sortByColumn(WasteCol.PATH, Qt.SortOrder.DescendingOrder)
+    assert panel.model.index(0, WasteCol.PATH).data() == f"/cache/f{COPIES - 1:06d}.o"
+
+
+@pytest.mark.parametrize("row", [0, 1])
+def test_a_duplicate_path_double_clicked_goes_to_the_file_tree(qtbot: QtBot, row: int) -> None:
+    panel = WastePanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.show_image(duplicates_image(), 0)
+    panel.dup_table.selectRow(row)
+    index = panel.group_paths.index(5, 0, QModelIndex())
+    with qtbot.waitSignal(panel.navigate) as blocker:
+        panel.paths_view.doubleClicked.emit(index)
+    target = blocker.args[0]
+    assert target.path == index.data()
+    assert target.show_files
