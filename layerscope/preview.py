@@ -1,0 +1,158 @@
+"""What a file holds, as a person wants to see it: text with its encoding and syntax, a hex
+dump, or a picture; and the text diff of two versions. No Qt: the window's viewer draws what
+this module decides, and the same decisions serve the command line.
+
+Files are read a page at a time (`PAGE` bytes); nothing here needs a whole file.
+"""
+
+from __future__ import annotations
+
+import codecs
+import difflib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import charset_normalizer
+from pygments.lexer import Lexer
+from pygments.lexers import get_lexer_for_filename, guess_lexer
+from pygments.lexers.special import TextLexer
+from pygments.token import _TokenType
+from pygments.util import ClassNotFound
+
+PAGE = 256 * 1024  # bytes of text shown at once
+HEX_PAGE = 64 * 1024  # bytes of a hex dump shown at once
+DIFF_LIMIT = 4 * 1024 * 1024  # larger versions are compared on their first DIFF_LIMIT bytes
+HIGHLIGHT_LIMIT = 512 * 1024  # longer text is shown without syntax colours
+
+TEXT = "text"
+BINARY = "binary"
+IMAGE = "image"
+
+_IMAGE_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"GIF87a", "GIF"),
+    (b"GIF89a", "GIF"),
+    (b"BM", "BMP"),
+    (b"\x00\x00\x01\x00", "ICO"),
+)
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def image_format(head: bytes, name: str = "") -> str | None:
+    """The picture format of a file from its first bytes (SVG from its text), else None."""
+    for magic, fmt in _IMAGE_MAGIC:
+        if head.startswith(magic):
+            if fmt == "BMP" and len(head) >= 14 and head[6:10] != b"\0\0\0\0":
+                continue  # "BM" text, not a bitmap header (reserved bytes are zero)
+            return fmt
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WEBP"
+    if name.lower().endswith(".svg") and b"<svg" in head[:4096]:
+        return "SVG"
+    return None
+
+
+@dataclass
+class Decoded:
+    text: str
+    encoding: str  # what the bytes were read as ("utf-8", "utf-16", "windows-1252"...)
+    sure: bool  # False when the encoding is a guess
+
+
+def looks_binary(head: bytes) -> bool:
+    """NUL bytes outside a UTF-16/32 BOM, or mostly control bytes: not text."""
+    if not head:
+        return False
+    if any(head.startswith(bom) for bom, _ in _BOMS):
+        return False
+    if b"\0" in head:
+        return True
+    controls = sum(1 for b in head[:8192] if b < 32 and b not in (9, 10, 12, 13, 27))
+    return controls * 20 > min(len(head), 8192)
+
+
+def decode(data: bytes, *, complete: bool = True) -> Decoded | None:
+    """Text from bytes, with the encoding it was read as; None when it is not text.
+
+    `complete=False` for a page cut from a longer file: a character cut at the end is
+    left out rather than taken as a sign of another encoding.
+    """
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            return Decoded(data.decode(name, errors="replace"), name, True)
+    if looks_binary(data):
+        return None
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        return Decoded(decoder.decode(data, final=complete), "utf-8", True)
+    except UnicodeDecodeError:
+        pass
+    best = charset_normalizer.from_bytes(data[:65536]).best()
+    if best is None:
+        return None
+    encoding = best.encoding
+    return Decoded(data.decode(encoding, errors="replace"), encoding, False)
+
+
+def hex_lines(data: bytes, offset: int = 0, width: int = 16) -> Iterator[str]:
+    """`00000010  68 65 6c 6c 6f 0a ...  |hello.|` lines, offsets counted from `offset`."""
+    for i in range(0, len(data), width):
+        row = data[i : i + width]
+        hexes = " ".join(f"{b:02x}" for b in row)
+        half = width // 2 * 3
+        if len(row) > width // 2:
+            hexes = hexes[:half] + " " + hexes[half:]
+        text = "".join(chr(b) if 32 <= b < 127 else "." for b in row)
+        yield f"{offset + i:08x}  {hexes:<{width * 3}}  |{text}|"
+
+
+def lexer_for(name: str, head: str) -> Lexer:
+    """Pygments' lexer for a file name (and its first lines for `#!` scripts), else plain."""
+    base = name.rsplit("/", 1)[-1]
+    try:
+        return get_lexer_for_filename(base, stripnl=False, ensurenl=False)
+    except ClassNotFound:
+        pass
+    if head.startswith("#!"):  # a script without an extension: pygments reads the #! line
+        try:
+            return guess_lexer(head[:4096], stripnl=False, ensurenl=False)
+        except ClassNotFound:
+            pass
+    return TextLexer(stripnl=False, ensurenl=False)
+
+
+def token_spans(text: str, lexer: Lexer) -> Iterator[tuple[int, int, _TokenType]]:
+    """(start, length, token type) over `text`, for a highlighter to colour."""
+    if isinstance(lexer, TextLexer) or len(text) > HIGHLIGHT_LIMIT:
+        return
+    pos = 0
+    for token, value in lexer.get_tokens(text):
+        if value:
+            yield pos, len(value), token
+            pos += len(value)
+
+
+def text_diff(
+    old: bytes, new: bytes, old_name: str, new_name: str, context: int = 3
+) -> list[str] | None:
+    """A unified diff of two versions' text, or None when either is not text."""
+    a, b = decode(old[:DIFF_LIMIT]), decode(new[:DIFF_LIMIT])
+    if a is None or b is None:
+        return None
+    return list(
+        difflib.unified_diff(
+            a.text.splitlines(),
+            b.text.splitlines(),
+            old_name,
+            new_name,
+            n=context,
+            lineterm="",
+        )
+    )

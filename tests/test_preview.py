@@ -1,0 +1,82 @@
+"""What the viewer decides from bytes: text and its encoding, binary, pictures, diffs."""
+
+from __future__ import annotations
+
+from pygments.token import Keyword
+
+from layerscope.preview import (
+    decode,
+    hex_lines,
+    image_format,
+    lexer_for,
+    looks_binary,
+    text_diff,
+    token_spans,
+)
+
+
+def test_utf8_and_a_cut_character_at_a_page_end():
+    text = "héllo wörld\n" * 10
+    data = text.encode()
+    assert decode(data).encoding == "utf-8"
+    cut = data[:-2]  # "ö\n" cut inside the "ö"? no: cut the newline and half of nothing
+    assert decode(cut, complete=False).text == text[:-2]
+    half = "é".encode()[:1]
+    assert decode(b"abc" + half, complete=False).text == "abc"
+
+
+def test_other_encodings_are_detected():
+    latin = ("Dès Noël où un zéphyr haï me vêt de glaçons würmiens " * 20).encode("latin-1")
+    d = decode(latin)
+    assert d is not None
+    assert not d.sure
+    assert "Noël" in d.text
+    utf16 = "hello\n".encode("utf-16")
+    assert decode(utf16).encoding == "utf-16"
+    assert decode(utf16).text == "hello\n"
+
+
+def test_binary_is_not_text():
+    assert looks_binary(b"\x7fELF\x02\x01\x01\0\0\0")
+    assert decode(b"\x7fELF\x02\x01\x01\0\0\0") is None
+    assert not looks_binary(b"plain\ttext\r\n")
+
+
+def test_hex_dump():
+    lines = list(hex_lines(b"hello\nworld\x00\x01abcdefgh", offset=0x100))
+    assert (
+        lines[0]
+        == "00000100  68 65 6c 6c 6f 0a 77 6f  72 6c 64 00 01 61 62 63  |hello.world..abc|"
+    )
+    assert lines[1].startswith("00000110  64 65 66 67 68")
+    assert lines[1].endswith("|defgh|")
+
+
+def test_pictures_by_magic():
+    assert image_format(b"\x89PNG\r\n\x1a\n....") == "PNG"
+    assert image_format(b"\xff\xd8\xff\xe0") == "JPEG"
+    assert image_format(b'<?xml version="1.0"?><svg xmlns=', "logo.svg") == "SVG"
+    assert image_format(b"BM is not a bitmap here", "x") is None
+    assert image_format(b"plain") is None
+
+
+def test_syntax_by_name_and_shebang():
+    assert lexer_for("/usr/lib/x.py", "").name == "Python"
+    assert lexer_for("/etc/nginx/nginx.conf", "").name.lower().startswith("nginx")
+    assert lexer_for("/usr/local/bin/run", "#!/bin/sh\necho hi\n").name.lower() in (
+        "bash",
+        "shell",
+        "sh",
+    )
+    spans = list(token_spans("def f():\n    return 1\n", lexer_for("a.py", "")))
+    assert spans[0][:2] == (0, 3)
+    assert spans[0][2] in Keyword
+    assert list(token_spans("anything", lexer_for("README", "anything"))) == []
+
+
+def test_text_diff():
+    diff = text_diff(b"a\nb\nc\n", b"a\nB\nc\n", "/x (layer 1)", "/x (layer 2)")
+    assert diff[:2] == ["--- /x (layer 1)", "+++ /x (layer 2)"]
+    assert "-b" in diff
+    assert "+B" in diff
+    assert text_diff(b"\0\1\2", b"text", "a", "b") is None
