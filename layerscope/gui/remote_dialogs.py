@@ -13,8 +13,6 @@ import time
 from collections.abc import Callable
 
 from PySide6.QtCore import (
-    QObject,
-    QRunnable,
     QSortFilterProxyModel,
     Qt,
     QThreadPool,
@@ -40,6 +38,7 @@ from PySide6.QtWidgets import (
 
 from layerscope.errors import LayerscopeError
 from layerscope.format import human_size, plural
+from layerscope.gui.tasks import Task
 from layerscope.limits import DEFAULT_LIMITS, Limits
 from layerscope.remote import (
     EngineImage,
@@ -52,30 +51,6 @@ from layerscope.remote import (
 
 ENGINES = (("podman", "Podman"), ("docker", "Docker (DOCKER_HOST)"))
 ALL_PLATFORMS = "all"
-
-
-class _Signals(QObject):
-    done = Signal(object)
-    failed = Signal(str)
-
-
-class _Task(QRunnable):
-    """Run one call off the GUI thread; its result or its one-line error as signal data."""
-
-    def __init__(self, call: Callable[[], object]):
-        super().__init__()
-        self.call = call
-        self.signals = _Signals()
-
-    def run(self) -> None:
-        try:
-            result = self.call()
-        except LayerscopeError as exc:
-            self.signals.failed.emit(str(exc))
-        except Exception as exc:  # noqa: BLE001 - shown in the dialog, never raised into Qt
-            self.signals.failed.emit(f"{type(exc).__name__}: {exc}")
-        else:
-            self.signals.done.emit(result)
 
 
 def _created_text(created: float | None) -> str:
@@ -109,7 +84,7 @@ class EngineDialog(QDialog):
         self.setWindowTitle("Open from Engine")
         self.resize(820, 480)
         self._on_open = on_open
-        self._task: _Task | None = None
+        self._task: Task | None = None
 
         self.engine = QComboBox()
         for key, label in ENGINES:
@@ -176,7 +151,7 @@ class EngineDialog(QDialog):
         self.model.removeRows(0, self.model.rowCount())
         self.status.setText(f"Listing {self.engine.currentText().split(' ')[0]} images…")
         self.refresh_button.setEnabled(False)
-        task = _Task(lambda: engine_images(scheme))
+        task = Task(lambda _task: engine_images(scheme))
         task.signals.done.connect(lambda images, s=scheme: self._show_images(s, images))
         task.signals.failed.connect(lambda message, s=scheme: self._show_error(s, message))
         self._task = task
@@ -252,7 +227,7 @@ class RegistryDialog(QDialog):
         self._on_open = on_open
         self._base = base or RemoteOptions()
         self._limits = limits
-        self._task: _Task | None = None
+        self._task: Task | None = None
 
         self.reference = QLineEdit()
         self.reference.setPlaceholderText("quay.io/org/app:1.2, alpine, host:5000/app@sha256:…")
@@ -324,7 +299,7 @@ class RegistryDialog(QDialog):
         source, options = self.source(), self.options()
         self.status.setText("Asking the registry…")
         self.list_button.setEnabled(False)
-        task = _Task(lambda: platforms_of(source, options, self._limits))
+        task = Task(lambda _task: platforms_of(source, options, self._limits))
         task.signals.done.connect(self._show_platforms)
         task.signals.failed.connect(self._show_error)
         self._task = task
