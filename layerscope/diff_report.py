@@ -91,19 +91,6 @@ def _side_text(label: str, side: Side) -> str:
     return f"{label}  {os.path.basename(image.archive_path)}  {name}{platform}  at {where}"
 
 
-def _what(c: PathDiff) -> str:
-    if c.change != CHANGED:
-        return ""
-    parts = []
-    if c.content_changed:
-        parts.append("content")
-    if c.kind_a is not None and c.kind_a != c.kind:
-        parts.append(f"was {c.kind_a.label}")
-    if c.metadata:
-        parts.append(", ".join(c.metadata))
-    return "; ".join(parts)
-
-
 def _size_text(c: PathDiff) -> str:
     if c.is_dir:
         return ""
@@ -184,6 +171,7 @@ def diff_text(d: FsDiff) -> str:
     width = min(max((len(c.path) for c in d.changes), default=0) + 1, 72)
     for c in d.changes:
         path = c.path + ("/" if c.kind == Kind.DIR else "")
-        detail = "  ".join(x for x in (_size_text(c), _what(c)) if x)
+        what = c.description if c.change == CHANGED else ""
+        detail = "  ".join(x for x in (_size_text(c), what) if x)
         lines.append(f"  {sign[c.change]} {path:<{width}} {detail}".rstrip())
     return "\n".join(lines) + "\n"

@@ -59,6 +59,9 @@ class PathDiff:
     metadata: list[str] = field(default_factory=list)
     owned_a: int = 0  # bytes counted at this path in A (du: shared content counted once)
     owned_b: int = 0
+    # the regular-file entries whose bytes the path shows (a hardlink's target), to read them
+    content_a: Entry | None = None
+    content_b: Entry | None = None
 
     @property
     def kind(self) -> Kind:
@@ -88,6 +91,20 @@ class PathDiff:
     @property
     def delta(self) -> int:
         return self.owned_b - self.owned_a
+
+    @property
+    def description(self) -> str:
+        """What changed: `content`, `mode, mtime`, `content; was hardlink`, or the change."""
+        if self.change != CHANGED:
+            return self.change
+        parts = []
+        if self.content_changed:
+            parts.append("content")
+        if self.kind_a is not None and self.kind_a != self.kind:
+            parts.append(f"was {self.kind_a.label}")
+        if self.metadata:
+            parts.append(", ".join(self.metadata))
+        return "; ".join(parts) or "changed"
 
 
 @dataclass
@@ -285,9 +302,13 @@ def _compare(
     if ea is None or va is None:
         if eb is None or vb is None:
             return None
-        return PathDiff(path, ADDED, None, eb, None, vb.size, True, [], 0, owned_b)
+        return PathDiff(
+            path, ADDED, None, eb, None, vb.size, True, [], 0, owned_b, None, _content(vb)
+        )  # fmt: skip
     if eb is None or vb is None:
-        return PathDiff(path, REMOVED, ea, None, va.size, None, True, [], owned_a, 0)
+        return PathDiff(
+            path, REMOVED, ea, None, va.size, None, True, [], owned_a, 0, _content(va), None
+        )  # fmt: skip
     content = _content_differs(va, ea, vb, eb)
     fields = _metadata_fields(ea, eb, ignore_timestamps)
     counts_a, counts_b = owners_a.counts_here(path, va), owners_b.counts_here(path, vb)
@@ -295,7 +316,10 @@ def _compare(
         fields.append("links")  # a hardlink made or broken: the names sharing it changed
     if not content and not fields:
         return None
-    return PathDiff(path, CHANGED, ea, eb, va.size, vb.size, content, fields, owned_a, owned_b)
+    return PathDiff(
+        path, CHANGED, ea, eb, va.size, vb.size, content, fields, owned_a, owned_b,
+        _content(va), _content(vb),
+    )  # fmt: skip
 
 
 def _content_differs(va: Version, ea: Entry, vb: Version, eb: Entry) -> bool:
