@@ -24,7 +24,7 @@ from layerscope.limits import DEFAULT_LIMITS, Limits
 from layerscope.model.entry import Entry, Kind
 from layerscope.model.filesystem import Node, Version
 from layerscope.model.image import Image
-from layerscope.safewrite import ExtractError, SafeWriter, WriteSummary
+from layerscope.safewrite import ExtractError, SafeWriter, WriteSummary, check_component
 
 _CHUNK = 1 << 20
 ProgressFn = Callable[[int, int], None]  # (bytes written, bytes to write)
@@ -115,12 +115,18 @@ def extract(
     paths: Iterable[str],
     output: Output,
     *,
+    under: str = "/",
+    top_name: str | None = None,
     limits: Limits = DEFAULT_LIMITS,
     progress: ProgressFn | None = None,
     cancel: Callable[[], bool] | None = None,
 ) -> WriteSummary:
-    """Write `paths` (and everything below them) as they stand after `layer` to `output`."""
-    items = plan(image, layer, paths)
+    """Write `paths` (and everything below them) as they stand after `layer` to `output`.
+
+    Paths are written relative to the image directory `under` ("/": full paths); with
+    `top_name`, the one path given is written under that name (a "Save As…").
+    """
+    items = _relocate(plan(image, layer, paths), under, top_name)
     clashes = output.conflicts((i.path, i.is_dir) for i in items)
     if clashes:
         more = f" (and {len(clashes) - 1} more)" if len(clashes) > 1 else ""
@@ -172,6 +178,25 @@ def extract(
             output.skip(item.path, f"{kind.label} device nodes are not created")
     output.finish()
     return output.summary
+
+
+def _relocate(items: list[Item], under: str, top_name: str | None) -> list[Item]:
+    """Keep the items below `under`, with paths relative to it (and the top one renamed)."""
+    base = under.rstrip("/")
+    if not base and top_name is None:
+        return items
+    out: list[Item] = []
+    prefix = base + "/"
+    for item in items:
+        if not item.path.startswith(prefix):
+            continue  # a parent above `under`: not written
+        rel = item.path[len(base) :]
+        if top_name is not None:
+            check_component(top_name, top_name)
+            first, _, rest = rel[1:].partition("/")
+            rel = "/" + top_name + ("/" + rest if rest else "")
+        out.append(Item(rel, item.entry, item.content))
+    return out
 
 
 class _Counter:

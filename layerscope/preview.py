@@ -19,8 +19,7 @@ from pygments.lexers.special import TextLexer
 from pygments.token import _TokenType
 from pygments.util import ClassNotFound
 
-PAGE = 256 * 1024  # bytes of text shown at once
-HEX_PAGE = 64 * 1024  # bytes of a hex dump shown at once
+PAGE = 256 * 1024  # bytes of a file shown at once (as text or as a hex dump)
 DIFF_LIMIT = 4 * 1024 * 1024  # larger versions are compared on their first DIFF_LIMIT bytes
 HIGHLIGHT_LIMIT = 512 * 1024  # longer text is shown without syntax colours
 

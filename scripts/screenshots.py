@@ -71,6 +71,57 @@ def shoot(window: MainWindow, out: Path, name: str) -> None:
     sys.stdout.write(f"wrote {path}\n")
 
 
+def wait_for(signal: object, timeout_ms: int = 10_000) -> None:
+    """Run the event loop until `signal` fires (a background read or diff is done)."""
+    loop = QEventLoop()
+    signal.connect(loop.quit)  # type: ignore[attr-defined]
+    QTimer.singleShot(timeout_ms, loop.quit)
+    loop.exec()
+    signal.disconnect(loop.quit)  # type: ignore[attr-defined]
+    wait()
+
+
+def compare_images(window: MainWindow) -> None:
+    window.compare_sides(0, len(window.analysis.images[0].layers) - 1, 1,
+                         len(window.analysis.images[1].layers) - 1)  # fmt: skip
+    wait_for(window.compare.compared)
+    index = window.compare.model.index_for_path("/etc/passwd")
+    window.compare.tree.setCurrentIndex(index)
+    wait_for(window.compare.textShown)
+
+
+def viewer_diff(window: MainWindow) -> None:
+    window.select_layer(4)
+    window.files.set_mode(TreeMode.CHANGES)
+    window.tabs.setCurrentIndex(Tab.FILES)
+    window.files.reveal("/etc/passwd")
+    window.files.show_contents_tab()
+    wait_for(window.files.viewer.shown)
+    window.files.viewer.set_mode(3)  # the diff against layer 0
+    window.files.splitter.setSizes([330, 470])
+
+
+def viewer_text(window: MainWindow) -> None:
+    window.select_layer(1)
+    window.files.set_mode(TreeMode.CHANGES)
+    window.tabs.setCurrentIndex(Tab.FILES)
+    window.files.reveal("/srv/app/site/index.html")
+    window.files.show_contents_tab()
+    wait_for(window.files.viewer.shown)
+    window.files.splitter.setSizes([330, 470])
+
+
+def viewer_hex(window: MainWindow) -> None:
+    window.select_layer(0)
+    window.files.set_mode(TreeMode.CHANGES)
+    window.tabs.setCurrentIndex(Tab.FILES)
+    window.files.reveal("/bin/busybox")
+    window.files.show_contents_tab()
+    wait_for(window.files.viewer.shown)
+    window.files.viewer.set_mode(1)
+    window.files.splitter.setSizes([330, 470])
+
+
 def main_layer(window: MainWindow) -> None:
     window.select_layer(7)
     window.files.set_mode(TreeMode.CHANGES)
@@ -121,6 +172,10 @@ SHOTS: list[tuple[str, list[str], Callable[[MainWindow], None], str]] = [
     ),
     ("image-details.png", ["podman/app-docker.tar"], details, "light"),
     ("main-layer-changes-dark.png", ["podman/app-docker.tar"], main_layer, "dark"),
+    ("compare-images.png", ["podman/multi-docker.tar"], compare_images, "light"),
+    ("file-viewer-diff.png", ["podman/app-docker.tar"], viewer_diff, "light"),
+    ("file-viewer-text.png", ["podman/app-docker.tar"], viewer_text, "light"),
+    ("file-viewer-hex.png", ["podman/app-docker.tar"], viewer_hex, "light"),
 ]
 
 

@@ -134,10 +134,17 @@ class LayerContent:
 
     def read(self, blob: str, offset: int, *, start: int = 0, length: int = -1) -> bytes:
         """`length` bytes (all with -1) of the data of the member at `offset`, from `start`."""
+        return self.read_member(blob, offset, start=start, length=length)[1]
+
+    def read_member(
+        self, blob: str, offset: int, *, start: int = 0, length: int = -1
+    ) -> tuple[Member, bytes]:
+        """The member's header (xattrs included) and `length` bytes of its data from `start`."""
         for _offset, opened in self.iter_members(blob, [offset]):
             _discard(opened.data, start)
             left = max(opened.size - start, 0)
-            return _read_exactly(opened.data, left if length < 0 else min(length, left))
+            data = _read_exactly(opened.data, left if length < 0 else min(length, left))
+            return opened.member, data
         raise AssertionError("unreachable: iter_members yields or raises")
 
     def close(self) -> None:
@@ -199,9 +206,15 @@ class ImageContent:
         return layer
 
     def read(self, entry: Entry, *, start: int = 0, length: int = -1) -> bytes:
+        return self.read_member(entry, start=start, length=length)[1]
+
+    def read_member(
+        self, entry: Entry, *, start: int = 0, length: int = -1
+    ) -> tuple[Member, bytes]:
+        """A file entry's full header (xattrs...) and `length` bytes of it from `start`."""
         layer = self.layer_of(entry)
         assert layer.blob is not None
-        return self._layers.read(layer.blob, entry.offset, start=start, length=length)
+        return self._layers.read_member(layer.blob, entry.offset, start=start, length=length)
 
     def iter_files(self, entries: Iterable[Entry]) -> Iterator[tuple[Entry, OpenMember]]:
         """Each entry with its data, one forward pass per layer (bottom layer first)."""

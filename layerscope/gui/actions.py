@@ -74,6 +74,20 @@ class Actions:
             "Close the archive of the selected image",
         )
         self.close_all = a("Close &All", w.close_all, ["Ctrl+Shift+W"])
+        self.save_layer = a(
+            "Save &Layer as Tar…",
+            lambda: w.save_layer(w.current_layer()),
+            [],
+            "save",
+            "Save the selected layer's own tar (whiteouts included)",
+        )
+        self.export_fs = a(
+            "E&xport Filesystem at Layer…",
+            lambda: w.export_filesystem(w.current_layer()),
+            [],
+            None,
+            "Save the whole filesystem as it stands at the selected layer, as a tar file",
+        )
         self.cancel_load = a(
             "Cancel &Loading", w.cancel_load, ["Esc"], "cancel", "Stop loading (Esc)"
         )
@@ -112,6 +126,13 @@ class Actions:
         self.next_image = a("Next &Image", lambda: w.step_image(1), ["Alt+PgDown"])
         self.prev_image = a("Previous I&mage", lambda: w.step_image(-1), ["Alt+PgUp"])
         self.filter = a("&Filter Files", w.focus_filter, [QKeySequence.StandardKey.Find], "filter")
+        self.compare = a(
+            "&Compare",
+            w.compare_selected,
+            ["Ctrl+D"],
+            "compare",
+            "Compare the two selected layers or images (else this layer with the one below)",
+        )
         self.expand = a("&Expand All", w.expand_all, ["Ctrl+E"], "expand")
         self.collapse = a("C&ollapse All", w.collapse_all, ["Ctrl+Shift+E"], "collapse")
         self.tabs: list[QAction] = []  # Ctrl+1.. for each pane, added by add_tab()
@@ -132,6 +153,9 @@ class Actions:
             self.filter,
             self.expand,
             self.collapse,
+            self.compare,
+            self.save_layer,
+            self.export_fs,
         ]
 
     def _add(
@@ -192,6 +216,8 @@ def build_menus(window: MainWindow, actions: Actions, recent: QMenu) -> None:
     file_menu.addAction(actions.sample)
     file_menu.addMenu(recent)
     file_menu.addSeparator()
+    file_menu.addActions([actions.save_layer, actions.export_fs])
+    file_menu.addSeparator()
     file_menu.addActions([actions.close, actions.close_all, actions.cancel_load])
     file_menu.addSeparator()
     file_menu.addAction(actions.quit)
@@ -209,6 +235,8 @@ def build_menus(window: MainWindow, actions: Actions, recent: QMenu) -> None:
     view.addSeparator()
     view.addActions([actions.filter, actions.expand, actions.collapse])
     view.addSeparator()
+    view.addAction(actions.compare)
+    view.addSeparator()
     view.addActions(actions.tabs)
 
     help_menu = bar.addMenu("&Help")
@@ -223,4 +251,6 @@ def build_toolbar(window: MainWindow, actions: Actions) -> QToolBar:
     tools.addActions([actions.open, actions.open_folder, actions.close])
     tools.addSeparator()
     tools.addActions([actions.prev_layer, actions.next_layer])
+    tools.addSeparator()
+    tools.addAction(actions.compare)
     return tools

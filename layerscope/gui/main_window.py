@@ -45,10 +45,12 @@ from layerscope.format import human_size, percent, plural
 from layerscope.gui import heap, icons, settings, theme
 from layerscope.gui.actions import Actions, build_menus, build_toolbar
 from layerscope.gui.dialogs import AboutDialog, ErrorDialog, ShortcutsDialog
+from layerscope.gui.extracting import Extractor
 from layerscope.gui.loader import LoadController, normalise
 from layerscope.gui.remote_dialogs import EngineDialog, RegistryDialog
 from layerscope.gui.widgets.chrome import LoadProgress, WelcomePage
 from layerscope.gui.widgets.common import ElidedLabel
+from layerscope.gui.widgets.compare import ComparePane
 from layerscope.gui.widgets.details import ImagePane
 from layerscope.gui.widgets.files import FilesPanel
 from layerscope.gui.widgets.pane import Navigate, Pane
@@ -56,7 +58,8 @@ from layerscope.gui.widgets.shared import SharedPanel
 from layerscope.gui.widgets.sidebar import Sidebar
 from layerscope.gui.widgets.waste import WastePanel
 from layerscope.limits import DEFAULT_LIMITS, Limits
-from layerscope.model.filesystem import Change
+from layerscope.model.filesystem import Change, Node
+from layerscope.model.image import Image
 from layerscope.remote import RemoteOptions
 from layerscope.view import session
 from layerscope.view.names import image_names
@@ -75,6 +78,7 @@ class Tab:
     WASTE = 1
     IMAGE = 2
     SHARED = 3
+    COMPARE = 4
 
 
 class MainWindow(QMainWindow):
@@ -138,13 +142,17 @@ class MainWindow(QMainWindow):
         self.waste = WastePanel()
         self.image_pane = ImagePane()
         self.shared = SharedPanel()
-        return [self.files, self.waste, self.image_pane, self.shared]
+        self.compare = ComparePane()
+        return [self.files, self.waste, self.image_pane, self.shared, self.compare]
 
     def _build_views(self) -> None:
         self.sidebar = Sidebar()
         self.sidebar.imageSelected.connect(self._set_image)
         self.sidebar.layerSelected.connect(self._layer_changed)
         self.sidebar.copied.connect(lambda v: self.statusBar().showMessage(f"Copied {v}", 4000))
+        self.sidebar.compareRequested.connect(self.compare_sides)
+        self.sidebar.saveLayerRequested.connect(self.save_layer)
+        self.sidebar.exportLayerRequested.connect(self.export_filesystem)
 
         self.panes = self._build_panes()
         self.tabs = QTabWidget()
@@ -154,6 +162,11 @@ class MainWindow(QMainWindow):
             pane.navigate.connect(self.navigate)
             pane.message.connect(lambda m: self.statusBar().showMessage(m, 5000))
         self.files.modeChanged.connect(self._mode_changed)
+        self.files.limits = self.loader.limits
+        self.extractor = Extractor(self, self.loader.limits)
+        self.extractor.message.connect(lambda m: self.statusBar().showMessage(m, 8000))
+        self.extractor.failed.connect(self.show_error)
+        self.files.extractRequested.connect(self._extract_requested)
         self.files.changesShownChanged.connect(self._changes_shown_changed)
 
         main = QSplitter(Qt.Orientation.Horizontal)
@@ -353,6 +366,8 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         """Cancel a running load (it stops within milliseconds) and remember the layout."""
         self.loader.shutdown()
+        self.extractor.cancel()
+        self.files.drag_folders.cleanup()
         self._save_settings()
         heap.reset()
         super().closeEvent(event)
@@ -489,6 +504,43 @@ class MainWindow(QMainWindow):
         if target.show_files:
             self.show_tab(Tab.FILES)
             self.files.tree.setFocus()
+
+    def _extract_requested(self, image: Image, layer: int, node: Node, what: str) -> None:
+        if what == "save":
+            self.extractor.save_as(image, layer, node)
+        else:
+            self.extractor.extract_to(image, layer, node.path)
+
+    def save_layer(self, layer: int) -> None:
+        """The selected image's layer `layer` as its own tar (File > Save Layer as Tar…)."""
+        if 0 <= self.image_index < len(self.analysis.images):
+            self.extractor.save_layer(self.analysis.images[self.image_index], layer)
+
+    def export_filesystem(self, layer: int) -> None:
+        """The filesystem at `layer` of the selected image, as a tar file."""
+        if 0 <= self.image_index < len(self.analysis.images):
+            self.extractor.export_filesystem(self.analysis.images[self.image_index], layer)
+
+    def compare_sides(self, image_a: int, layer_a: int, image_b: int, layer_b: int) -> None:
+        """Show the Compare tab on A = image_a at layer_a, B = image_b at layer_b."""
+        self.compare.compare(image_a, layer_a, image_b, layer_b)
+        self.show_tab(Tab.COMPARE)
+
+    def compare_selected(self) -> None:
+        """Two selected layers, else two selected images, else this layer and the one below."""
+        i = self.image_index
+        if i < 0:
+            return
+        layers = self.sidebar.selected_layers()
+        images = self.sidebar.selected_images()
+        if len(layers) == 2:
+            self.compare_sides(i, layers[0], i, layers[1])
+        elif len(images) == 2:
+            a, b = (self.analysis.images[n] for n in images)
+            self.compare_sides(images[0], len(a.layers) - 1, images[1], len(b.layers) - 1)
+        else:
+            layer = self.current_layer()
+            self.compare_sides(i, max(layer - 1, 0), i, layer)
 
     def reveal(self, layer: int, path: str) -> None:
         """Select `layer` and show `path` in the file tree."""

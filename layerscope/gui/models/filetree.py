@@ -46,7 +46,10 @@ SizeRole = Qt.ItemDataRole.UserRole + 3
 
 ALL_CHANGES = frozenset(Change)
 
-_ROW_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+# Rows can be dragged out of the window (the Files panel writes them out on a drop).
+_ROW_FLAGS = (
+    Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled
+)
 _NO_FLAGS = Qt.ItemFlag.NoItemFlags
 
 

@@ -7,8 +7,19 @@ layers) and restores them after each reset, so walking the layers keeps your pla
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QItemSelection, QModelIndex, QPoint, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeyEvent, QKeySequence, QResizeEvent
+from collections.abc import Callable
+
+from PySide6.QtCore import (
+    QEvent,
+    QItemSelection,
+    QMimeData,
+    QModelIndex,
+    QPoint,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QAction, QDrag, QKeyEvent, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -19,6 +30,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QSplitter,
     QTableView,
+    QTabWidget,
     QToolButton,
     QTreeView,
     QVBoxLayout,
@@ -28,6 +40,7 @@ from PySide6.QtWidgets import (
 from layerscope.analysis import Analysis
 from layerscope.format import human_size, short_command
 from layerscope.gui import icons, theme
+from layerscope.gui.extracting import DragFolders, DragOut
 from layerscope.gui.models.filetree import ALL_CHANGES, Col, FileTreeModel
 from layerscope.gui.models.versions import LayerRole, VersionsModel
 from layerscope.gui.text import command_html
@@ -40,10 +53,14 @@ from layerscope.gui.widgets.common import (
     setup_tree,
 )
 from layerscope.gui.widgets.pane import Navigate, Pane
+from layerscope.gui.widgets.viewer import FileViewer
+from layerscope.limits import DEFAULT_LIMITS, Limits
 from layerscope.model.filesystem import Change, Node
+from layerscope.model.image import Image
 from layerscope.view.tree import TreeMode
 
 FILTER_DELAY_MS = 180  # typing pauses this long before the tree is filtered
+VIEW_DELAY_MS = 120  # the viewer follows the selection once it rests this long
 EXPAND_ALL_LIMIT = 20_000  # rows; past this "expand all" stops at the first levels
 REEXPAND_LIMIT = 3_000  # directories re-expanded after a layer switch
 AUTO_EXPAND_LIMIT = 400  # CHANGES mode opens every directory when a layer changed this few
@@ -56,6 +73,25 @@ _TOGGLES = (
 )
 
 
+class DragTree(QTreeView):
+    """A tree whose rows drag out as files: `make_drag(index)` builds the data to drop."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.make_drag: Callable[[QModelIndex], QMimeData | None] | None = None
+        self.setDragEnabled(True)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+
+    def startDrag(self, supportedActions: Qt.DropAction) -> None:
+        index = self.currentIndex()
+        data = self.make_drag(index) if self.make_drag is not None else None
+        if data is None:
+            return
+        drag = QDrag(self)
+        drag.setMimeData(data)
+        drag.exec(Qt.DropAction.CopyAction)
+
+
 class FilesPanel(Pane):
     TITLE = "Files"
     ICON = "folder"
@@ -64,6 +100,9 @@ class FilesPanel(Pane):
 
     modeChanged = Signal(object)  # TreeMode
     changesShownChanged = Signal(object)  # frozenset[Change]: the toggles now on
+    # (image, layer, node, what): "save" (Save As…) or "extract" (Extract To…) asked for
+    extractRequested = Signal(object, int, object, str)
+    dragRequested = Signal(object)  # (image, layer, node) -> the window sets drag_data
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -71,6 +110,8 @@ class FilesPanel(Pane):
         self.versions = VersionsModel(self)
         self._analysis: Analysis | None = None
         self._image_index = -1
+        self.limits: Limits = DEFAULT_LIMITS  # the window's, for reading files again
+        self.drag_folders = DragFolders()  # emptied when the window closes
         self._expanded: set[Node] = set()
         self._current: Node | None = None
         self._restoring = False
@@ -163,7 +204,8 @@ class FilesPanel(Pane):
         bar.addWidget(self.collapse_button)
         layout.addLayout(bar)
 
-        self.tree = QTreeView(self)
+        self.tree = DragTree(self)
+        self.tree.make_drag = self._drag_data
         setup_tree(self.tree)
         self.tree.setModel(self.model)
         self.tree.setSortingEnabled(True)
@@ -221,9 +263,27 @@ class FilesPanel(Pane):
             hh.resizeSection(section, width)
         dl.addWidget(self.history, 1)
 
+        # Below the tree: the path's history, or what the selected file holds.
+        self.viewer = FileViewer(self)
+        self.viewer.saveRequested.connect(lambda: self._request_extract("save"))
+        self.bottom = QTabWidget(self)
+        self.bottom.setDocumentMode(True)
+        self.bottom.addTab(details, "History")
+        self.bottom.addTab(self.viewer, "Contents")
+        self.bottom.currentChanged.connect(lambda _i: self._view_later())
+        self._view_timer = QTimer(self)
+        self._view_timer.setSingleShot(True)
+        self._view_timer.setInterval(VIEW_DELAY_MS)
+        self._view_timer.timeout.connect(self._show_contents)
+        self.view_action = QAction("View Contents", self.tree)
+        self.view_action.setShortcuts([QKeySequence(Qt.Key.Key_Space), QKeySequence("F3")])
+        self.view_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        self.view_action.triggered.connect(self.show_contents_tab)
+        self.tree.addAction(self.view_action)
+
         split = QSplitter(Qt.Orientation.Vertical, self)
         split.addWidget(self.tree)
-        split.addWidget(details)
+        split.addWidget(self.bottom)
         split.setStretchFactor(0, 4)
         split.setStretchFactor(1, 1)
         split.setSizes([600, 170])
@@ -266,7 +326,7 @@ class FilesPanel(Pane):
         self._update_title()
 
     def focus_chain(self) -> list[QWidget]:
-        return [self.filter_edit, self.tree, self.history]
+        return [self.filter_edit, self.tree, self.history, self.viewer.text]
 
     def set_image(self, analysis: Analysis | None, image_index: int, layer: int = 0) -> None:
         self._analysis = analysis
@@ -463,6 +523,50 @@ class FilesPanel(Pane):
         else:
             self.path_label.setText(node.path)
         self.copy_button.setEnabled(node is not None)
+        self._view_later()
+
+    # -- the file's contents -------------------------------------------------------------
+
+    def _image(self) -> Image | None:
+        analysis = self._analysis
+        if analysis is None or not 0 <= self._image_index < len(analysis.images):
+            return None
+        return analysis.images[self._image_index]
+
+    def _view_later(self) -> None:
+        if self.bottom.currentWidget() is self.viewer:
+            self._view_timer.start()
+
+    def show_contents_tab(self) -> None:
+        self.bottom.setCurrentWidget(self.viewer)
+        self._show_contents()
+
+    def _show_contents(self) -> None:
+        self._view_timer.stop()
+        image, node = self._image(), self.current_node() or self._current
+        if image is None or node is None:
+            self.viewer.clear()
+            return
+        shown = self.viewer.current
+        layer = self.model.layer
+        deleted = self.model.layer_view is not None and (
+            self.model.layer_view.status(node) is Change.DELETED
+        )
+        if shown is not None and shown.node is node and shown.layer == layer:
+            return
+        self.viewer.show_path(image, layer, node, deleted=deleted)
+
+    def _request_extract(self, what: str, node: Node | None = None) -> None:
+        image = self._image()
+        node = node or self.current_node()
+        if image is not None and node is not None:
+            self.extractRequested.emit(image, self.model.layer, node, what)
+
+    def _drag_data(self, index: QModelIndex) -> QMimeData | None:
+        image, node = self._image(), self.model.node_at(index)
+        if image is None or node is None or node.state_at(self.model.layer) is None:
+            return None
+        return DragOut(image, self.model.layer, node, self.limits, self.drag_folders)
 
     def _history_activated(self, index: QModelIndex) -> None:
         layer = self.versions.data(index, LayerRole)
@@ -510,6 +614,18 @@ class FilesPanel(Pane):
         node = self.model.node_at(index)
         menu = QMenu(self)
         if node is not None:
+            present = node.state_at(self.model.layer) is not None
+            view = menu.addAction(icons.icon("view"), "View Contents", self.show_contents_tab)
+            view.setShortcut(QKeySequence(Qt.Key.Key_Space))
+            save = menu.addAction(
+                icons.icon("save"), "Save As…", lambda: self._request_extract("save", node)
+            )
+            extract = menu.addAction(
+                "Extract To Folder…", lambda: self._request_extract("extract", node)
+            )
+            for action in (save, extract):
+                action.setEnabled(present)
+            menu.addSeparator()
             menu.addAction(icons.icon("copy"), "Copy Path", lambda: copy_text(node.path))
             menu.addAction("Copy Name", lambda: copy_text(node.name))
             if node.children:

@@ -6,8 +6,17 @@ selects (select_image, select_layer); the window decides what a selection means.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
-from PySide6.QtWidgets import QHeaderView, QSplitter, QTableView, QTreeView, QVBoxLayout, QWidget
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QMenu,
+    QSplitter,
+    QTableView,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from layerscope.analysis import Analysis
 from layerscope.gui.models.images import Col as ImageCol
@@ -17,6 +26,7 @@ from layerscope.gui.models.layers import LayersModel
 from layerscope.gui.widgets.common import StretchColumn, section_label, setup_table, setup_tree
 from layerscope.gui.widgets.delegates import BarDelegate
 from layerscope.gui.widgets.details import DetailsBrowser, layer_html
+from layerscope.view.names import image_names
 
 _SELECT_ROW = (
     QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
@@ -27,6 +37,10 @@ class Sidebar(QSplitter):
     imageSelected = Signal(int)  # an image row (or an archive row: its first image)
     layerSelected = Signal(int)
     copied = Signal(str)  # a digest copied from the details
+    # (image A, layer A, image B, layer B): Ctrl/Shift-click two rows, then the context menu
+    compareRequested = Signal(int, int, int, int)
+    saveLayerRequested = Signal(int)  # the layer's own tar
+    exportLayerRequested = Signal(int)  # the filesystem at that layer
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(Qt.Orientation.Vertical, parent)
@@ -46,6 +60,11 @@ class Sidebar(QSplitter):
         chars = self.fontMetrics().averageCharWidth()
         self._name_column = StretchColumn(self.images_view, ih, ImageCol.NAME, chars * 20)
         self.images_view.selectionModel().currentChanged.connect(self._image_row_changed)
+        # Two rows can be selected (Ctrl/Shift-click) to compare them; the current row is
+        # still the one shown.
+        self.images_view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.images_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.images_view.customContextMenuRequested.connect(self._images_menu)
 
         self.layers_model = LayersModel(self)
         self.layers_view = QTableView()
@@ -62,6 +81,9 @@ class Sidebar(QSplitter):
         chars = self.fontMetrics().averageCharWidth()
         self._command_column = StretchColumn(self.layers_view, lh, LayerCol.COMMAND, chars * 16)
         self.layers_view.selectionModel().currentRowChanged.connect(self._layer_row_changed)
+        self.layers_view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.layers_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.layers_view.customContextMenuRequested.connect(self._layers_menu)
 
         self.layer_details = DetailsBrowser()
         self.layer_details.copied.connect(self.copied)
@@ -146,6 +168,73 @@ class Sidebar(QSplitter):
 
     def focus_chain(self) -> list[QWidget]:
         return [self.images_view, self.layers_view]
+
+    # -- comparing and saving --------------------------------------------------------------
+
+    def selected_layers(self) -> list[int]:
+        rows = {i.row() for i in self.layers_view.selectionModel().selectedRows()}
+        return sorted(rows)
+
+    def selected_images(self) -> list[int]:
+        out = []
+        for index in self.images_view.selectionModel().selectedRows():
+            i = self.images_model.data(index, ImageIndexRole)
+            if isinstance(i, int) and i >= 0:
+                out.append(i)
+        return sorted(set(out))
+
+    def _layers_menu(self, pos: QPoint) -> None:
+        image = self._image
+        row = self.layers_view.indexAt(pos).row()
+        if image < 0 or row < 0:
+            return
+        menu = QMenu(self)
+        chosen = self.selected_layers()
+        pair = menu.addAction(
+            "Compare the Two Selected Layers",
+            lambda: self.compareRequested.emit(image, chosen[0], image, chosen[-1]),
+        )
+        pair.setEnabled(len(chosen) == 2)
+        below = menu.addAction(
+            f"Compare Layer {row} with Layer {row - 1}",
+            lambda: self.compareRequested.emit(image, row - 1, image, row),
+        )
+        below.setEnabled(row > 0)
+        menu.addSeparator()
+        menu.addAction(f"Save Layer {row} as Tar…", lambda: self.saveLayerRequested.emit(row))
+        menu.addAction(
+            f"Export the Filesystem at Layer {row}…", lambda: self.exportLayerRequested.emit(row)
+        )
+        menu.exec(self.layers_view.viewport().mapToGlobal(pos))
+
+    def _images_menu(self, pos: QPoint) -> None:
+        analysis = self._analysis
+        if analysis is None or self._image < 0:
+            return
+        current = self._image
+        menu = QMenu(self)
+        chosen = self.selected_images()
+        names = image_names(analysis)
+        last = [len(im.layers) - 1 for im in analysis.images]
+        pair = menu.addAction(
+            "Compare the Two Selected Images",
+            lambda: self.compareRequested.emit(
+                chosen[0], last[chosen[0]], chosen[-1], last[chosen[-1]]
+            ),
+        )
+        pair.setEnabled(len(chosen) == 2)
+        others = QMenu(f"Compare {names[current]} with", menu)
+        for i, name in enumerate(names):
+            if i != current and last[i] >= 0:
+                action = others.addAction(name)
+                action.triggered.connect(
+                    lambda _=False, i=i: self.compareRequested.emit(
+                        current, last[current], i, last[i]
+                    )
+                )
+        others.setEnabled(not others.isEmpty())
+        menu.addMenu(others)
+        menu.exec(self.images_view.viewport().mapToGlobal(pos))
 
 
 def _titled(title: str, widget: QWidget) -> QWidget:

@@ -1,0 +1,222 @@
+"""Compare, look inside files and get them out, in the window (offscreen, real archives)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from guitest_support import SAMPLE, corpus_file
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QUrl
+from PySide6.QtGui import QColor, QImage
+from pytestqt.qtbot import QtBot
+
+from layerscope.gui.extracting import DragOut
+from layerscope.gui.main_window import MainWindow, Tab
+from layerscope.gui.models.difftree import Col as DiffCol
+from layerscope.gui.widgets import viewer as viewer_module
+from layerscope.view.tree import TreeMode
+from tests import builders as b
+
+LOAD_TIMEOUT = 60_000
+
+
+def open_and_wait(qtbot: QtBot, window: MainWindow, *paths: Path | str) -> None:
+    with qtbot.waitSignal(window.loadFinished, timeout=LOAD_TIMEOUT):
+        window.open_paths([str(p) for p in paths])
+
+
+def view(qtbot: QtBot, window: MainWindow, layer: int, path: str) -> viewer_module.FileViewer:
+    window.select_layer(layer)
+    window.files.set_mode(TreeMode.FILESYSTEM)
+    assert window.files.reveal(path)
+    viewer = window.files.viewer
+    window.files.show_contents_tab()
+    qtbot.waitUntil(
+        lambda: viewer.page is not None and viewer.current is not None
+        and viewer.current.node.path == path,
+        timeout=10_000,
+    )  # fmt: skip
+    return viewer
+
+
+def png_bytes() -> bytes:
+    image = QImage(7, 5, QImage.Format.Format_RGB32)
+    image.fill(QColor("#3366cc"))
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    image.save(buffer, "PNG")
+    return bytes(data.data())
+
+
+@pytest.fixture
+def mixed_archive(tmp_path: Path) -> Path:
+    long_text = "".join(f"line {i}\n" for i in range(60_000))  # over one page
+    image = b.Image(
+        [
+            b.Layer(
+                b.layer_tar(
+                    [
+                        b.file("app/main.py", b"def main():\n    return 1\n"),
+                        b.file("app/logo.png", png_bytes()),
+                        b.file("app/blob.bin", bytes(range(256)) * 8),
+                        b.file("app/long.txt", long_text.encode()),
+                        b.file("app/latin.txt", "café crème brûlée\n".encode("latin-1") * 30),
+                    ]
+                ),
+                "gzip",
+            ),
+            b.Layer(b.layer_tar([b.file("app/main.py", b"def main():\n    return 2\n")]), "gzip"),
+        ]
+    )
+    return b.write_oci_archive(tmp_path / "mixed.tar", [image])
+
+
+def test_viewer_shows_text_with_syntax_and_a_diff(qtbot, window, mixed_archive):
+    open_and_wait(qtbot, window, mixed_archive)
+    viewer = view(qtbot, window, 1, "/app/main.py")
+    page = viewer.page
+    assert page is not None
+    assert page.text == "def main():\n    return 2\n"
+    assert page.encoding == "utf-8"
+    assert page.lexer == "Python"
+    assert page.spans  # coloured
+    assert viewer.stack.currentIndex() == viewer_module.TEXT
+    # The layer modified the file: the diff against layer 0 is there.
+    assert viewer.mode_buttons[viewer_module.DIFF].isEnabled()
+    viewer.set_mode(viewer_module.DIFF)
+    text = viewer.diff.toPlainText()
+    assert "-    return 1" in text
+    assert "+    return 2" in text
+
+
+def test_viewer_shows_binary_as_hex_and_pictures_as_pictures(qtbot, window, mixed_archive):
+    open_and_wait(qtbot, window, mixed_archive)
+    viewer = view(qtbot, window, 1, "/app/blob.bin")
+    assert viewer.page is not None
+    assert viewer.page.text is None
+    assert viewer.stack.currentIndex() == viewer_module.HEX
+    assert viewer.hex.toPlainText().startswith("00000000  00 01 02 03")
+    assert not viewer.mode_buttons[viewer_module.TEXT].isEnabled()
+
+    viewer = view(qtbot, window, 1, "/app/logo.png")
+    assert viewer.page is not None
+    assert viewer.page.picture_format == "PNG"
+    assert (viewer.page.picture.width(), viewer.page.picture.height()) == (7, 5)
+    assert viewer.stack.currentIndex() == viewer_module.PICTURE
+    assert "PNG picture, 7×5" in viewer.info.text()
+
+
+def test_viewer_pages_large_files_and_guesses_encodings(qtbot, window, mixed_archive):
+    open_and_wait(qtbot, window, mixed_archive)
+    viewer = view(qtbot, window, 1, "/app/long.txt")
+    first = viewer.page
+    assert first is not None
+    assert len(first.data) == viewer_module.PAGE < first.size
+    assert viewer.next_button.isVisible()
+    assert viewer.next_button.isEnabled()
+    with qtbot.waitSignal(viewer.shown, timeout=10_000):
+        viewer.next_button.click()
+    qtbot.waitUntil(lambda: viewer.page is not None and viewer.page.start > 0)
+    second = viewer.page
+    assert second.start == viewer_module.PAGE
+    # line numbers go on where the first page stopped
+    assert viewer.text.first_line == first.text.count("\n") + 1
+
+    viewer = view(qtbot, window, 1, "/app/latin.txt")
+    assert viewer.page is not None
+    assert "café" in viewer.page.text
+    assert not viewer.page.sure
+
+
+def test_compare_two_layers_from_the_layers_table(qtbot, window):
+    open_and_wait(qtbot, window, corpus_file("podman/app-docker.tar"))
+    window.select_layer(6)
+    compare = window.compare
+    with qtbot.waitSignal(compare.compared, timeout=10_000):
+        window.sidebar.layers_view.selectRow(5)
+        window.sidebar.layers_view.selectionModel().select(
+            window.sidebar.layers_model.index(6, 0),
+            window.sidebar.layers_view.selectionModel().SelectionFlag.Select
+            | window.sidebar.layers_view.selectionModel().SelectionFlag.Rows,
+        )
+        assert window.sidebar.selected_layers() == [5, 6]
+        window.commands.compare.trigger()
+    assert window.tabs.currentIndex() == Tab.COMPARE
+    d = compare.result
+    assert d is not None
+    assert (d.a.layer, d.b.layer, d.shared_layers) == (5, 6, 6)
+    files = [c for c in d.changes if not c.is_dir]
+    assert len(files) == 10
+    assert all(not c.content_changed and c.metadata for c in files)
+    assert "~10 changed" in compare.summary.text()
+    assert "10 metadata only" in compare.summary.text()
+    assert compare.shared.text().startswith("Shared: layers 0–5")
+    # the tree carries each directory's size delta
+    index = compare.model.index_for_path("/opt/tool/lib")
+    assert index.siblingAtColumn(DiffCol.DELTA).data() == "+256 KiB"
+
+
+def test_compare_two_images_and_a_text_diff(qtbot, window):
+    open_and_wait(qtbot, window, corpus_file("podman/multi-docker.tar"))
+    compare = window.compare
+    with qtbot.waitSignal(compare.compared, timeout=10_000):
+        window.compare_sides(0, 10, 1, 2)
+    assert compare.result is not None
+    assert compare.result.shared_layers == 1
+    index = compare.model.index_for_path("/etc/passwd")
+    with qtbot.waitSignal(compare.textShown, timeout=10_000):
+        compare.tree.setCurrentIndex(index)
+    qtbot.waitUntil(lambda: "-app:x:1000" in compare.text.toPlainText())
+    # Ignore timestamps: the mtime-only changes go.
+    before = len(compare.result.changes)
+    with qtbot.waitSignal(compare.compared, timeout=10_000):
+        compare.ignore_times.setChecked(True)
+    assert len(compare.result.changes) < before
+    # Swap: what was added is now removed.
+    with qtbot.waitSignal(compare.compared, timeout=10_000):
+        compare.swap()
+    changes = {c.path: c.change for c in compare.result.changes}
+    assert changes["/srv/worker"] == "removed"
+
+
+def test_drag_out_writes_the_file_on_drop(qtbot, window, tmp_path):
+    open_and_wait(qtbot, window, SAMPLE)
+    image = window.analysis.images[0]
+    node = image.filesystem.lookup("/etc/passwd")
+    data = DragOut(image, 10, node, window.loader.limits, window.files.drag_folders)
+    assert "text/uri-list" in data.formats()
+    text = data.retrieveData("text/uri-list", None)
+    path = QUrl(str(text).split()[0]).toLocalFile()
+    assert Path(path).read_bytes().startswith(b"root:x:0:0")
+    window.close()  # the dragged copies go with the window
+    assert not Path(path).exists()
+
+
+def test_save_as_and_layer_tar(qtbot, window, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    open_and_wait(qtbot, window, SAMPLE)
+    image = window.analysis.images[0]
+    target = tmp_path / "saved-passwd"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    with qtbot.waitSignal(window.extractor.finished, timeout=10_000):
+        window.extractor.save_as(image, 4, image.filesystem.lookup("/etc/passwd"))
+    assert target.read_bytes().endswith(b"app:x:1000:1000::/srv/app:/bin/sh\n")
+    layer_tar = tmp_path / "layer2.tar"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(layer_tar), ""))
+    with qtbot.waitSignal(window.extractor.finished, timeout=10_000):
+        window.save_layer(2)
+    assert layer_tar.stat().st_size == image.layers[2].tar_bytes
+    folder = tmp_path / "out"
+    folder.mkdir()
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(folder))
+    with qtbot.waitSignal(window.extractor.finished, timeout=10_000):
+        window.extractor.extract_to(image, 10, "/srv/app/site")
+    assert sorted(os.listdir(folder / "site")) == [
+        "app.js",
+        "index-copy.html",
+        "index.html",
+        "style.css",
+    ]
