@@ -18,7 +18,14 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+if "QT_QPA_PLATFORM" not in os.environ:
+    # The offscreen platform's own screen is 800x600, which would clamp the 1400x900 shots:
+    # give it a desktop-sized screen.
+    _SCREEN = Path(tempfile.mkdtemp(prefix="layerscope-screen-")) / "screen.json"
+    _SCREEN.write_text(
+        '{"screens": [{"name": "desk", "x": 0, "y": 0, "width": 1920, "height": 1200}]}'
+    )
+    os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={_SCREEN}"
 
 from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402

@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
@@ -34,7 +33,7 @@ from layerscope.format import human_size, plural, short_command
 from layerscope.gui import theme
 from layerscope.gui.models.difftree import Col, DiffTreeModel, signed_size
 from layerscope.gui.tasks import Latest, Task
-from layerscope.gui.widgets.common import section_label, setup_tree
+from layerscope.gui.widgets.common import StretchColumn, section_label, setup_tree
 from layerscope.gui.widgets.pane import Navigate, Pane
 from layerscope.model.entry import Entry, Kind
 from layerscope.preview import DIFF_LIMIT, text_diff
@@ -55,7 +54,10 @@ class SidePicker(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
-        caption = QLabel(f"<b>{label}</b>")
+        caption = QLabel(label)
+        bold = caption.font()
+        bold.setBold(True)
+        caption.setFont(bold)
         self.image = QComboBox(self)
         self.layer = QComboBox(self)
         for combo in (self.image, self.layer):
@@ -63,7 +65,7 @@ class SidePicker(QWidget):
             combo.setSizeAdjustPolicy(
                 QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
             )
-            combo.setMinimumContentsLength(12)
+            combo.setMinimumContentsLength(6)
             combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.image.setToolTip(f"The image on side {label}")
         self.layer.setToolTip(f"The layer of side {label}: the filesystem once it is applied")
@@ -181,17 +183,21 @@ class ComparePane(Pane):
         layout.setContentsMargins(6, 6, 6, 6)
         layout.setSpacing(6)
 
-        sides = QHBoxLayout()
+        # A over B, so that the pane stays narrow on a small screen.
         self.side_a = SidePicker("A", self)
         self.side_b = SidePicker("B", self)
         self.swap_button = QToolButton(self)
-        self.swap_button.setText("⇄")
+        self.swap_button.setText("⇅")
         self.swap_button.setToolTip("Swap A and B")
         self.swap_button.setAutoRaise(True)
         self.swap_button.clicked.connect(self.swap)
-        sides.addWidget(self.side_a, 1)
+        sides = QHBoxLayout()
+        pickers = QVBoxLayout()
+        pickers.setSpacing(2)
+        pickers.addWidget(self.side_a)
+        pickers.addWidget(self.side_b)
+        sides.addLayout(pickers, 1)
         sides.addWidget(self.swap_button)
-        sides.addWidget(self.side_b, 1)
         layout.addLayout(sides)
         self.side_a.changed.connect(self.recompute)
         self.side_b.changed.connect(self.recompute)
@@ -205,7 +211,7 @@ class ComparePane(Pane):
         self.filter_edit = QLineEdit(self)
         self.filter_edit.setPlaceholderText("Filter paths: text, or a glob like *.so")
         self.filter_edit.setClearButtonEnabled(True)
-        self.filter_edit.setMinimumWidth(160)
+        self.filter_edit.setMinimumWidth(120)
         self.filter_edit.textChanged.connect(lambda _t: self._filter_timer.start())
         bar.addWidget(self.ignore_times)
         bar.addWidget(self.filter_edit, 1)
@@ -229,10 +235,10 @@ class ComparePane(Pane):
         self.tree.setSortingEnabled(True)
         self.tree.sortByColumn(Col.DELTA, Qt.SortOrder.DescendingOrder)
         header = self.tree.header()
-        header.setStretchLastSection(False)
-        header.setSectionResizeMode(Col.NAME, QHeaderView.ResizeMode.Stretch)
-        for col, width in ((Col.CHANGE, 170), (Col.SIZE_A, 80), (Col.SIZE_B, 80), (Col.DELTA, 90)):
+        for col, width in ((Col.CHANGE, 140), (Col.SIZE_A, 76), (Col.SIZE_B, 76), (Col.DELTA, 84)):
             header.resizeSection(col, width)
+        # Names keep room on a narrow window: the view scrolls sideways instead.
+        self._name_column = StretchColumn(self.tree, header, Col.NAME, 220)
         self.tree.selectionModel().selectionChanged.connect(self._on_selection)
         self.tree.activated.connect(self._activated)
 
@@ -361,7 +367,7 @@ class ComparePane(Pane):
             f"({human_size(removed.bytes)})</span> &nbsp; "
             f"<span style='color:{t.modified.name()}'>~{changed.count} changed</span> "
             f"({metadata_only} metadata only) &nbsp; · &nbsp; "
-            f"<b>size {signed_size(d.size_delta) or '±0 B'}</b>"
+            f"<span style='font-weight:600'>size {signed_size(d.size_delta) or '±0 B'}</span>"
         )
         if d.shared_layers:
             last = d.shared_layers - 1
