@@ -279,7 +279,7 @@ def short_created_by(text: str | None, width: int = 60) -> str:
     return short if len(short) <= width else short[: width - 1] + "…"
 
 
-def _runs(image: Image) -> str:
+def runs_summary(image: Image) -> str:
     """`ENTRYPOINT + CMD as USER in WORKDIR, ports ...`: what starting the image does."""
     conf = image.config
     argv = (conf.entrypoint or []) + (conf.cmd or [])
@@ -345,7 +345,7 @@ def to_text(analysis: Analysis, selected: list[int], *, files: bool = False, top
         lines.append("=" * min(len(title), width))
         created = when(image.config.created, ago=False) or "unknown"
         lines.append(f"  platform {image.platform or 'unknown'} · created {created}")
-        runs = _runs(image)
+        runs = runs_summary(image)
         if runs:
             lines.append(f"  runs {runs}")
         lines.append(

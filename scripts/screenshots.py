@@ -232,6 +232,34 @@ def engine_dialog(corpus: Path, out: Path, name: str) -> None:
         shutil.rmtree(store, ignore_errors=True)
 
 
+def html_report(corpus: Path, out: Path, name: str) -> None:
+    """`layerscope report --format html` of the app image, as headless Chromium shows it."""
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        sys.stdout.write(f"skipped {name}: chromium is not installed (apt-get install chromium)\n")
+        return
+    work = Path(tempfile.mkdtemp(prefix="layerscope-shots-html-"))
+    try:
+        page = work / "report.html"
+        subprocess.run(
+            [sys.executable, "-m", "layerscope", "report", "-q", "--format", "html",
+             "--output", str(page), str((corpus / "podman/app-docker.tar").resolve())],
+            check=True,
+        )  # fmt: skip
+        subprocess.run(
+            [browser, "--headless", "--no-sandbox", "--disable-gpu",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             "--no-first-run", "--hide-scrollbars", f"--user-data-dir={work / 'profile'}",
+             f"--screenshot={out / name}", "--window-size=1400,1900", page.as_uri()],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )  # fmt: skip
+        sys.stdout.write(f"wrote {out / name}\n")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=REPO / ".." / "shared" / "corpus")
@@ -255,6 +283,8 @@ def main() -> int:
         window.close()
         window.deleteLater()
         wait(50)
+    if not args.only or args.only == "html-report.png":
+        html_report(args.corpus, args.out, "html-report.png")
     if not args.only or args.only == "open-from-engine.png":
         os.environ["LAYERSCOPE_THEME"] = "light"
         gui_app.configure(app)

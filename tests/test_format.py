@@ -20,8 +20,8 @@ def test_a_long_run_line_breaks_at_semicolons_ands_and_continuations() -> None:
 
 
 def test_quoted_text_and_case_terminators_are_never_broken() -> None:
-    lines = command_lines("/bin/sh -c echo 'a; b && c' \"x;\\\"y\"; case $x in a) ;; esac")
-    assert lines == ["RUN echo 'a; b && c' \"x;\\\"y\";", "    case $x in a) ;; esac"]
+    lines = command_lines('/bin/sh -c echo \'a; b && c\' "x;\\"y"; case $x in a) ;; esac')
+    assert lines == ['RUN echo \'a; b && c\' "x;\\"y";', "    case $x in a) ;; esac"]
 
 
 def test_metadata_steps_and_empty_history() -> None:

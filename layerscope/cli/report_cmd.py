@@ -1,9 +1,11 @@
-"""`layerscope report`: the JSON contract (docs/REPORT.md) or a readable report."""
+"""`layerscope report`: a readable report, the JSON contract (docs/REPORT.md), a
+self-contained HTML page or GitHub-flavoured Markdown, on stdout or in a file."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from layerscope.cli.common import (
@@ -13,6 +15,9 @@ from layerscope.cli.common import (
     load_archives,
     select,
 )
+from layerscope.errors import LayerscopeError
+from layerscope.html_report import to_html
+from layerscope.markdown_report import to_markdown
 from layerscope.report import to_json, to_text
 
 EPILOG = """\
@@ -25,16 +30,25 @@ figures:
   dead         one layer's part of reclaimable
   dive would say  dive's own figures, so .dive-ci thresholds carry over
 
+formats: text (default); json, the contract; html, one self-contained page
+(layers with live and dead bytes, wasted files, packages, shared layers, a
+zoomable treemap); markdown, sized for a pull-request comment or
+$GITHUB_STEP_SUMMARY. --output FILE writes it to a file.
+
 Every JSON field and figure is defined in docs/REPORT.md in layerscope's
 source. The safety limits and their defaults: layerscope limits.
 Exit codes: 0 ok, 2 unusable input or a wrong command line (one line on stderr).
 """
 
+FORMATS = ("text", "json", "html", "markdown")
+# list lengths (wasted files, duplicates, package changes) when --top is not given
+DEFAULT_TOP = {"text": 10, "json": 0, "html": 100, "markdown": 10}
+
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "report",
-        help="analyse archives and print a report (text, or JSON with --json)",
+        help="analyse archives and print a report (text, JSON, HTML or Markdown)",
         description="Analyse image archives (docker save / podman save tars, oci-archives,\n"
         "OCI layout or docker-dir directories, optionally gzip/zstd-compressed).",
         epilog=EPILOG,
@@ -42,23 +56,64 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     p.add_argument("archives", nargs="+", metavar="ARCHIVE")
     p.add_argument(
-        "--json", action="store_true", help="print the JSON report (fields: see the end)"
+        "--format",
+        choices=FORMATS,
+        help="text (default), json (the contract, docs/REPORT.md), html or markdown",
+    )
+    p.add_argument(
+        "--json", action="store_true", help="the same as --format json (fields: see the end)"
+    )
+    p.add_argument(
+        "-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout"
     )
     p.add_argument("--files", action="store_true", help="list every changed path per layer")
     add_image_option(p)
     p.add_argument(
-        "--top", type=int, default=10, metavar="N", help="wasted files listed in text (10)"
+        "--top",
+        type=int,
+        metavar="N",
+        help="items per list: text and markdown 10, html 100",
     )
     add_read_options(p)
     p.set_defaults(run=run)
 
 
+def _check_output(path: str) -> None:
+    """Refuse before any work a destination that cannot be written."""
+    if os.path.isdir(path):
+        raise LayerscopeError(f"--output {path}: is a directory")
+    parent = os.path.dirname(path) or "."
+    if not os.path.isdir(parent):
+        raise LayerscopeError(f"--output {path}: no such directory {parent}")
+
+
 def run(args: argparse.Namespace) -> int:
+    fmt = args.format or ("json" if args.json else "text")
+    if args.json and fmt != "json":
+        raise LayerscopeError(f"--json and --format {fmt}: choose one")
+    top = DEFAULT_TOP[fmt] if args.top is None else args.top
+    if top < 0:
+        raise LayerscopeError("--top: must be 0 or more")
+    if args.output:
+        _check_output(args.output)
     analysis = load_archives(args)
     selected = select(analysis, args.image)
-    if args.json:
-        json.dump(to_json(analysis, selected, files=args.files), sys.stdout, indent=2)
-        sys.stdout.write("\n")
+    if fmt == "json":
+        text = json.dumps(to_json(analysis, selected, files=args.files), indent=2) + "\n"
+    elif fmt == "html":
+        text = to_html(analysis, selected, top=top)
+    elif fmt == "markdown":
+        text = to_markdown(analysis, selected, top=top)
     else:
-        sys.stdout.write(to_text(analysis, selected, files=args.files, top=args.top))
+        text = to_text(analysis, selected, files=args.files, top=top)
+    if args.output:
+        try:
+            with open(args.output, "w", encoding="utf-8", errors="backslashreplace") as f:
+                f.write(text)
+        except OSError as exc:
+            raise LayerscopeError(
+                f"--output {args.output}: cannot write it ({exc.strerror or exc})"
+            ) from None
+    else:
+        sys.stdout.write(text)
     return EXIT_OK

@@ -117,9 +117,7 @@ def test_the_window_fits_a_1680x1050_screen_at_any_scale(
 ) -> None:
     screen = tmp_path / "screen.json"
     screen.write_text(
-        json.dumps(
-            {"screens": [{"name": "laptop", "x": 0, "y": 0, "width": 1680, "height": 1050}]}
-        )
+        json.dumps({"screens": [{"name": "laptop", "x": 0, "y": 0, "width": 1680, "height": 1050}]})
     )
     env = {
         **os.environ,
