@@ -11,20 +11,27 @@ import os
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import BinaryIO, cast
+from typing import BinaryIO, Literal, cast
 
-from layerscope.analysis import Analysis, ArchiveInfo, analyse
+from layerscope.analysis import Analysis, ArchiveInfo
+from layerscope.analysis.dive import DiveFigures, dive_figures
+from layerscope.analysis.packages import ImagePackages, analyse_packages
 from layerscope.analysis.packages.paths import wanted as package_file_wanted
+from layerscope.analysis.shared import analyse_sharing
+from layerscope.analysis.waste import Waste, analyse_waste
 from layerscope.archive import ArchiveSource, BlobContents, ImageSource, read_blob
 from layerscope.archive.compression import ReadTap
 from layerscope.archive.container import BlobLocation
+from layerscope.archive.jsonutil import valid_digest
 from layerscope.archive.parallel import BlobJob, read_in_processes, worker_count
+from layerscope.cache import BlobRecord, Cache, ImageRecord, default_cache, key_hash
 from layerscope.errors import Cancelled, CorruptLayer, LayerscopeError, LimitExceeded, ManifestError
 from layerscope.format import plural
+from layerscope.jsonvalues import as_dict, as_list
 from layerscope.limits import DEFAULT_LIMITS, Limits
-from layerscope.model.entry import Kind
+from layerscope.model.entry import Entry, EntryTable
 from layerscope.model.filesystem import FileSystem
-from layerscope.model.image import Image, Layer, chain_ids, pair_history, parse_config
+from layerscope.model.image import Image, Layer, Lazy, chain_ids, pair_history, parse_config
 from layerscope.remote import RemoteOptions, open_source
 
 
@@ -174,6 +181,106 @@ def _layer_blob_stats(source: ArchiveSource) -> dict[str, int]:
     return sizes
 
 
+@dataclass
+class _Blob:
+    """One layer blob's results: just read (its entries in memory) or from the cache."""
+
+    record: BlobRecord
+    table: EntryTable | None  # None: in the cache, loaded when the entries are wanted
+
+    def lazy_entries(self, cache: Cache | None, where: str) -> Lazy[list[Entry]]:
+        table = self.table
+        if table is not None:
+            # New Entry objects for every layer, even when one blob serves two layers of a
+            # stack (identical layers, stored once): each layer ships its own bytes, and the
+            # model and the waste analysis tell shipments apart by Entry identity.
+            return Lazy(table.entries)
+        diff_id = self.record.diff_id
+
+        def from_cache() -> list[Entry]:
+            found = cache.get_entries(diff_id) if cache is not None else None
+            if found is None:
+                raise LayerscopeError(
+                    f"the cache lost the entries of layer {diff_id} while they were in use: "
+                    "open the archive again",
+                    path=where,
+                )
+            return found.entries()
+
+        return Lazy(from_cache)
+
+
+def _blob_keys(source: ArchiveSource) -> dict[str, str]:
+    """The cache key of each layer blob: its digest where the archive names one (content
+    addressing), else the archive file's identity and the blob's place in it."""
+    keys: dict[str, str] = {}
+    identity: tuple[object, ...] | None = None
+    try:
+        st = os.stat(source.path)
+        identity = (os.path.realpath(source.path), st.st_dev, st.st_ino, st.st_size,
+                    st.st_mtime_ns, st.st_ctime_ns)  # fmt: skip
+    except OSError:
+        pass  # not a file (a registry or an engine): only digests identify its blobs
+    for image in source.images:
+        for layer in image.layers:
+            if layer.blob is None or layer.unavailable is not None:
+                continue
+            if valid_digest(layer.digest):
+                keys[layer.blob] = key_hash("digest", layer.digest)
+            elif identity is not None:
+                location = source.container.locate(layer.blob)
+                keys[layer.blob] = key_hash("file", identity, layer.blob, location)
+    return keys
+
+
+def _expected_diff_ids(source: ArchiveSource) -> dict[str, set[str]]:
+    expected: dict[str, set[str]] = {}
+    for image in source.images:
+        diff_ids = as_list(as_dict(image.config.get("rootfs")).get("diff_ids"))
+        for layer in image.layers:
+            if layer.blob is not None and layer.index < len(diff_ids):
+                expected.setdefault(layer.blob, set()).add(str(diff_ids[layer.index]))
+    return expected
+
+
+def _cached_blobs(source: ArchiveSource, keys: dict[str, str], cache: Cache) -> dict[str, _Blob]:
+    """The blobs the cache knows, whose layer it still holds and whose diff_id is the one
+    the config expects (anything else is read again)."""
+    expected = _expected_diff_ids(source)
+    found: dict[str, _Blob] = {}
+    for blob, key in keys.items():
+        record = cache.get_blob(key)
+        if (
+            record is not None
+            and expected.get(blob) == {record.diff_id}
+            and cache.has_entries(record.diff_id)
+        ):
+            found[blob] = _Blob(record, None)
+    return found
+
+
+def _read_layers(
+    source: ArchiveSource,
+    sizes: dict[str, int],
+    budget: _Budget,
+    limits: Limits,
+    verify: bool,
+    cache: Cache | None,
+) -> dict[str, _Blob]:
+    """Every layer blob of one archive: from the cache, else read (and then kept there)."""
+    keys = _blob_keys(source) if cache is not None else {}
+    blobs = _cached_blobs(source, keys, cache) if cache is not None and not verify else {}
+    budget.done += sum(sizes[name] for name in blobs)
+    to_read = {name: size for name, size in sizes.items() if name not in blobs}
+    for name, contents in _read_blobs(source, to_read, budget, limits, verify).items():
+        record = BlobRecord.of(contents)
+        blobs[name] = _Blob(record, contents.parsed.table)
+        if cache is not None and name in keys:
+            cache.put_entries(record.diff_id, contents.parsed.table)
+            cache.put_blob(keys[name], record)
+    return blobs
+
+
 def load(
     paths: Sequence[str],
     *,
@@ -182,9 +289,19 @@ def load(
     cancel: Callable[[], bool] | None = None,
     verify: bool = False,
     remote: RemoteOptions | None = None,
+    cache: Cache | None | Literal["default"] = "default",
+    need_filesystem: bool = True,
 ) -> Analysis:
     """Read every archive (or registry://, podman://, docker:// image), apply every image's
-    layers, and analyse them."""
+    layers, and analyse them.
+
+    `cache`: the persistent cache ("default": the user's; None: none). With it, layers and
+    analyses seen before are not read or computed again (except with `verify`, which reads
+    every blob). `need_filesystem=False` lets an image from the cache leave its tree unmade
+    until it is used; the GUI wants it made here, off its thread.
+    """
+    if cache == "default":
+        cache = default_cache()
     sources: list[ArchiveSource] = []
 
     def on_progress(stage: str, done: int, total: int) -> None:
@@ -203,26 +320,43 @@ def load(
         blob_sizes = [_layer_blob_stats(s) for s in sources]
         budget = _Budget(limits, sum(sum(b.values()) for b in blob_sizes), progress, cancel)
         contents = [
-            _read_blobs(source, sizes, budget, limits, verify)
+            _read_layers(source, sizes, budget, limits, verify, cache)
             for source, sizes in zip(sources, blob_sizes, strict=True)
         ]
 
         images: list[Image] = []
         archives: list[ArchiveInfo] = []
-        for archive_index, (source, parsed) in enumerate(zip(sources, contents, strict=True)):
+        figures: list[tuple[Waste, DiveFigures, ImagePackages]] = []
+        for archive_index, (source, blobs) in enumerate(zip(sources, contents, strict=True)):
             archives.append(ArchiveInfo(source.path, source.format, list(source.warnings)))
             for image_index, image_source in enumerate(source.images):
                 budget.report(
                     f"Applying layers of {(image_source.refs or [image_source.config_name])[0]}"
                 )
-                images.append(
-                    _build_image(source, archive_index, image_index, image_source, parsed, budget)
+                image, waste, dive, packages = _build_image(
+                    source, archive_index, image_index, image_source, blobs, budget, cache
                 )
+                images.append(image)
+                figures.append((waste, dive, packages))
+        del contents  # the entry tables: each image holds what it needs
+        if need_filesystem:
+            for image in images:
+                budget.report(f"Applying layers of {image.name}")
+                image.filesystem  # noqa: B018 - made here, not where it is first shown
     finally:
         for s in sources:
             s.container.close()
+        if cache is not None:
+            cache.trim()
     budget.report("Analysing")
-    return analyse(archives, images, budget.check_cancel)
+    return Analysis(
+        archives=archives,
+        images=images,
+        waste=[w for w, _d, _p in figures],
+        dive=[d for _w, d, _p in figures],
+        sharing=analyse_sharing(images),
+        packages=[p for _w, _d, p in figures],
+    )
 
 
 def _never() -> bool:
@@ -234,9 +368,12 @@ def _build_image(
     archive_index: int,
     image_index: int,
     image_source: ImageSource,
-    parsed: dict[str, BlobContents],
+    blobs: dict[str, _Blob],
     budget: _Budget,
-) -> Image:
+    cache: Cache | None,
+) -> tuple[Image, Waste, DiveFigures, ImagePackages]:
+    """An image with its layers, and its waste, dive and package figures: from the cache when it
+    holds this config over these layers, else computed (and then kept there)."""
     path = source.path
     config = parse_config(image_source.config)
     if config.rootfs_type not in (None, "layers"):
@@ -256,84 +393,107 @@ def _build_image(
         )
     history, history_warnings = pair_history(config, layer_count)
     warnings.extend(history_warnings)
-    fs = FileSystem()
     layers: list[Layer] = []
     diff_ids: list[str] = []
     for ls in image_source.layers:
         expected = config.diff_ids[ls.index]
-        blob = parsed.get(ls.blob) if ls.blob is not None and ls.unavailable is None else None
+        blob = blobs.get(ls.blob) if ls.blob is not None and ls.unavailable is None else None
         if blob is None:
-            entries = []
             diff_id = expected
-            size_bytes = tar_bytes = 0
-            compression = "unknown"
             digest = ls.digest
             warnings.append(f"layer {ls.index}: {ls.unavailable}")
-            layer_warnings: list[str] = []
-            captured: dict[str, bytes] = {}
+            layer = Layer(
+                index=ls.index,
+                diff_id=diff_id,
+                chain_id="",
+                digest=digest,
+                media_type=ls.media_type or _docker_media_type("unknown"),
+                compression="unknown",
+                size_bytes=0,
+                tar_bytes=0,
+                compressed_bytes=ls.size if ls.size is not None else 0,
+                lazy_entries=[],
+                history=history[ls.index],
+                unavailable=ls.unavailable,
+            )
         else:
-            # New Entry objects for every layer, even when one blob serves two layers of a
-            # stack (identical layers, stored once): each layer ships its own bytes, and the
-            # model and the waste analysis tell shipments apart by Entry identity.
-            entries = blob.parsed.entries
-            diff_id = blob.parsed.diff_id
+            record = blob.record
+            diff_id = record.diff_id
             if diff_id != expected:
                 raise CorruptLayer(
                     f"layer {ls.index} ({ls.blob}) has diff_id {diff_id}, "
                     f"but the config says {expected}",
                     path=path,
                 )
-            if blob.stored_digest and ls.digest and blob.stored_digest != ls.digest:
+            if record.stored_digest and ls.digest and record.stored_digest != ls.digest:
                 raise CorruptLayer(
                     f"layer {ls.index} blob does not match its digest {ls.digest}",
                     path=path,
                     member=ls.blob,
                 )
-            digest = ls.digest or blob.stored_digest
-            size_bytes = sum(e.size for e in entries if e.kind == Kind.FILE)
-            tar_bytes = blob.parsed.stream_bytes
-            compression = blob.compression
-            layer_warnings = list(blob.parsed.warnings)
-            captured = blob.parsed.captured
+            fields = record.layer_fields
+            layer_warnings = list(fields["warnings"])
             warnings.extend(f"layer {ls.index}: {w}" for w in layer_warnings)
-        diff_ids.append(diff_id)
-        fs.apply(entries, budget.check_cancel)
-        layers.append(
-            Layer(
+            layer = Layer(
                 index=ls.index,
                 diff_id=diff_id,
                 chain_id="",
-                digest=digest,
-                media_type=ls.media_type or _docker_media_type(compression),
-                compression=compression,
-                size_bytes=size_bytes,
-                tar_bytes=tar_bytes,
-                compressed_bytes=ls.size if ls.size is not None else tar_bytes,
-                entries=entries,
+                digest=ls.digest or record.stored_digest,
+                media_type=ls.media_type or _docker_media_type(record.compression),
+                compression=record.compression,
+                size_bytes=record.size_bytes,
+                tar_bytes=fields["stream_bytes"],
+                compressed_bytes=ls.size if ls.size is not None else fields["stream_bytes"],
+                lazy_entries=blob.lazy_entries(cache, path),
                 history=history[ls.index],
                 unavailable=ls.unavailable,
                 warnings=layer_warnings,
-                captured=captured,
-                blob=ls.blob if blob is not None else None,
+                captured=fields["captured"],
+                blob=ls.blob,
+                known_dive_size=record.dive_size,
+                known_entry_count=record.entry_count,
             )
-        )
+        diff_ids.append(diff_id)
+        layers.append(layer)
     for layer, chain in zip(layers, chain_ids(diff_ids), strict=True):
         layer.chain_id = chain
-    warnings.extend(fs.warnings)
-    return Image(
+    config_digest = "sha256:" + hashlib.sha256(image_source.config_bytes).hexdigest()
+    key = key_hash("image", config_digest, [(la.diff_id, la.unavailable) for la in layers])
+    known = cache.get_image(key) if cache is not None else None
+
+    def apply_layers() -> FileSystem:
+        fs = FileSystem()
+        for layer in layers:
+            fs.apply(layer.entries, budget.check_cancel)
+        return fs
+
+    image = Image(
         archive_index=archive_index,
         archive_path=path,
         archive_format=source.format,
         index_in_archive=image_index,
         refs=image_source.refs,
-        config_digest="sha256:" + hashlib.sha256(image_source.config_bytes).hexdigest(),
+        config_digest=config_digest,
         manifest_digest=image_source.manifest_digest,
         config=config,
         layers=layers,
-        filesystem=fs,
+        lazy_filesystem=Lazy(apply_layers),
         platform=image_source.platform or config.platform,
         warnings=warnings,
     )
+    if known is not None:
+        image.known_counts = known.counts
+        warnings.extend(known.filesystem_warnings)
+        return image, known.waste, known.dive, known.packages
+    fs = image.filesystem
+    warnings.extend(fs.warnings)
+    budget.report(f"Analysing {image.name}")
+    waste = analyse_waste(image, budget.check_cancel)
+    dive = dive_figures(image, budget.check_cancel)
+    packages = analyse_packages(image, budget.check_cancel)
+    if cache is not None:
+        cache.put_image(key, ImageRecord(waste, dive, packages, fs.counts, list(fs.warnings)))
+    return image, waste, dive, packages
 
 
 def _docker_media_type(compression: str) -> str | None:

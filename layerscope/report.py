@@ -22,7 +22,7 @@ SCHEMA = "layerscope.report/1"
 
 
 def _counts(image: Image, layer: Layer) -> dict[str, dict[str, int]]:
-    c = image.filesystem.counts[layer.index]
+    c = image.counts[layer.index]
     return {
         "added": {"count": c.added, "bytes": c.added_bytes},
         "modified": {"count": c.modified, "bytes": c.modified_bytes},
@@ -116,7 +116,7 @@ def _image_json(
             "dead_bytes": waste.dead_bytes[layer.index],
             "shared_with": sharing.shared_with[my][layer.index],
             "compression": layer.compression,
-            "entries": len(layer.entries),
+            "entries": layer.entry_count,
         }
         if layer.unavailable:
             item["unavailable"] = layer.unavailable
@@ -373,7 +373,7 @@ def to_text(analysis: Analysis, selected: list[int], *, files: bool = False, top
         cb_width = max(20, width - len(header) - 2)
         lines.append(header + "created by")
         for layer in image.layers:
-            c = image.filesystem.counts[layer.index]
+            c = image.counts[layer.index]
             mark = "*" if sharing.shared_with[pos][layer.index] else " "
             dead = waste.dead_bytes[layer.index]
             cb = short_created_by(layer.created_by, cb_width)

@@ -28,3 +28,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The slow tests first: with pytest-xdist (make test) the other worker runs the rest
     meanwhile, instead of one worker finishing alone on a long test at the end."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+@pytest.fixture(autouse=True)
+def private_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Every test gets an empty cache directory of its own: none touches the user's cache."""
+    directory = tmp_path_factory.mktemp("cache")
+    monkeypatch.setenv("LAYERSCOPE_CACHE_DIR", str(directory))
+    monkeypatch.delenv("LAYERSCOPE_NO_CACHE", raising=False)
+    return directory

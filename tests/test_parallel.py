@@ -25,7 +25,7 @@ def in_workers(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def report(path: Path) -> dict[str, object]:
-    a = load([str(path)])
+    a = load([str(path)], cache=None)
     return to_json(a, list(range(len(a.images))), files=True)
 
 
@@ -63,7 +63,7 @@ def test_an_error_in_a_worker_is_the_loader_error(tmp_path: Path, in_workers: No
     data[start + 100 : start + 5000] = b"\0" * 4900  # still a tar, wrong diff_id
     path.write_bytes(bytes(data))
     with pytest.raises(CorruptLayer, match="has diff_id"):
-        load([str(path)])
+        load([str(path)], cache=None)
 
 
 def test_the_load_budget_and_cancel_reach_the_workers(tmp_path: Path, in_workers: None) -> None:
@@ -71,7 +71,7 @@ def test_the_load_budget_and_cancel_reach_the_workers(tmp_path: Path, in_workers
     path = b.write_docker_archive(tmp_path / "three.tar", [b.Image(layers)], style="podman")
     small = dataclasses.replace(DEFAULT_LIMITS, max_total_bytes=30_000)
     with pytest.raises(LimitExceeded, match="expand past 30000 bytes in all"):
-        load([str(path)], limits=small)
+        load([str(path)], limits=small, cache=None)
     polls: list[int] = []
 
     def cancel() -> bool:
@@ -79,4 +79,4 @@ def test_the_load_budget_and_cancel_reach_the_workers(tmp_path: Path, in_workers
         return len(polls) > 3  # the first checks pass, then the user cancels
 
     with pytest.raises(Cancelled):
-        load([str(path)], cancel=cancel)
+        load([str(path)], cancel=cancel, cache=None)

@@ -7,7 +7,6 @@ layerscope's own rules on the exact figures (see `ci_config` for where settings 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 
@@ -24,6 +23,7 @@ from layerscope.cli.common import (
     load_archives,
     select,
 )
+from layerscope.cli.jsonout import write_json
 from layerscope.errors import LayerscopeError
 
 # dive's own flag spellings, so a `dive --ci --lowestEfficiency=0.95` line carries over
@@ -129,8 +129,7 @@ def run(args: argparse.Namespace) -> int:
                 f"--junit-xml {args.junit_xml}: cannot write it ({exc.strerror or exc})"
             ) from None
     if args.json:
-        json.dump(ci_json(analysis, results, settings.files, ignored), sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        write_json(ci_json(analysis, results, settings.files, ignored), sys.stdout)
     else:
         sys.stdout.write(ci_text(analysis, results, settings.files, ignored))
     return EXIT_OK if passed(results) else EXIT_RULE_FAILED

@@ -11,6 +11,7 @@ import sys
 import time
 
 from layerscope.analysis import Analysis
+from layerscope.cache import ENV_DIR, Cache, default_dir
 from layerscope.cli.remote_options import add_remote_options, remote_options_from
 from layerscope.errors import LayerscopeError
 from layerscope.limits import DEFAULT_LIMITS, Limits, parse_limit_option
@@ -36,6 +37,12 @@ def add_read_options(p: argparse.ArgumentParser) -> None:
         "(`layerscope limits` lists them, with their defaults)",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    p.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="neither use nor fill the cache of layers and analyses read before "
+        f"(kept in {default_dir()}; {ENV_DIR} moves it)",
+    )
     add_remote_options(p)
 
 
@@ -70,20 +77,35 @@ class StderrProgress:
             sys.stderr.flush()
 
 
-def load_archives(args: argparse.Namespace) -> Analysis:
-    """Load `args.archives` with the reading options, showing progress on a terminal."""
+def load_archives(args: argparse.Namespace, paths: list[str] | None = None) -> Analysis:
+    """Load `paths` (default `args.archives`) with the reading options, showing progress on a
+    terminal. A cache that cannot be written is said once on stderr; the load goes on."""
     limits = limits_from(args.limit)
     progress = StderrProgress(not args.quiet)
+    cache = cache_for(args)
     try:
         return load(
-            args.archives,
+            args.archives if paths is None else paths,
             limits=limits,
             progress=progress,
             verify=args.verify,
             remote=remote_options_from(args),
+            cache=cache,
+            need_filesystem=False,
         )
     finally:
         progress.done()
+        warn_about(cache)
+
+
+def cache_for(args: argparse.Namespace) -> Cache | None:
+    return None if args.no_cache else Cache()
+
+
+def warn_about(cache: Cache | None) -> None:
+    """What went wrong with the cache (it cannot be written...): once each, on stderr."""
+    for warning in cache.warnings if cache is not None else []:
+        sys.stderr.write(f"layerscope: warning: {warning}\n")
 
 
 def select(analysis: Analysis, selector: str | None) -> list[int]:

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 from layerscope.analysis.diff import Side, diff
-from layerscope.cli.common import EXIT_OK, StderrProgress, add_read_options, limits_from
-from layerscope.cli.remote_options import remote_options_from
+from layerscope.cli.common import EXIT_OK, add_read_options, load_archives
+from layerscope.cli.jsonout import write_json
 from layerscope.cli.specs import parse_image_spec, resolve
 from layerscope.diff_report import diff_json, diff_text
-from layerscope.load import load
 
 SPEC_HELP = (
     "ARCHIVE[:IMAGE][@LAYER]: IMAGE is an index within the archive, a ref or a platform "
@@ -45,17 +43,7 @@ def run(args: argparse.Namespace) -> int:
     for spec in (spec_a, spec_b):
         if spec.archive not in archives:
             archives.append(spec.archive)
-    progress = StderrProgress(not args.quiet)
-    try:
-        analysis = load(
-            archives,
-            limits=limits_from(args.limit),
-            progress=progress,
-            verify=args.verify,
-            remote=remote_options_from(args),
-        )
-    finally:
-        progress.done()
+    analysis = load_archives(args, archives)
     a = resolve(spec_a, analysis, archives.index(spec_a.archive))
     b = resolve(spec_b, analysis, archives.index(spec_b.archive))
     result = diff(
@@ -64,8 +52,7 @@ def run(args: argparse.Namespace) -> int:
         ignore_timestamps=args.ignore_timestamps,
     )
     if args.json:
-        json.dump(diff_json(result), sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        write_json(diff_json(result), sys.stdout)
     else:
         sys.stdout.write(diff_text(result))
     return EXIT_OK

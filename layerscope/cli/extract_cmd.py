@@ -6,7 +6,14 @@ import argparse
 import os
 import sys
 
-from layerscope.cli.common import EXIT_OK, StderrProgress, add_read_options, limits_from
+from layerscope.cli.common import (
+    EXIT_OK,
+    StderrProgress,
+    add_read_options,
+    cache_for,
+    limits_from,
+    warn_about,
+)
 from layerscope.cli.specs import parse_image_spec, resolve
 from layerscope.errors import LayerscopeError
 from layerscope.extract import Output, TarOutput, extract, save_layer_tar
@@ -50,8 +57,11 @@ def run(args: argparse.Namespace) -> int:
         )
     limits = limits_from(args.limit)
     progress = StderrProgress(not args.quiet)
+    cache = cache_for(args)
     try:
-        analysis = load([spec.archive], limits=limits, progress=progress, verify=args.verify)
+        analysis = load(
+            [spec.archive], limits=limits, progress=progress, verify=args.verify, cache=cache
+        )
         resolved = resolve(spec, analysis, 0)
         image = resolved.image(analysis)
         if args.layer_tar:
@@ -82,6 +92,7 @@ def run(args: argparse.Namespace) -> int:
             output.close()
     finally:
         progress.done()
+        warn_about(cache)
     target = args.to or args.tar
     parts = [f"{summary.files} file{'s' * (summary.files != 1)} ({human_size(summary.bytes)})"]
     for count, word in (

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 from importlib import resources
 
+from layerscope.cache import NO_CACHE_ENV
 from layerscope.cli.common import add_read_options, limits_from
 from layerscope.cli.remote_options import remote_options_from
 from layerscope.desktop.display import display_problem, missing_library, missing_library_message
@@ -30,6 +32,8 @@ def run(args: argparse.Namespace) -> int:
     paths = list(args.archives)
     if args.sample:
         paths.append(sample_archive())
+    if args.no_cache:
+        os.environ[NO_CACHE_ENV] = "1"  # the window's loads run in this process
     return open_gui(paths, limits_from(args.limit), args.verify, remote_options_from(args))
 
 

@@ -4,7 +4,6 @@ self-contained HTML page or GitHub-flavoured Markdown, on stdout or in a file.""
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 
@@ -15,6 +14,7 @@ from layerscope.cli.common import (
     load_archives,
     select,
 )
+from layerscope.cli.jsonout import json_text
 from layerscope.errors import LayerscopeError
 from layerscope.html_report import to_html
 from layerscope.markdown_report import to_markdown
@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     analysis = load_archives(args)
     selected = select(analysis, args.image)
     if fmt == "json":
-        text = json.dumps(to_json(analysis, selected, files=args.files), indent=2) + "\n"
+        text = json_text(to_json(analysis, selected, files=args.files))
     elif fmt == "html":
         text = to_html(analysis, selected, top=top)
     elif fmt == "markdown":

@@ -3,13 +3,49 @@
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from layerscope.format import plural
 from layerscope.jsonvalues import as_dict, as_list, as_str
 from layerscope.model.entry import Entry
-from layerscope.model.filesystem import FileSystem
+from layerscope.model.filesystem import FileSystem, LayerCounts
+
+T = TypeVar("T")
+
+
+class Lazy(Generic[T]):
+    """A value made on first use, once, by whichever thread asks first.
+
+    A reopened image takes its figures from the cache; its entries and its tree are made
+    only when something looks at them (the window, `--files`, path rules). Copies of an
+    Image share the holder, so the value is made once for all of them.
+    """
+
+    def __init__(self, make: Callable[[], T]):
+        self._make: Callable[[], T] | None = make
+        self._value: T | None = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def of(cls, value: T) -> Lazy[T]:
+        made: Lazy[T] = cls(lambda: value)
+        made._value, made._make = value, None
+        return made
+
+    def get(self) -> T:
+        if self._make is not None:
+            with self._lock:
+                if self._make is not None:
+                    self._value = self._make()
+                    self._make = None
+        return self._value  # type: ignore[return-value]
+
+    @property
+    def made(self) -> bool:
+        return self._make is None
 
 
 @dataclass
@@ -154,22 +190,42 @@ class Layer:
     size_bytes: int  # sum of regular-file sizes in the tar
     tar_bytes: int  # size of the uncompressed tar stream
     compressed_bytes: int  # blob as stored
-    entries: list[Entry]
+    # The entries, or what makes them on first use (a reopened layer's are in the cache).
+    lazy_entries: Lazy[list[Entry]] | list[Entry] = field(repr=False, compare=False)
     history: HistoryItem | None
     unavailable: str | None = None  # why its content could not be read
     warnings: list[str] = field(default_factory=list)
     # The bytes of the package databases this layer ships (ParsedLayer.captured)
     captured: dict[str, bytes] = field(default_factory=dict)
     blob: str | None = None  # where the archive stores it (a container name), to read it again
+    # Figures known without the entries (from the cache); None: counted from the entries.
+    known_dive_size: int | None = None
+    known_entry_count: int | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.lazy_entries, Lazy):
+            self.lazy_entries = Lazy.of(self.lazy_entries)
 
     @property
-    def created_by(self) -> str | None:
-        return self.history.created_by if self.history else None
+    def entries(self) -> list[Entry]:
+        return self.lazy_entries.get()  # type: ignore[union-attr]
+
+    @property
+    def entry_count(self) -> int:
+        if self.known_entry_count is not None:
+            return self.known_entry_count
+        return len(self.entries)
 
     @property
     def dive_size(self) -> int:
         """dive's layer size: the sum of every tar header's size field."""
+        if self.known_dive_size is not None:
+            return self.known_dive_size
         return sum(e.size for e in self.entries)
+
+    @property
+    def created_by(self) -> str | None:
+        return self.history.created_by if self.history else None
 
 
 @dataclass
@@ -185,9 +241,29 @@ class Image:
     manifest_digest: str | None
     config: ImageConfig
     layers: list[Layer]
-    filesystem: FileSystem
+    # The stacked tree, or what makes it on first use (a reopened image's figures come from
+    # the cache; its tree is made only when something looks at it).
+    lazy_filesystem: Lazy[FileSystem] | FileSystem = field(repr=False, compare=False)
     platform: str | None
     warnings: list[str] = field(default_factory=list)
+    # Per layer, what it added, modified and deleted, when known without the tree.
+    known_counts: list[LayerCounts] | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.lazy_filesystem, Lazy):
+            self.lazy_filesystem = Lazy.of(self.lazy_filesystem)
+
+    @property
+    def filesystem(self) -> FileSystem:
+        """Every layer applied, with the history of every path."""
+        return self.lazy_filesystem.get()  # type: ignore[union-attr]
+
+    @property
+    def counts(self) -> list[LayerCounts]:
+        """Per layer: what it added, modified and deleted."""
+        if self.known_counts is not None:
+            return self.known_counts
+        return self.filesystem.counts
 
     @property
     def ref(self) -> str | None:

@@ -168,4 +168,3 @@ class GroupPathsModel(RowsModel[str]):
         if role == Qt.ItemDataRole.DecorationRole:
             return icons.icon("file")
         return None
-

@@ -1,0 +1,211 @@
+"""The persistent cache: reopening is instant, results never change, a broken cache is harmless.
+
+Every test has an empty cache directory of its own (tests/conftest.py: LAYERSCOPE_CACHE_DIR).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from layerscope import cache as cache_module
+from layerscope import load as load_module
+from layerscope.cache import Cache
+from layerscope.cli import main
+from layerscope.load import load
+from layerscope.model.entry import Entry, EntryTable, Kind
+from layerscope.report import to_json
+
+pytestmark = pytest.mark.corpus
+
+APP = "podman/app-docker.tar"
+WORKER = "podman/worker-docker.tar"  # shares app's base layer
+
+
+@pytest.fixture
+def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The layer blobs the loader reads from archives (not from the cache)."""
+    names: list[str] = []
+    real = load_module.read_blob
+
+    def counting(raw: Any, **kw: Any) -> Any:
+        names.append(kw["name"])
+        return real(raw, **kw)
+
+    monkeypatch.setattr(load_module, "read_blob", counting)
+    return names
+
+
+def report(path: Path, cache: Cache | None) -> dict[str, Any]:
+    a = load([str(path)], cache=cache)
+    return to_json(a, list(range(len(a.images))), files=True)
+
+
+def files(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.rglob("*") if p.is_file())
+
+
+def test_reopen_reads_nothing_and_reports_the_same(
+    corpus: Path, private_cache: Path, reads: list[str]
+) -> None:
+    uncached = report(corpus / APP, None)
+    assert len(reads) == 11
+    first = report(corpus / APP, Cache())
+    assert len(reads) == 22  # read, then kept
+    assert files(private_cache)
+    reads.clear()
+    again = report(corpus / APP, Cache())
+    assert reads == []
+    assert again == first == uncached
+
+
+def test_an_image_sharing_its_base_reads_only_its_new_layers(
+    corpus: Path, reads: list[str]
+) -> None:
+    expected = report(corpus / WORKER, None)
+    layers = load([str(corpus / WORKER)], cache=None).images[0].layers
+    report(corpus / APP, Cache())
+    reads.clear()
+    assert report(corpus / WORKER, Cache()) == expected
+    read_now = list(reads)
+    assert len(read_now) == len(layers) - 1  # all but the base
+    assert not any(layers[0].diff_id[7:] in name for name in read_now)
+
+
+def test_the_tree_of_a_reopened_image_is_made_when_asked_for(corpus: Path) -> None:
+    load([str(corpus / APP)], cache=Cache())
+    a = load([str(corpus / APP)], cache=Cache(), need_filesystem=False)
+    image = a.images[0]
+    assert not image.lazy_filesystem.made  # the figures came from the cache
+    b = load([str(corpus / APP)], cache=None)
+
+    def counts(fs: Any) -> list[tuple[int, ...]]:
+        return [tuple(getattr(c, name) for name in c.__slots__) for c in fs.counts]
+
+    assert counts(image.filesystem) == counts(b.images[0].filesystem)
+    assert counts(image) == counts(b.images[0])
+    assert sorted(n.path for n, _v in image.filesystem.iter_present()) == sorted(
+        n.path for n, _v in b.images[0].filesystem.iter_present()
+    )
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "flipped byte", "other version"])
+def test_a_damaged_cache_is_ignored_and_rebuilt(
+    corpus: Path, private_cache: Path, reads: list[str], damage: str
+) -> None:
+    first = report(corpus / APP, Cache())
+    for path in files(private_cache):
+        data = path.read_bytes()
+        if damage == "garbage":
+            data = os.urandom(len(data))
+        elif damage == "truncated":
+            data = data[: len(data) // 2]
+        elif damage == "flipped byte":
+            data = data[:-1] + bytes([data[-1] ^ 1])
+        else:  # written by another version of the cache format
+            data = data[:7] + bytes([data[7] + 1]) + data[8:]
+        path.write_bytes(data)
+    reads.clear()
+    assert report(corpus / APP, Cache()) == first
+    assert len(reads) == 11  # nothing usable: everything read again
+    reads.clear()
+    assert report(corpus / APP, Cache()) == first
+    assert reads == []  # and rebuilt
+
+
+def test_a_full_cache_stays_within_its_bound(corpus: Path, private_cache: Path) -> None:
+    expected = report(corpus / APP, None)
+    small = 64 * 1024
+    for rel in (APP, WORKER, "podman/multi-docker.tar"):
+        report(corpus / rel, Cache(max_bytes=small))
+        assert sum(p.stat().st_size for p in files(private_cache)) <= small
+    assert report(corpus / APP, Cache(max_bytes=small)) == expected
+
+
+def test_least_recently_used_files_go_first(private_cache: Path) -> None:
+    table = EntryTable.of(Entry(f"/f{i}", Kind.FILE, i) for i in range(2000))
+    writer = Cache()
+    for name in ("old", "used", "new"):
+        writer.put_entries(f"sha256:{name}", table)
+    layers = private_cache / f"v{cache_module.FORMAT}" / "layers"
+    size = (layers / "old").stat().st_size
+    for age, name in enumerate(("new", "used", "old")):
+        os.utime(layers / name, (1e9 - age * 100, 1e9 - age * 100))
+    assert Cache().get_entries("sha256:used") is not None  # reading it makes it recent
+    bounded = Cache(max_bytes=int(2.6 * size))  # trims down to 80%: two files
+    bounded.put_entries("sha256:newest", table)  # over the bound: trim at the end of a load
+    bounded.trim()
+    assert sorted(p.name for p in layers.iterdir()) == ["newest", "used"]
+
+
+def test_two_processes_writing_at_once(corpus: Path, private_cache: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "LAYERSCOPE_CACHE_DIR": str(private_cache)}
+    command = [sys.executable, "-m", "layerscope", "report", "--json", "-q", str(corpus / APP)]
+    procs = [
+        subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for _ in range(2)
+    ]
+    outputs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0]
+    assert [err for _out, err in outputs] == [b"", b""]
+    assert outputs[0][0] == outputs[1][0]
+    assert not [p for p in files(private_cache) if p.name.startswith(".tmp-")]
+    third = subprocess.run(command, env=env, capture_output=True, check=True)
+    assert third.stdout == outputs[0][0]
+
+
+def test_an_unwritable_cache_directory_gives_one_warning(
+    corpus: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Permission bits do not stop root, who runs CI: a cache directory under a regular file
+    # cannot be created or written by anyone, which is what a read-only directory is here.
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_bytes(b"")
+    monkeypatch.setenv("LAYERSCOPE_CACHE_DIR", str(blocker / "cache"))
+    assert main(["report", "--json", "-q", str(corpus / APP)]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out) == json.loads(_cli_json(corpus, ["--no-cache"], capsys))
+    lines = err.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("layerscope: warning: cache directory ")
+    assert "is not writable" in lines[0]
+
+
+def _cli_json(corpus: Path, extra: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    assert main(["report", "--json", "-q", *extra, str(corpus / APP)]) == 0
+    return capsys.readouterr().out
+
+
+def test_no_cache_neither_reads_nor_writes(
+    corpus: Path, private_cache: Path, reads: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with_cache = _cli_json(corpus, [], capsys)
+    before = {p: p.stat().st_mtime_ns for p in files(private_cache)}
+    reads.clear()
+    assert _cli_json(corpus, ["--no-cache"], capsys) == with_cache
+    assert len(reads) == 11
+    assert {p: p.stat().st_mtime_ns for p in files(private_cache)} == before
+
+
+def test_verify_reads_every_blob_again(corpus: Path, reads: list[str]) -> None:
+    report(corpus / APP, Cache())
+    reads.clear()
+    load([str(corpus / APP)], cache=Cache(), verify=True)
+    assert len(reads) == 11
+
+
+def test_the_cache_lives_where_the_environment_says(
+    private_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert Cache().directory == private_cache
+    monkeypatch.setenv(cache_module.NO_CACHE_ENV, "1")
+    assert cache_module.default_cache() is None
