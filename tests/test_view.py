@@ -15,11 +15,11 @@ import pytest
 from layerscope.analysis import analyse
 from layerscope.load import load
 from layerscope.model.entry import Entry, Kind
-from layerscope.model.filesystem import FileSystem, Node
+from layerscope.model.filesystem import Change, FileSystem, Node
 from layerscope.view import tree as tree_module
 from layerscope.view.names import distinct_images, image_names
 from layerscope.view.session import merge
-from layerscope.view.tree import FilesystemSizes, LayerView, TreeMode
+from layerscope.view.tree import FilesystemSizes, FilterMatches, LayerView, TreeMode, make_matcher
 
 MiB = 1024 * 1024
 
@@ -219,3 +219,21 @@ def test_sizes_at_any_layer_from_snapshots_match_du(
             present = node is fs.root or node.state_at(layer) is not None
             if present and view.is_dir(node):
                 assert sizes.get(node) == du(fs, node, layer), (seed, layer, node.path)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_filter_counts_per_layer_are_what_each_layers_tree_shows(seed: int) -> None:
+    rng = random.Random(seed)
+    fs = random_stack(rng)
+    text = rng.choice(["f1", "x", "*.so", "/a/*", "f?"])
+    matcher = make_matcher(text)
+    assert matcher is not None
+    matches = FilterMatches(fs, matcher)
+    for mode in TreeMode:
+        counts = matches.counts(mode)
+        for k in range(fs.layers):
+            view = LayerView(fs, k, mode)
+            everything = set(Change)
+            assert counts[k] == matches.shown_in(view, everything), (seed, mode, k)
+            # the same paths the one-walk filter of that layer's tree keeps
+            assert matches.keep(view, everything) == view.matching(matcher, everything)

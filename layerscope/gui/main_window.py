@@ -157,6 +157,7 @@ class MainWindow(QMainWindow):
         self.panes = self._build_panes()
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
+        self.tabs.tabBar().setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Ctrl+1.. switch tabs
         for pane in self.panes:
             self.tabs.addTab(pane, pane.TITLE)
             pane.navigate.connect(self.navigate)
@@ -168,6 +169,7 @@ class MainWindow(QMainWindow):
         self.extractor.failed.connect(self.show_error)
         self.files.extractRequested.connect(self._extract_requested)
         self.files.changesShownChanged.connect(self._changes_shown_changed)
+        self.files.matchesChanged.connect(self.sidebar.show_found)
 
         main = QSplitter(Qt.Orientation.Horizontal)
         main.setChildrenCollapsible(False)

@@ -362,6 +362,16 @@ class LayerView:
     def status(self, node: Node) -> Change:
         return self.changes.get(node, Change.UNCHANGED)
 
+    def changed_below(self, node: Node) -> bool:
+        """FILESYSTEM mode: an unchanged directory holding paths this layer changed (a
+        collapsed folder would hide them; dive marks such folders too)."""
+        return (
+            self.mode is TreeMode.FILESYSTEM
+            and node not in self.changes
+            and node.parent is not None
+            and node in self.context
+        )
+
     def version(self, node: Node) -> Version | None:
         """The version to display: for a path this layer deleted, what it deleted."""
         if self.changes.get(node) is Change.DELETED:
@@ -503,3 +513,91 @@ class LayerView:
                 if child.children:
                     stack.append((child, child_path))
         return keep
+
+
+class FilterMatches:
+    """Every path a filter matches, in any layer, and how many each layer's view shows.
+
+    One walk over every path the image ever had (the path string carried down, never
+    rebuilt); the layers table then shows a count per layer, and each layer's tree keeps
+    its matches and their directories without walking again.
+    """
+
+    def __init__(self, fs: FileSystem, matcher: Matcher, check: Check | None = None):
+        self.fs = fs
+        nodes: list[Node] = []
+        stack: list[tuple[Node, str]] = [(fs.root, "")]
+        walked = 0
+        while stack:
+            node, path = stack.pop()
+            for name, child in node.children.items():  # type: ignore[union-attr]
+                child_path = f"{path}/{name}"
+                if matcher(child_path, name):
+                    nodes.append(child)
+                if child.children:
+                    stack.append((child, child_path))
+            walked += 1
+            if check is not None and not walked % CHECK_EVERY:
+                check()
+        self.nodes = nodes
+        self._counts: dict[TreeMode, list[int]] = {}
+
+    def counts(self, mode: TreeMode) -> list[int]:
+        """Per layer: the matching paths that layer's tree shows in `mode` (not counting
+        the directories shown only to hold them)."""
+        cached = self._counts.get(mode)
+        if cached is not None:
+            return cached
+        layers = len(self.fs.changes)
+        counts = [0] * (layers + 1)  # a difference array: +1 where shown from, -1 where not
+        changes = self.fs.changes
+        for node in self.nodes:
+            touched = sorted({v.layer for v in node.versions if 0 <= v.layer < layers})
+            if mode is TreeMode.CHANGES:
+                for k in touched:
+                    if node in changes[k]:
+                        counts[k] += 1
+                        counts[k + 1] -= 1
+                continue
+            # FILESYSTEM: shown while present, and by the layer that deletes it; between
+            # the layers that touch it, a path stays as it was
+            for i, k in enumerate(touched):
+                end = touched[i + 1] if i + 1 < len(touched) else layers
+                if node.state_at(k) is not None:
+                    counts[k] += 1
+                    counts[end] -= 1
+                elif changes[k].get(node) is Change.DELETED:
+                    counts[k] += 1
+                    counts[k + 1] -= 1
+        running = 0
+        out = []
+        for k in range(layers):
+            running += counts[k]
+            out.append(running)
+        self._counts[mode] = out
+        return out
+
+    def keep(self, view: LayerView, shown: Iterable[Change]) -> set[Node]:
+        """The matches `view` shows with a change in `shown`, and their directories."""
+        shown_set = frozenset(shown)
+        keep: set[Node] = set()
+        for node in self.nodes:
+            if node in keep or not view.visible(node) or view.status(node) not in shown_set:
+                continue
+            n: Node | None = node
+            while n is not None and n not in keep:
+                keep.add(n)
+                n = n.parent
+        return keep
+
+    def shown_in(self, view: LayerView, shown: Iterable[Change]) -> int:
+        """How many matches `view` shows as themselves: what the layer changed (CHANGES
+        mode; a directory shown only to hold changes is not one), or what is there."""
+        shown_set = frozenset(shown)
+        changes_only = view.mode is TreeMode.CHANGES
+        return sum(
+            1
+            for node in self.nodes
+            if (node in view.changes if changes_only else view.visible(node))
+            and view.status(node) in shown_set
+        )

@@ -31,8 +31,8 @@ from layerscope.gui.text import plain_tooltip
 from layerscope.model.entry import Kind
 from layerscope.model.filesystem import Change, FileSystem, Node, Version
 from layerscope.view.tree import (
+    FilterMatches,
     LayerView,
-    Matcher,
     TreeMode,
     make_matcher,
     tree_cache,
@@ -99,6 +99,9 @@ _KIND_ICONS = {
 _CHANGE_ICONS = {Change.ADDED: "added", Change.MODIFIED: "modified", Change.DELETED: "deleted"}
 
 
+CHANGED_INSIDE = "changes inside"
+
+
 def change_text(change: Change, detail: str | None) -> str:
     if change is Change.UNCHANGED:
         return ""
@@ -130,7 +133,8 @@ class FileTreeModel(QAbstractItemModel):
         self._layer = 0
         self._mode = TreeMode.CHANGES
         self._filter_text = ""
-        self._matcher: Matcher | None = None
+        self._matches: FilterMatches | None = None
+        self._matches_key: tuple[FileSystem | None, str] = (None, "")
         self._shown: frozenset[Change] = ALL_CHANGES
         self._keep: set[Node] | None = None
         self._kids: dict[Node, list[Node]] = {}
@@ -237,9 +241,34 @@ class FileTreeModel(QAbstractItemModel):
         if self._mode is TreeMode.FILESYSTEM and 0 <= self._layer < self._fs.layers:
             sizes = tree_cache(self._fs).sizes_at(self._layer)
         self._view = LayerView(self._fs, self._layer, self._mode, sizes)
-        self._matcher = make_matcher(self._filter_text)
-        if self._matcher is not None or self._shown != ALL_CHANGES:
-            self._keep = self._view.matching(self._matcher, self._shown)
+        matches = self.filter_matches
+        if matches is not None:
+            self._keep = matches.keep(self._view, self._shown)
+        elif self._shown != ALL_CHANGES:
+            self._keep = self._view.matching(None, self._shown)
+
+    @property
+    def filter_matches(self) -> FilterMatches | None:
+        """Every path the filter matches in any layer (one walk per filesystem and text)."""
+        if self._fs is None:
+            return None
+        if self._matches is None or self._matches_key != (self._fs, self._filter_text):
+            matcher = make_matcher(self._filter_text)
+            self._matches = FilterMatches(self._fs, matcher) if matcher is not None else None
+            self._matches_key = (self._fs, self._filter_text)
+        return self._matches
+
+    def match_counts(self) -> list[int] | None:
+        """Per layer, the paths the filter matches in this mode; None without a filter."""
+        matches = self.filter_matches
+        return matches.counts(self._mode) if matches is not None else None
+
+    def matches_here(self) -> int | None:
+        """How many paths the filter matches in the tree shown now; None without one."""
+        matches = self.filter_matches
+        if matches is None or self._view is None:
+            return None
+        return matches.shown_in(self._view, self._shown)
 
     # -- structure -----------------------------------------------------------------------
 
@@ -430,6 +459,8 @@ class FileTreeModel(QAbstractItemModel):
         if role == Qt.ItemDataRole.ForegroundRole:
             if col == Col.SIZE and not view.ships_bytes(node):
                 return theme.current().muted
+            if col == Col.CHANGE and view.changed_below(node):
+                return theme.current().modified
             change = view.status(node)
             color = theme.current().change_color(change)
             if color is None and self._mode is TreeMode.CHANGES and node not in view.changes:
@@ -440,6 +471,8 @@ class FileTreeModel(QAbstractItemModel):
         if role == Qt.ItemDataRole.FontRole:
             if view.status(node) is Change.DELETED:
                 return self._strike
+            if col == Col.CHANGE and view.changed_below(node):
+                return self._italic
             if col == Col.WASTE:
                 return self._italic
             return None
@@ -478,6 +511,8 @@ class FileTreeModel(QAbstractItemModel):
             return human_size(size) if node.children else ""
         if col == Col.CHANGE:
             change = view.status(node)
+            if view.changed_below(node):
+                return CHANGED_INSIDE  # a folder hides what this layer did in it (as dive marks)
             last = node.last_in_layer(self._layer) if change is not Change.UNCHANGED else None
             return change_text(change, last.detail if last else None)
         version = view.version(node)
@@ -510,6 +545,8 @@ class FileTreeModel(QAbstractItemModel):
             return icons.icon(_KIND_ICONS.get(kind, "file"))
         if col == Col.CHANGE:
             name = _CHANGE_ICONS.get(view.status(node))
+            if name is None and view.changed_below(node):
+                name = "modified"
             return icons.icon(name) if name else None
         if col == Col.WASTE and self._dead_for(node, view.version(node)) is not None:
             return icons.icon("waste")

@@ -13,6 +13,7 @@ from layerscope.format import exact_size, human_size, percent
 from layerscope.gui import icons, theme
 from layerscope.gui.text import plain_tooltip
 from layerscope.model.image import Image
+from layerscope.view.names import image_names
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -36,6 +37,7 @@ class ImagesModel(QAbstractItemModel):
         super().__init__(parent)
         self._analysis: Analysis | None = None
         self._by_archive: list[list[int]] = []  # archive -> image indexes
+        self._names: list[str] = []  # per image, telling open images apart
 
     @property
     def analysis(self) -> Analysis | None:
@@ -45,6 +47,7 @@ class ImagesModel(QAbstractItemModel):
         self.beginResetModel()
         self._analysis = analysis
         self._by_archive = []
+        self._names = image_names(analysis) if analysis is not None else []
         if analysis is not None:
             self._by_archive = [[] for _ in analysis.archives]
             for i, image in enumerate(analysis.images):
@@ -148,7 +151,7 @@ class ImagesModel(QAbstractItemModel):
         waste = self._analysis.waste[i]
         if role == Qt.ItemDataRole.DisplayRole:
             if col == Col.NAME:
-                return image.name
+                return self._names[i]
             if col == Col.PLATFORM:
                 return image.platform or ""
             if col == Col.LAYERS:

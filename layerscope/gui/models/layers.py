@@ -18,7 +18,6 @@ from layerscope.view.names import image_names
 
 BarRole = Qt.ItemDataRole.UserRole + 10  # float 0..1 for the bar delegate
 BarColorRole = Qt.ItemDataRole.UserRole + 11
-SortRole = Qt.ItemDataRole.UserRole + 12
 
 
 class Col(IntEnum):
@@ -30,9 +29,10 @@ class Col(IntEnum):
     MODIFIED = 5
     DELETED = 6
     WASTED = 7
+    FOUND = 8  # shown only while the file filter is on
 
 
-HEADERS = ("#", "Command", "Size", "Stored", "+", "~", "−", "Wasted")
+HEADERS = ("#", "Command", "Size", "Stored", "+", "~", "−", "Wasted", "Found")
 TIPS = {
     Col.SIZE: "Bytes of the regular files the layer ships",
     Col.COMPRESSED: "Bytes of the layer blob as stored in the archive",
@@ -40,6 +40,7 @@ TIPS = {
     Col.MODIFIED: "Files and links modified, content or metadata",
     Col.DELETED: "Files and links deleted",
     Col.WASTED: "Bytes this layer ships that a later layer overwrites or deletes",
+    Col.FOUND: "Paths the file filter matches in this layer (in the tree's mode)",
 }
 
 
@@ -57,6 +58,9 @@ class LayersModel(RowsModel[Layer]):
         self._max_size = 0
         self._italic = QFont(QGuiApplication.font())
         self._italic.setItalic(True)
+        self._bold = QFont(QGuiApplication.font())
+        self._bold.setBold(True)
+        self._found: list[int] | None = None  # per layer, while a filter is on
 
     @property
     def image(self) -> Image | None:
@@ -78,6 +82,16 @@ class LayersModel(RowsModel[Layer]):
         self._rows = list(self._image.layers) if self._image is not None else []
         self.endResetModel()
 
+    def set_found(self, counts: list[int] | None) -> None:
+        """The file filter's matches per layer (None: no filter)."""
+        if counts == self._found:
+            return
+        self._found = counts
+        if self._rows:
+            self.dataChanged.emit(
+                self.index(0, Col.FOUND), self.index(len(self._rows) - 1, Col.FOUND)
+            )
+
     def layer(self, row: int) -> Layer | None:
         return self.row_object(row)
 
@@ -90,18 +104,6 @@ class LayersModel(RowsModel[Layer]):
         dead = self._analysis.waste[self._image_index].dead_bytes[layer.index]
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(layer, col, counts, dead)
-        if role == SortRole:
-            values = (
-                layer.index,
-                short_command(layer.created_by),
-                layer.size_bytes,
-                layer.compressed_bytes,
-                counts.added,
-                counts.modified,
-                counts.deleted,
-                dead,
-            )
-            return values[col]
         if role == Qt.ItemDataRole.TextAlignmentRole:
             if col == Col.COMMAND:
                 return int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
@@ -120,9 +122,16 @@ class LayersModel(RowsModel[Layer]):
                 return t.deleted
             if col in (Col.ADDED, Col.MODIFIED, Col.DELETED):
                 return t.muted
+            if col == Col.FOUND:
+                found = self._found
+                hit = found is not None and layer.index < len(found) and found[layer.index]
+                return t.added if hit else t.muted
             return None
         if role == Qt.ItemDataRole.FontRole and layer.unavailable:
             return self._italic
+        if role == Qt.ItemDataRole.FontRole and col == Col.FOUND and self._found is not None:
+            found = self._found
+            return self._bold if layer.index < len(found) and found[layer.index] else None
         if role == Qt.ItemDataRole.DecorationRole and col == Col.INDEX:
             if layer.unavailable or layer.warnings:
                 return icons.icon("warning")
@@ -166,6 +175,11 @@ class LayersModel(RowsModel[Layer]):
             return str(counts.deleted)
         if col == Col.WASTED:
             return human_size(dead) if dead else ""
+        if col == Col.FOUND:
+            found = self._found
+            if found is None or layer.index >= len(found):
+                return ""
+            return f"{found[layer.index]:,}" if found[layer.index] else "–"
         return ""
 
     def _tooltip(self, layer: Layer, col: int, dead: int) -> str | None:

@@ -15,6 +15,8 @@ from PySide6.QtGui import QFont, QGuiApplication
 from layerscope.analysis import Analysis
 from layerscope.format import exact_size, human_size, short_command, short_digest
 from layerscope.gui import theme
+from layerscope.gui.text import plain_tooltip
+from layerscope.view.names import archive_name, image_names
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -79,6 +81,12 @@ class SharedModel(QAbstractTableModel):
         rows.sort(key=lambda r: (r.position, -len(r.images), r.images))
         return rows
 
+    def layer_at(self, row: int) -> tuple[list[int], int] | None:
+        """The images that have the row's layer, and its position in their stacks."""
+        if not 0 <= row < len(self._rows):
+            return None
+        return self._rows[row].images, self._rows[row].position
+
     def is_shared(self, row: int) -> bool:
         return len(self._rows[row].images) > 1
 
@@ -106,13 +114,16 @@ class SharedModel(QAbstractTableModel):
         i = section - FIXED_COLUMNS
         image = self._analysis.images[i]
         if role == Qt.ItemDataRole.DisplayRole:
+            # ref, platform and archive: one image from two archives makes two columns
             own = human_size(self._analysis.sharing.own_bytes[i])
             short = image.name.rsplit("/", 1)[-1]  # "app:1"; the full ref is in the tooltip
-            return f"{short}\n{image.platform or ''}\nown: {own}"
+            archive = archive_name(image.archive_path)
+            return f"{short}\n{image.platform or ''}\n{archive}\nown: {own}"
         if role == Qt.ItemDataRole.ToolTipRole:
             own_bytes = self._analysis.sharing.own_bytes[i]
-            return (
+            return plain_tooltip(
                 f"{', '.join(image.refs) or image.config_digest}\n"
+                f"{image.platform or 'unknown platform'}, in {image.archive_path}\n"
                 f"{human_size(own_bytes)} in layers no other open image has"
             )
         if role == Qt.ItemDataRole.TextAlignmentRole:
@@ -158,8 +169,9 @@ class SharedModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return _CENTER
         if role == Qt.ItemDataRole.ToolTipRole and has:
-            others = [self._analysis.images[o].name for o in row.images if o != i]
+            names = image_names(self._analysis)
+            others = [names[o] for o in row.images if o != i]
             if others:
-                return f"stored once, shared with {', '.join(others)}"
+                return plain_tooltip(f"stored once, shared with {', '.join(others)}")
             return "only this image has this layer"
         return None

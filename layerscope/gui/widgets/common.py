@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QSizePolicy,
     QTableView,
+    QToolButton,
     QTreeView,
     QVBoxLayout,
     QWidget,
@@ -19,6 +20,17 @@ from PySide6.QtWidgets import (
 
 from layerscope.gui import theme
 from layerscope.gui.text import plain_tooltip
+
+
+def tool_button(parent: QWidget, icon_name: str, tip: str) -> QToolButton:
+    """A flat icon button. It takes no Tab stop: the same command has a key or a menu entry
+    (Tab walks the panes, not every button)."""
+    button = QToolButton(parent)
+    button.setProperty("icon_name", icon_name)
+    button.setToolTip(tip)
+    button.setAutoRaise(True)
+    button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    return button
 
 
 def copy_text(text: str) -> None:
@@ -188,7 +200,9 @@ class Card(QFrame):
 
 
 def setup_table(view: QTableView, *, stretch_column: int | None = None) -> None:
-    """The look every table here shares: row selection, compact rows, no grid."""
+    """The look every table here shares: row selection, compact rows, no grid; Tab leaves
+    the table for the next pane (arrows move between rows)."""
+    view.setTabKeyNavigation(False)
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     view.setAlternatingRowColors(True)
@@ -247,6 +261,7 @@ class StretchColumn(QObject):
 
 
 def setup_tree(view: QTreeView) -> None:
+    view.setTabKeyNavigation(False)  # Tab moves to the next pane
     view.setUniformRowHeights(True)  # lets a 10,000-row directory lay out at once
     view.setAlternatingRowColors(True)
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from PySide6.QtCore import QUrl, Signal
+from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QTextOption
 from PySide6.QtWidgets import QTextBrowser, QVBoxLayout, QWidget
 
@@ -73,7 +73,14 @@ class DetailsBrowser(QTextBrowser):
         super().__init__(parent)
         self.setOpenLinks(False)
         self.setAcceptDrops(False)  # files dropped here open as archives (main window)
-        self.setTabChangesFocus(True)  # Tab moves to the next pane, not between links
+        # Tab moves to the next pane, not from link to link (the links are for the mouse;
+        # selected text copies with Ctrl+C)
+        self.setTabChangesFocus(True)
+        self.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse
+            | Qt.TextInteractionFlag.TextSelectableByKeyboard
+            | Qt.TextInteractionFlag.LinksAccessibleByMouse
+        )
         # digests and long paths wrap instead of widening the pane
         self.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
         self.anchorClicked.connect(self._anchor)
@@ -118,7 +125,7 @@ def image_html(analysis: Analysis, i: int) -> str:
     c = image.config
     archive = analysis.archives[image.archive_index]
     waste = analysis.waste[i]
-    out = [_style(), f"<h2>{escape(image.name)}</h2>"]
+    out = [_style(), f"<h2>{escape(image_names(analysis)[i])}</h2>"]
     out.append("<table>")
     if len(image.refs) > 1:
         out.append(_row("Tags", "<br>".join(escape(r) for r in image.refs)))

@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from layerscope.analysis import Analysis
-from layerscope.format import human_size, short_command
+from layerscope.format import human_size, plural, short_command
 from layerscope.gui import icons, theme
 from layerscope.gui.extracting import DragFolders, DragOut
 from layerscope.gui.models.filetree import ALL_CHANGES, Col, FileTreeModel
@@ -51,6 +51,7 @@ from layerscope.gui.widgets.common import (
     copy_text,
     setup_table,
     setup_tree,
+    tool_button,
 )
 from layerscope.gui.widgets.pane import Navigate, Pane
 from layerscope.gui.widgets.viewer import FileViewer
@@ -103,6 +104,7 @@ class FilesPanel(Pane):
     # (image, layer, node, what): "save" (Save As…) or "extract" (Extract To…) asked for
     extractRequested = Signal(object, int, object, str)
     dragRequested = Signal(object)  # (image, layer, node) -> the window sets drag_data
+    matchesChanged = Signal(object)  # per layer, how many paths the filter matches; or None
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -150,13 +152,10 @@ class FilesPanel(Pane):
                 "Everything present after this layer, plus what it deleted (Ctrl+T)",
             ),
         ):
-            button = QToolButton(self)
+            button = tool_button(self, icon_name, tip)
             button.setText(mode.short_label)
             button.setCheckable(True)
-            button.setToolTip(tip)
-            button.setProperty("icon_name", icon_name)
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-            button.setAutoRaise(True)
             self.mode_group.addButton(button)
             self.mode_buttons[mode] = button
             bar.addWidget(button)
@@ -178,31 +177,29 @@ class FilesPanel(Pane):
 
         self.toggles: dict[Change, QToolButton] = {}
         for change, label, icon_name in _TOGGLES:
-            button = QToolButton(self)
+            button = tool_button(self, icon_name, f"Show {label.lower()} paths (click to hide)")
             button.setText(label)
             button.setCheckable(True)
             button.setChecked(True)
-            button.setAutoRaise(True)
-            button.setProperty("icon_name", icon_name)
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
-            button.setToolTip(f"Show {label.lower()} paths (click to hide them)")
             button.toggled.connect(self._toggles_changed)
             self.toggles[change] = button
             bar.addWidget(button)
         bar.addSpacing(8)
-        self.expand_button = QToolButton(self)
-        self.expand_button.setProperty("icon_name", "expand")
-        self.expand_button.setToolTip("Expand all (Ctrl+E)")
-        self.expand_button.setAutoRaise(True)
-        self.expand_button.clicked.connect(self.expand_all)
-        self.collapse_button = QToolButton(self)
-        self.collapse_button.setProperty("icon_name", "collapse")
-        self.collapse_button.setToolTip("Collapse all (Ctrl+Shift+E)")
-        self.collapse_button.setAutoRaise(True)
+        self.expand_button = tool_button(self, "expand", "Expand all (Ctrl+E)")
+        self.expand_button.clicked.connect(lambda: self.expand_all())
+        self.collapse_button = tool_button(self, "collapse", "Collapse all (Ctrl+Shift+E)")
         self.collapse_button.clicked.connect(self.collapse_all)
         bar.addWidget(self.expand_button)
         bar.addWidget(self.collapse_button)
         layout.addLayout(bar)
+
+        # While a filter is on: how many paths match here, and where else they are.
+        self.filter_note = QLabel(self)
+        self.filter_note.setTextFormat(Qt.TextFormat.PlainText)  # it quotes the filter
+        self.filter_note.setWordWrap(True)
+        self.filter_note.hide()
+        layout.addWidget(self.filter_note)
 
         self.tree = DragTree(self)
         self.tree.make_drag = self._drag_data
@@ -212,6 +209,7 @@ class FilesPanel(Pane):
         self.tree.sortByColumn(Col.NAME, Qt.SortOrder.AscendingOrder)
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.tree.customContextMenuRequested.connect(self._context_menu)
+        self.context_menu = QMenu(self)
         self.tree.expanded.connect(self._on_expanded)
         self.tree.collapsed.connect(self._on_collapsed)
         self.tree.selectionModel().selectionChanged.connect(self._on_selection)
@@ -243,10 +241,7 @@ class FilesPanel(Pane):
         bold(self.path_label)
         self.path_label.setContentsMargins(2, 4, 2, 2)
         self.path_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.copy_button = QToolButton(self)
-        self.copy_button.setProperty("icon_name", "copy")
-        self.copy_button.setToolTip("Copy path (Ctrl+C in the tree)")
-        self.copy_button.setAutoRaise(True)
+        self.copy_button = tool_button(self, "copy", "Copy path (Ctrl+C in the tree)")
         self.copy_button.clicked.connect(self.copy_path)
         path_row.addWidget(self.path_label, 1)
         path_row.addWidget(self.copy_button)
@@ -402,8 +397,7 @@ class FilesPanel(Pane):
         text = self.filter_edit.text()
         if text == self.model.filter_text:
             return
-        self.model.set_filter(text)
-        self._expand_matches()
+        self.model.set_filter(text)  # the reset expands to the matches and says how many
 
     def show_change(self, change: Change, shown: bool) -> None:
         """Show or hide the paths with this change (the toggle buttons, or the View menu)."""
@@ -412,7 +406,6 @@ class FilesPanel(Pane):
     def _toggles_changed(self) -> None:
         shown = frozenset(c for c, button in self.toggles.items() if button.isChecked())
         self.model.set_shown_changes(shown)
-        self._expand_matches()
         self.changesShownChanged.emit(shown)
 
     def show_all_changes(self) -> None:
@@ -424,9 +417,45 @@ class FilesPanel(Pane):
         self.changesShownChanged.emit(ALL_CHANGES)
 
     def _expand_matches(self) -> None:
-        """A filter that leaves few paths opens them all: the matches are what you want."""
+        """A filter that leaves few paths opens them all: the matches are what you want,
+        in this layer and in the next one you move to."""
         if self.model.is_filtered and self.model.filter_text:
             self.expand_all(quiet=True)
+
+    def _update_filter_note(self) -> None:
+        """Say how many paths match here, and in which other layers when none do."""
+        counts = self.model.match_counts()
+        here = self.model.matches_here()
+        self.matchesChanged.emit(counts)
+        if counts is None or here is None:
+            self.filter_note.hide()
+            return
+        text = self.model.filter_text.strip()
+        k = self.model.layer
+        where = "in this layer's changes" if self.model.mode is TreeMode.CHANGES else "here"
+        elsewhere = [(layer, n) for layer, n in enumerate(counts) if n and layer != k]
+        if here:
+            note = f"{plural(here, 'path')} {where} match “{text}”"
+            hidden = counts[k] - here if 0 <= k < len(counts) else 0
+            if hidden > 0:
+                note += f" ({hidden:,} more hidden by the change toggles)"
+        else:
+            note = f"No path {where} matches “{text}”"
+            if 0 <= k < len(counts) and counts[k]:
+                note += f" among the changes shown; {counts[k]:,} are hidden by the toggles"
+        if elsewhere:
+            listed = ", ".join(f"{layer} ({n:,})" for layer, n in elsewhere[:8])
+            more = "…" if len(elsewhere) > 8 else ""
+            note += f". Matches in layers {listed}{more}: the Found column of the layers."
+        elif not here:
+            note += ", nor in any other layer."
+        else:
+            note += "."
+        self.filter_note.setText(note)
+        self.filter_note.setStyleSheet(
+            "" if here else f"color: {theme.current().modified.name()}; font-weight: 600;"
+        )
+        self.filter_note.show()
 
     # -- expansion kept across resets ----------------------------------------------------
 
@@ -448,6 +477,11 @@ class FilesPanel(Pane):
             self._current = node
 
     def _after_reset(self) -> None:
+        self._restore_view()
+        self._expand_matches()
+        self._update_filter_note()
+
+    def _restore_view(self) -> None:
         self._restoring = True
         try:
             nodes = sorted(self._expanded, key=_depth)[:REEXPAND_LIMIT]
@@ -610,9 +644,11 @@ class FilesPanel(Pane):
             self.message.emit(f"Copied {node.path}")
 
     def _context_menu(self, pos: QPoint) -> None:
+        """One menu, filled afresh for the row under the pointer each time."""
         index = self.tree.indexAt(pos)
         node = self.model.node_at(index)
-        menu = QMenu(self)
+        menu = self.context_menu
+        menu.clear()
         if node is not None:
             present = node.state_at(self.model.layer) is not None
             view = menu.addAction(icons.icon("view"), "View Contents", self.show_contents_tab)
@@ -633,9 +669,9 @@ class FilesPanel(Pane):
             menu.addSeparator()
         other = TreeMode.FILESYSTEM if self.model.mode is TreeMode.CHANGES else TreeMode.CHANGES
         menu.addAction(f"Show {other.label}", lambda: self.set_mode(other))
-        menu.addAction(icons.icon("expand"), "Expand All", self.expand_all)
+        menu.addAction(icons.icon("expand"), "Expand All", lambda: self.expand_all())
         menu.addAction(icons.icon("collapse"), "Collapse All", self.collapse_all)
-        menu.exec(self.tree.viewport().mapToGlobal(pos))
+        menu.popup(self.tree.viewport().mapToGlobal(pos))
 
 
 class FilterEdit(QLineEdit):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QHeaderView,
@@ -13,10 +13,11 @@ from PySide6.QtWidgets import (
 )
 
 from layerscope.analysis import Analysis
-from layerscope.format import exact_size, human_size
+from layerscope.format import exact_size, human_size, plural
 from layerscope.gui.models.shared import FIXED_COLUMNS, SharedModel
 from layerscope.gui.widgets.common import Card, CardRow, Placeholder, setup_table
-from layerscope.gui.widgets.pane import Pane
+from layerscope.gui.widgets.pane import Navigate, Pane
+from layerscope.view.names import distinct_images
 
 
 class SharedPanel(Pane):
@@ -26,6 +27,7 @@ class SharedPanel(Pane):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.model = SharedModel(self)
+        self._image = -1  # the image selected in the window
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         self.stack = QStackedWidget(self)
@@ -56,6 +58,9 @@ class SharedPanel(Pane):
         self.table.setModel(self.model)
         self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.model.modelReset.connect(self._resize)
+        self.table.activated.connect(self._go_to_layer)
+        self.table.doubleClicked.connect(self._go_to_layer)
+        self.table.setToolTip("Double-click a layer (or press Enter) to show it")
         layout.addWidget(self.table, 1)
         self.stack.addWidget(page)
 
@@ -68,10 +73,22 @@ class SharedPanel(Pane):
         for col in range(FIXED_COLUMNS, self.model.columnCount()):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
             header.resizeSection(col, 112)
-        header.setMinimumHeight(self.fontMetrics().height() * 3 + 12)
+        header.setMinimumHeight(self.fontMetrics().height() * 4 + 12)
 
     def show_analysis(self, analysis: Analysis) -> None:
         self.set_analysis(analysis)
+
+    def show_image(self, analysis: Analysis, image: int) -> None:
+        self._image = image
+
+    def _go_to_layer(self, index: QModelIndex) -> None:
+        """Show the row's layer: in the selected image if it has it, else the first that does."""
+        found = self.model.layer_at(index.row())
+        if found is None:
+            return
+        images, position = found
+        image = self._image if self._image in images else images[0]
+        self.navigate.emit(Navigate(image=image, layer=position, show_files=True))
 
     def tab_title(self, analysis: Analysis) -> str:
         if len(analysis.images) < 2:
@@ -88,10 +105,14 @@ class SharedPanel(Pane):
             return
         self.stack.setCurrentIndex(1)
         s = analysis.sharing
-        n_shared = len(s.layers)
+        distinct = distinct_images(analysis)
+        twice = len(analysis.images) - distinct
         self.images_card.set(
-            str(len(analysis.images)),
-            f"{n_shared} shared layer" + ("" if n_shared == 1 else "s"),
+            str(distinct),
+            plural(len(s.layers), "shared layer"),
+            f"{plural(twice, 'image')} opened from more than one archive, counted once"
+            if twice
+            else "",
         )
         self.total_card.set(
             human_size(s.total_bytes), "every image counted in full", exact_size(s.total_bytes)

@@ -84,6 +84,7 @@ class Sidebar(QSplitter):
         self.layers_view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.layers_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.layers_view.customContextMenuRequested.connect(self._layers_menu)
+        self.layers_view.setColumnHidden(LayerCol.FOUND, True)
 
         self.layer_details = DetailsBrowser()
         self.layer_details.copied.connect(self.copied)
@@ -142,6 +143,11 @@ class Sidebar(QSplitter):
         if i < 0:
             self.layer_details.setHtml("")
 
+    def show_found(self, counts: list[int] | None) -> None:
+        """The file filter's matches per layer, in a column shown only while it is on."""
+        self.layers_model.set_found(counts)
+        self.layers_view.setColumnHidden(LayerCol.FOUND, counts is None)
+
     def current_layer(self) -> int:
         index = self.layers_view.currentIndex()
         return index.row() if index.isValid() else 0
@@ -189,6 +195,7 @@ class Sidebar(QSplitter):
         if image < 0 or row < 0:
             return
         menu = QMenu(self)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)  # not one more per click
         chosen = self.selected_layers()
         pair = menu.addAction(
             "Compare the Two Selected Layers",
@@ -213,6 +220,7 @@ class Sidebar(QSplitter):
             return
         current = self._image
         menu = QMenu(self)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)  # not one more per click
         chosen = self.selected_images()
         names = image_names(analysis)
         last = [len(im.layers) - 1 for im in analysis.images]

@@ -1,0 +1,148 @@
+"""Keyboard, filter feedback and where the changes are (issue 7, defects 5, 6 and 7)."""
+
+from __future__ import annotations
+
+import pytest
+from guitest_support import corpus_file
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QWidget
+from pytestqt.qtbot import QtBot
+
+from layerscope.gui.main_window import MainWindow
+from layerscope.gui.models.filetree import CHANGED_INSIDE, ChangeRole
+from layerscope.gui.models.filetree import Col as TreeCol
+from layerscope.gui.models.layers import Col as LayerCol
+from layerscope.model.filesystem import Change
+from layerscope.view.tree import TreeMode
+
+LOAD_TIMEOUT = 30_000
+
+
+@pytest.fixture
+def app_window(qtbot: QtBot, window: MainWindow) -> MainWindow:
+    with qtbot.waitSignal(window.loadFinished, timeout=LOAD_TIMEOUT):
+        window.open_paths([str(corpus_file("podman", "app-docker.tar"))])
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+    return window
+
+
+def tab_through(qtbot: QtBot, start: QWidget, presses: int) -> list[QWidget]:
+    start.setFocus(Qt.FocusReason.TabFocusReason)
+    seen = [start]
+    for _ in range(presses):
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        seen.append(QApplication.focusWidget())
+    return seen
+
+
+def test_tab_moves_between_panes_and_leaves_the_tables(
+    qtbot: QtBot, app_window: MainWindow
+) -> None:
+    w = app_window
+    w.files.reveal("/etc/passwd")  # the file history has rows
+    sidebar, files = w.sidebar, w.files
+    order = [
+        sidebar.images_view,
+        sidebar.layers_view,
+        files.filter_edit,
+        files.tree,
+        files.history,
+        sidebar.layer_details,
+    ]
+    seen = tab_through(qtbot, sidebar.images_view, len(order))
+    assert seen == [*order, sidebar.images_view]  # round and back, one stop per pane
+    # arrows move within a pane: the layers table keeps the focus and changes the layer
+    sidebar.layers_view.setFocus()
+    before = w.current_layer()
+    qtbot.keyClick(sidebar.layers_view, Qt.Key.Key_Down)
+    assert QApplication.focusWidget() is sidebar.layers_view
+    assert w.current_layer() == before + 1
+    # Shift+Tab goes back the same way
+    qtbot.keyClick(sidebar.layers_view, Qt.Key.Key_Backtab)
+    assert QApplication.focusWidget() is sidebar.images_view
+
+
+def test_ctrl_e_expands_while_the_filter_has_the_focus(
+    qtbot: QtBot, app_window: MainWindow
+) -> None:
+    w = app_window
+    w.set_mode(TreeMode.FILESYSTEM)
+    w.files.collapse_all()
+    w.files.filter_edit.setFocus()
+    qtbot.keyClick(w.files.filter_edit, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
+    etc = w.files.model.index_for_path("/etc")
+    assert w.files.tree.isExpanded(etc)
+    assert QApplication.focusWidget() is w.files.filter_edit
+    qtbot.keyClick(
+        w.files.filter_edit,
+        Qt.Key.Key_E,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
+    assert not w.files.tree.isExpanded(etc)
+
+
+def type_filter(qtbot: QtBot, w: MainWindow, text: str) -> None:
+    w.focus_filter()
+    w.files.filter_edit.setText(text)
+    qtbot.keyClick(w.files.filter_edit, Qt.Key.Key_Return)
+
+
+def test_a_filter_without_matches_says_so_and_where_the_matches_are(
+    qtbot: QtBot, app_window: MainWindow
+) -> None:
+    w = app_window
+    w.select_layer(1)
+    type_filter(qtbot, w, "build-cache")
+    note = w.files.filter_note
+    assert note.isVisible()
+    assert "No path" in note.text()
+    assert "build-cache" in note.text()
+    assert "layers 2 (1), 3 (1)" in note.text()  # added by layer 2, deleted by layer 3
+    found = [w.sidebar.layers_model.index(k, LayerCol.FOUND).data() for k in range(11)]
+    assert found[1] == "–"
+    assert found[2] == "1"
+    assert found[3] == "1"
+    assert not w.sidebar.layers_view.isColumnHidden(LayerCol.FOUND)
+    type_filter(qtbot, w, "")
+    assert not note.isVisible()
+    assert w.sidebar.layers_view.isColumnHidden(LayerCol.FOUND)
+
+
+def test_moving_to_another_layer_opens_the_folders_holding_the_matches(
+    qtbot: QtBot, app_window: MainWindow
+) -> None:
+    w = app_window
+    w.set_mode(TreeMode.FILESYSTEM)
+    w.select_layer(1)
+    type_filter(qtbot, w, "libbig")
+    assert "No path" in w.files.filter_note.text()
+    w.select_layer(5)
+    lib = w.files.model.index_for_path("/opt/tool/lib/libbig.so")
+    assert lib.isValid()
+    assert w.files.tree.isExpanded(lib.parent())
+    assert w.files.tree.isExpanded(lib.parent().parent())
+    assert "3 paths here match" in w.files.filter_note.text()
+
+
+def test_folders_holding_changes_are_marked_and_dives_toggles_hide_paths(
+    qtbot: QtBot, app_window: MainWindow
+) -> None:
+    w = app_window
+    w.set_mode(TreeMode.FILESYSTEM)
+    w.select_layer(4)  # modifies /etc/passwd
+    model = w.files.model
+    etc = model.index_for_path("/etc", TreeCol.CHANGE)
+    assert etc.data() == CHANGED_INSIDE
+    assert model.index_for_path("/srv", TreeCol.CHANGE).data() == ""  # nothing changed there
+    # View > Show Unchanged off: only what layer 4 changed, and the folders above it
+    w.commands.show_change[Change.UNCHANGED].trigger()
+    assert not w.files.toggles[Change.UNCHANGED].isChecked()
+    assert model.index_for_path("/etc/passwd").isValid()
+    assert not model.index_for_path("/srv").isValid()
+    assert not model.index_for_path("/etc/group").isValid()
+    w.files.toggles[Change.UNCHANGED].click()
+    assert w.commands.show_change[Change.UNCHANGED].isChecked()
+    w.commands.show_change[Change.MODIFIED].trigger()  # hide modified
+    assert not model.index_for_path("/etc/passwd").isValid()
+    assert model.index_for_path("/etc/group").data(ChangeRole) == Change.UNCHANGED
