@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QSplitter,
     QStackedWidget,
+    QTabBar,
     QTabWidget,
     QWidget,
 )
@@ -157,7 +158,6 @@ class MainWindow(QMainWindow):
         self.panes = self._build_panes()
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
-        self.tabs.tabBar().setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Ctrl+1.. switch tabs
         for pane in self.panes:
             self.tabs.addTab(pane, pane.TITLE)
             pane.navigate.connect(self.navigate)
@@ -207,6 +207,11 @@ class MainWindow(QMainWindow):
         chain.append(self.sidebar.layer_details)
         for first, second in zip(chain, chain[1:], strict=False):
             QWidget.setTabOrder(first, second)
+        # Tab bars (and their scroll arrows) take no stop: Ctrl+1.. switch the main tabs
+        for bar in self.stack.findChildren(QTabBar):
+            for part in (bar, bar.parentWidget(), *bar.findChildren(QWidget)):
+                if part is not None:
+                    part.setFocusPolicy(Qt.FocusPolicy.NoFocus)
 
     def _apply_icons(self) -> None:
         self.commands.apply_icons()
