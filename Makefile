@@ -52,6 +52,7 @@ $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 
 bench: system-deps $(VENV)/.installed-bench
 	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/bench.py
+	$(BIN)/python benchmarks/file_open.py
 
 screenshots: system-deps $(VENV)/.installed-run
 	$(BIN)/python scripts/screenshots.py

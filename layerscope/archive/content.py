@@ -4,7 +4,8 @@ of a modified file and extraction.
 A load keeps no file content, only where each member's headers start in its layer's
 uncompressed stream (`Entry.offset`) and where the archive stores the layer (`Layer.blob`).
 To read a member, the layer blob is opened again: an uncompressed layer in a plain tar or a
-directory is a seek away; a compressed one is decompressed from its start, under the same
+directory is a seek away; a gzip one starts from the nearest seek point earlier reads
+remembered (seekgz.py); anything else is decompressed from its start, under the same
 limits as the load.
 """
 
@@ -14,8 +15,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, cast
 
-from layerscope.archive.compression import NONE, open_decompressed
+from layerscope.archive.compression import GZIP, NONE, open_decompressed
 from layerscope.archive.container import Container, MemberReader, open_container
+from layerscope.archive.seekgz import REGISTRY, IndexedGzipReader, blob_key
 from layerscope.archive.tarstream import Member, TarSource, iter_members
 from layerscope.errors import CorruptLayer, LayerscopeError
 from layerscope.limits import DEFAULT_LIMITS, Limits
@@ -38,14 +40,22 @@ class OpenMember:
 
 
 class _LayerStream:
-    """The uncompressed stream of one layer blob, read forward."""
+    """The uncompressed stream of one layer blob, read forward from where it is put."""
 
     def __init__(self, container: Container, blob: str, limits: Limits):
         self.name = f"{container.path}: {blob}"
         self.limits = limits
         self._raw = container.open_blob(blob)
+        self._indexed: IndexedGzipReader | None = None
         try:
             stream, method = open_decompressed(self._raw, name=self.name, limits=limits)
+            if method == GZIP and self._raw.seekable():
+                # A gzip blob read in place: seek points remembered from earlier reads.
+                index = REGISTRY.get(blob_key(container.path, blob))
+                self._indexed = IndexedGzipReader(
+                    self._raw, index, name=self.name, limit=limits.max_layer_bytes
+                )
+                stream = cast(BinaryIO, self._indexed)
         except BaseException:
             self._raw.close()
             raise
@@ -59,6 +69,10 @@ class _LayerStream:
     def skip_to(self, offset: int) -> None:
         if self._seekable:
             self._raw.seek(offset)
+            self._position = offset
+            return
+        if self._indexed is not None:
+            self._indexed.seek_to(offset)
             self._position = offset
             return
         while self._position < offset:
