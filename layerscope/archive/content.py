@@ -112,6 +112,14 @@ class LayerContent:
 
     def _open(self) -> Container:
         if self._container is None:
+            scheme, sep, _rest = self.archive_path.partition("://")
+            if sep and scheme.isalpha():
+                # registry:// podman:// docker://: streamed once while loading, not kept
+                raise LayerscopeError(
+                    f"files of a {scheme}:// image are not kept after loading; save the image "
+                    "to an archive (podman save, docker save, skopeo copy) to look inside files",
+                    path=self.archive_path,
+                )
             try:
                 self._container = open_container(self.archive_path, self.limits)
             except FileNotFoundError:
