@@ -36,8 +36,8 @@ from layerscope.view.treemap import (
 
 TREEMAP_WIDTH = 1200.0
 TREEMAP_HEIGHT = 640.0
-MAX_VIEWS = 120  # directories one can zoom into
-TILES_PER_VIEW = 220
+MAX_VIEWS = 80  # directories one can zoom into
+TILES_PER_VIEW = 600
 MIN_VIEW_SHARE = 0.001  # a directory gets its own view from 0.1% of the image's bytes
 
 
@@ -84,7 +84,7 @@ def treemap_views(image: Image) -> dict[str, Any]:
         directory = queue.pop(0)
         ids[directory] = len(views)
         tiles = layout(
-            view, directory, TREEMAP_WIDTH, TREEMAP_HEIGHT, depth=2, max_tiles=TILES_PER_VIEW
+            view, directory, TREEMAP_WIDTH, TREEMAP_HEIGHT, depth=8, max_tiles=TILES_PER_VIEW
         )
         views.append({"node": directory, "tiles": tiles})
         for tile in tiles:

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import shutil
 import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 if "QT_QPA_PLATFORM" not in os.environ:
     # The offscreen platform's own screen is 800x600, which would clamp the 1400x900 shots:
@@ -37,8 +39,11 @@ from layerscope.gui import app as gui_app  # noqa: E402
 from layerscope.gui.main_window import MainWindow, Tab  # noqa: E402
 from layerscope.gui.models.waste import WasteCol  # noqa: E402
 from layerscope.view.tree import TreeMode  # noqa: E402
+from layerscope.view.treemap import Colouring  # noqa: E402
 
 SIZE = (1400, 900)
+DEMO = "@demo"  # the image demo_debian_archive() builds (packages to show)
+Deb = tuple[Any, dict[str, int]]  # a builders.DebPackage and its files (path -> KiB)
 
 
 def wait(ms: int = 150) -> None:
@@ -155,6 +160,21 @@ def waste(window: MainWindow) -> None:
             break
 
 
+def size_map(window: MainWindow) -> None:
+    window.files.set_mode(TreeMode.FILESYSTEM)
+    window.select_layer(2)
+    window.tabs.setCurrentIndex(Tab.SIZE_MAP)
+    boxes = window.size_map.colour_box
+    boxes.setCurrentIndex(boxes.findData(Colouring.WASTE))
+    wait(300)
+
+
+def packages(window: MainWindow) -> None:
+    window.select_layer(1)
+    window.tabs.setCurrentIndex(Tab.PACKAGES)
+    wait(100)
+
+
 def shared(window: MainWindow) -> None:
     window.select_image(0)
     window.tabs.setCurrentIndex(Tab.SHARED)
@@ -183,6 +203,8 @@ SHOTS: list[tuple[str, list[str], Callable[[MainWindow], None], str]] = [
     ("file-viewer-diff.png", ["podman/app-docker.tar"], viewer_diff, "light"),
     ("file-viewer-text.png", ["podman/app-docker.tar"], viewer_text, "light"),
     ("file-viewer-hex.png", ["podman/app-docker.tar"], viewer_hex, "light"),
+    ("size-map.png", [DEMO], size_map, "light"),
+    ("packages.png", [DEMO], packages, "light"),
 ]
 
 
@@ -232,6 +254,132 @@ def engine_dialog(corpus: Path, out: Path, name: str) -> None:
         shutil.rmtree(store, ignore_errors=True)
 
 
+def demo_debian_archive(folder: Path) -> Path:
+    """A small Debian-like image whose layers install, upgrade and remove packages (apt,
+    pip) and COPY an app: the corpus has no package databases to show."""
+    from tests import builders as b
+
+    rng = random.Random(11)
+
+    def blob(kib: int) -> bytes:
+        return rng.randbytes(kib * 1024)
+
+    def deb(name: str, version: str, files: dict[str, int], multi: bool = False) -> Deb:
+        package = b.DebPackage(
+            name, version, list(files), installed_kib=sum(files.values()), multi_arch_same=multi
+        )
+        return package, files
+
+    lib = "/usr/lib/x86_64-linux-gnu"
+    base = [
+        deb("base-files", "12.4+deb12u5", {"/etc/debian_version": 1, "/usr/lib/os-release": 1}),
+        deb("bash", "5.2.15-2+b7", {"/usr/bin/bash": 1240, "/usr/share/doc/bash/copyright": 9}),
+        deb("coreutils", "9.1-1", {"/usr/bin/ls": 148, "/usr/bin/cp": 152, "/usr/bin/sort": 120}),
+        deb(
+            "libc6",
+            "2.36-9+deb12u3",
+            {
+                f"{lib}/libc.so.6": 1900,
+                f"{lib}/libm.so.6": 900,
+                "/usr/lib/locale/C.utf8/LC_CTYPE": 340,
+            },
+            multi=True,
+        ),
+        deb(
+            "libssl3",
+            "3.0.11-1~deb12u2",
+            {f"{lib}/libssl.so.3": 680, f"{lib}/libcrypto.so.3": 4500},
+            True,
+        ),
+        deb("dpkg", "1.21.22", {"/usr/bin/dpkg": 320, "/usr/share/dpkg/cputable": 2}),
+        deb(
+            "tzdata",
+            "2024a-0+deb12u1",
+            {f"/usr/share/zoneinfo/{z}": 3 for z in ("UTC", "Europe/Paris", "Asia/Tokyo")},
+        ),
+        deb(
+            "perl-base",
+            "5.36.0-7+deb12u1",
+            {"/usr/bin/perl": 3600, f"{lib}/perl-base/POSIX.pm": 40},
+        ),
+    ]
+    apt = [
+        deb("curl", "7.88.1-10+deb12u5", {"/usr/bin/curl": 260}),
+        deb("libcurl4", "7.88.1-10+deb12u5", {f"{lib}/libcurl.so.4": 720}),
+        deb("libnghttp2-14", "1.52.0-1+deb12u1", {f"{lib}/libnghttp2.so.14": 170}),
+        deb("ca-certificates", "20230311", {"/etc/ssl/certs/ca-certificates.crt": 210}),
+        deb(
+            "python3.11-minimal",
+            "3.11.2-6",
+            {"/usr/bin/python3.11": 6700, "/usr/lib/python3.11/os.py": 40},
+        ),
+    ]
+    ssl_new = deb("libssl3", "3.0.13-1~deb12u1", base[4][1], True)
+
+    def files(pkgs: list[Deb]) -> list[b.Entry]:
+        return [b.file(path.lstrip("/"), blob(k)) for _p, fs in pkgs for path, k in fs.items()]
+
+    base_pk = [p for p, _ in base]
+    apt_pk = [p for p, _ in apt]
+    upgraded = [*base_pk[:4], ssl_new[0], *base_pk[5:]]
+    site = "usr/local/lib/python3.11/site-packages"
+    layers = [
+        [b.symlink("lib", "usr/lib"), *files(base), *b.dpkg_entries(base_pk)],
+        [
+            *files(apt),
+            *(
+                b.file(f"var/cache/apt/archives/{p.name}_{p.version}_amd64.deb", blob(180))
+                for p in apt_pk
+            ),
+            b.file(
+                "var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_main_Packages.lz4",
+                blob(2900),
+            ),
+            *b.dpkg_entries(base_pk + apt_pk, lists=apt_pk),
+        ],
+        [
+            *b.dist_info(
+                site,
+                "requests",
+                "2.31.0",
+                {"requests/__init__.py": blob(5), "requests/models.py": blob(35)},
+            ),
+            *b.dist_info(site, "urllib3", "2.2.1", {"urllib3/connectionpool.py": blob(40)}),
+            *b.dist_info(site, "certifi", "2024.2.2", {"certifi/cacert.pem": blob(290)}),
+            *b.dist_info(site, "idna", "3.6", {"idna/idnadata.py": blob(190)}),
+            b.file("root/.cache/pip/http-v2/a/b/wheel", blob(1400)),
+        ],
+        [
+            b.file("srv/app/server.py", blob(12)),
+            b.file("srv/app/static/app.js", blob(420)),
+            b.file("srv/app/static/logo.png", blob(96)),
+        ],
+        [*files([ssl_new]), *b.dpkg_entries(upgraded + apt_pk, lists=[ssl_new[0]])],
+        [
+            b.whiteout("usr/bin/curl"),
+            b.whiteout("var/lib/dpkg/info/curl.list"),
+            b.whiteout("var/cache/apt/archives"),
+            *b.dpkg_entries(upgraded + apt_pk[1:], lists=[]),
+        ],
+    ]
+    history = [
+        "#(nop) ADD file:debian-bookworm-rootfs.tar.xz in /",
+        "apt-get update && apt-get install -y curl ca-certificates python3.11-minimal",
+        "pip install requests==2.31.0",
+        "#(nop) COPY dir:app in /srv/app",
+        "apt-get upgrade -y libssl3",
+        "apt-get purge -y curl && rm -rf /var/cache/apt/archives",
+    ]
+    image = b.Image(
+        [b.Layer(b.layer_tar(entries)) for entries in layers],
+        tags=["example.com/demo/web:1.4"],
+        history=[{"created_by": f"/bin/sh -c {h}"} for h in history],
+    )
+    path = folder / "demo-debian.tar"
+    b.write_docker_archive(path, [image], style="podman")
+    return path
+
+
 def html_report(corpus: Path, out: Path, name: str) -> None:
     """`layerscope report --format html` of the app image, as headless Chromium shows it."""
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -270,6 +418,8 @@ def main() -> int:
     settings = tempfile.mkdtemp(prefix="layerscope-shots-")
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, settings)
+    demo_dir = Path(tempfile.mkdtemp(prefix="layerscope-shots-demo-"))
+    demo = demo_debian_archive(demo_dir)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     for name, files, arrange, scheme in SHOTS:
@@ -277,7 +427,7 @@ def main() -> int:
             continue
         os.environ["LAYERSCOPE_THEME"] = scheme
         gui_app.configure(app)
-        window = open_window([args.corpus / f for f in files])
+        window = open_window([demo if f == DEMO else args.corpus / f for f in files])
         arrange(window)
         shoot(window, args.out, name)
         window.close()
@@ -289,6 +439,7 @@ def main() -> int:
         os.environ["LAYERSCOPE_THEME"] = "light"
         gui_app.configure(app)
         engine_dialog(args.corpus, args.out, "open-from-engine.png")
+    shutil.rmtree(demo_dir, ignore_errors=True)
     return 0
 
 

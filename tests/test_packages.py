@@ -66,6 +66,12 @@ CURL_GONE = b.DebPackage(
 
 @pytest.fixture
 def debian(tmp_path: Path) -> Path:
+    return debian_archive(tmp_path)
+
+
+def debian_archive(tmp_path: Path) -> Path:
+    """Layers: base (base-files, libc6), apt-get install curl, COPY, upgrade libc6, remove
+    curl. Used by the GUI tests too."""
     return archive(
         tmp_path,
         [
@@ -465,3 +471,15 @@ def test_text_report_lists_package_changes(capsys, debian):
     ]
     assert "    ↑ libc6 2.36-9+deb12u3 → 2.36-9+deb12u4" in section
     assert not any(line.startswith("  layer 2") for line in section)  # COPY: no packages
+
+
+def test_installed_at_each_layer_replays_the_changes(debian):
+    from layerscope.load import load
+
+    packages = load([str(debian)]).packages[0]
+    at = [[(p.name, p.version) for p in packages.installed_at(k)] for k in range(5)]
+    assert at[0] == [("base-files", "12.4+deb12u5"), ("libc6", "2.36-9+deb12u3")]
+    assert ("curl", "7.88.1-10+deb12u5") in at[1]
+    assert ("libc6", "2.36-9+deb12u4") in at[3]
+    assert "curl" not in dict(at[4])
+    assert packages.installed_at(4) == packages.installed

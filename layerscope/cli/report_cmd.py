@@ -16,9 +16,7 @@ from layerscope.cli.common import (
 )
 from layerscope.cli.jsonout import json_text
 from layerscope.errors import LayerscopeError
-from layerscope.html_report import to_html
-from layerscope.markdown_report import to_markdown
-from layerscope.report import to_json, to_text
+from layerscope.publish import FORMATS, render
 
 EPILOG = """\
 figures:
@@ -39,10 +37,6 @@ Every JSON field and figure is defined in docs/REPORT.md in layerscope's
 source. The safety limits and their defaults: layerscope limits.
 Exit codes: 0 ok, 2 unusable input or a wrong command line (one line on stderr).
 """
-
-FORMATS = ("text", "json", "html", "markdown")
-# list lengths (wasted files, duplicates, package changes) when --top is not given
-DEFAULT_TOP = {"text": 10, "json": 0, "html": 100, "markdown": 10}
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -91,21 +85,13 @@ def run(args: argparse.Namespace) -> int:
     fmt = args.format or ("json" if args.json else "text")
     if args.json and fmt != "json":
         raise LayerscopeError(f"--json and --format {fmt}: choose one")
-    top = DEFAULT_TOP[fmt] if args.top is None else args.top
-    if top < 0:
+    if args.top is not None and args.top < 0:
         raise LayerscopeError("--top: must be 0 or more")
     if args.output:
         _check_output(args.output)
     analysis = load_archives(args)
     selected = select(analysis, args.image)
-    if fmt == "json":
-        text = json_text(to_json(analysis, selected, files=args.files))
-    elif fmt == "html":
-        text = to_html(analysis, selected, top=top)
-    elif fmt == "markdown":
-        text = to_markdown(analysis, selected, top=top)
-    else:
-        text = to_text(analysis, selected, files=args.files, top=top)
+    text = render(analysis, selected, fmt, top=args.top, files=args.files, encode=json_text)
     if args.output:
         try:
             with open(args.output, "w", encoding="utf-8", errors="backslashreplace") as f:

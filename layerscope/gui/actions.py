@@ -88,6 +88,13 @@ class Actions:
             None,
             "Save the whole filesystem as it stands at the selected layer, as a tar file",
         )
+        self.export_report = a(
+            "Export &Report…",
+            w.export_report,
+            ["Ctrl+Shift+R"],
+            "export",
+            "Save the selected image's report as an HTML page, Markdown or JSON",
+        )
         self.cancel_load = a(
             "Cancel &Loading", w.cancel_load, ["Esc"], "cancel", "Stop loading (Esc)"
         )
@@ -156,6 +163,7 @@ class Actions:
             self.compare,
             self.save_layer,
             self.export_fs,
+            self.export_report,
         ]
 
     def _add(
@@ -216,7 +224,7 @@ def build_menus(window: MainWindow, actions: Actions, recent: QMenu) -> None:
     file_menu.addAction(actions.sample)
     file_menu.addMenu(recent)
     file_menu.addSeparator()
-    file_menu.addActions([actions.save_layer, actions.export_fs])
+    file_menu.addActions([actions.save_layer, actions.export_fs, actions.export_report])
     file_menu.addSeparator()
     file_menu.addActions([actions.close, actions.close_all, actions.cancel_load])
     file_menu.addSeparator()

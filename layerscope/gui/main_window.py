@@ -49,14 +49,17 @@ from layerscope.gui.dialogs import AboutDialog, ErrorDialog, ShortcutsDialog
 from layerscope.gui.extracting import Extractor
 from layerscope.gui.loader import LoadController, normalise
 from layerscope.gui.remote_dialogs import EngineDialog, RegistryDialog
+from layerscope.gui.reporting import ReportExporter
 from layerscope.gui.widgets.chrome import LoadProgress, WelcomePage
 from layerscope.gui.widgets.common import ElidedLabel
 from layerscope.gui.widgets.compare import ComparePane
 from layerscope.gui.widgets.details import ImagePane
 from layerscope.gui.widgets.files import FilesPanel
+from layerscope.gui.widgets.packages import PackagesPane
 from layerscope.gui.widgets.pane import Navigate, Pane
 from layerscope.gui.widgets.shared import SharedPanel
 from layerscope.gui.widgets.sidebar import Sidebar
+from layerscope.gui.widgets.sizemap import SizeMapPane
 from layerscope.gui.widgets.waste import WastePanel
 from layerscope.limits import DEFAULT_LIMITS, Limits
 from layerscope.model.filesystem import Change, Node
@@ -80,6 +83,8 @@ class Tab:
     IMAGE = 2
     SHARED = 3
     COMPARE = 4
+    PACKAGES = 5
+    SIZE_MAP = 6
 
 
 class MainWindow(QMainWindow):
@@ -144,7 +149,17 @@ class MainWindow(QMainWindow):
         self.image_pane = ImagePane()
         self.shared = SharedPanel()
         self.compare = ComparePane()
-        return [self.files, self.waste, self.image_pane, self.shared, self.compare]
+        self.packages = PackagesPane()
+        self.size_map = SizeMapPane()
+        return [
+            self.files,
+            self.waste,
+            self.image_pane,
+            self.shared,
+            self.compare,
+            self.packages,
+            self.size_map,
+        ]
 
     def _build_views(self) -> None:
         self.sidebar = Sidebar()
@@ -163,10 +178,17 @@ class MainWindow(QMainWindow):
             pane.navigate.connect(self.navigate)
             pane.message.connect(lambda m: self.statusBar().showMessage(m, 5000))
         self.files.modeChanged.connect(self._mode_changed)
+        self.size_map.set_mode(self.files.model.mode)
+        self.size_map.modeRequested.connect(self.set_mode)
         self.files.limits = self.loader.limits
         self.extractor = Extractor(self, self.loader.limits)
         self.extractor.message.connect(lambda m: self.statusBar().showMessage(m, 8000))
         self.extractor.failed.connect(self.show_error)
+        self.reporter = ReportExporter(self)
+        self.reporter.exported.connect(
+            lambda p: self.statusBar().showMessage(f"Exported the report to {p}", 8000)
+        )
+        self.reporter.failed.connect(self.show_error)
         self.files.extractRequested.connect(self._extract_requested)
         self.files.changesShownChanged.connect(self._changes_shown_changed)
         self.files.matchesChanged.connect(self.sidebar.show_found)
@@ -374,6 +396,7 @@ class MainWindow(QMainWindow):
         """Cancel a running load (it stops within milliseconds) and remember the layout."""
         self.loader.shutdown()
         self.extractor.cancel()
+        self.reporter.cancel()
         self.files.drag_folders.cleanup()
         self._save_settings()
         heap.reset()
@@ -528,6 +551,10 @@ class MainWindow(QMainWindow):
         if 0 <= self.image_index < len(self.analysis.images):
             self.extractor.export_filesystem(self.analysis.images[self.image_index], layer)
 
+    def export_report(self) -> None:
+        """File > Export Report: the selected image's report as HTML, Markdown or JSON."""
+        self.reporter.ask(self, self.analysis, self.image_index)
+
     def compare_sides(self, image_a: int, layer_a: int, image_b: int, layer_b: int) -> None:
         """Show the Compare tab on A = image_a at layer_a, B = image_b at layer_b."""
         self.compare.compare(image_a, layer_a, image_b, layer_b)
@@ -569,6 +596,7 @@ class MainWindow(QMainWindow):
     def _mode_changed(self, mode: TreeMode) -> None:
         target = self.commands.mode_changes if mode is TreeMode.CHANGES else self.commands.mode_fs
         target.setChecked(True)
+        self.size_map.set_mode(mode)
 
     def show_change(self, change: Change, shown: bool) -> None:
         self.files.show_change(change, shown)

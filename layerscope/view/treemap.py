@@ -10,6 +10,7 @@ no more than one of 100.
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -111,14 +112,39 @@ def layout(
     """The tiles of `root`'s children in a `width` x `height` box, nested `depth` levels.
 
     Children too small to be seen (area below `min_area`) join the directory's "N more"
-    tile, and a directory's children are laid out only when its box is large enough to
-    show them; at most `max_tiles` tiles in all.
+    tile. Directories are opened largest first (breadth first by area), each only when its
+    box can show children, until `max_tiles` tiles are placed: the budget goes where the
+    bytes are, and the top level is always complete.
     """
-    budget = [max_tiles]
-    return _layout_dir(view, root, 0.0, 0.0, width, height, 0, depth, min_area, wasted, budget)
+    top = _place(view, root, 0.0, 0.0, width, height, 0, min_area, wasted, max(max_tiles, 1))
+    budget = max_tiles - len(top)
+    queue: list[tuple[float, int, Tile]] = []
+    counter = 0
+
+    def offer(tiles: list[Tile]) -> None:
+        nonlocal counter
+        for tile in tiles:
+            if tile.is_dir and tile.node is not None and tile.depth + 1 < depth:
+                counter += 1
+                heapq.heappush(queue, (-tile.area, counter, tile))
+
+    offer(top)
+    while queue and budget > 0:
+        _, _, tile = heapq.heappop(queue)
+        inner_w, inner_h = tile.w - 2 * PAD, tile.h - HEADER - PAD
+        if inner_w * inner_h < 4 * min_area:
+            continue
+        assert tile.node is not None
+        tile.children = _place(
+            view, tile.node, tile.x + PAD, tile.y + HEADER, inner_w, inner_h,
+            tile.depth + 1, min_area, wasted, budget,
+        )  # fmt: skip
+        budget -= len(tile.children)
+        offer(tile.children)
+    return top
 
 
-def _layout_dir(
+def _place(
     view: LayerView,
     directory: Node,
     x: float,
@@ -126,12 +152,13 @@ def _layout_dir(
     w: float,
     h: float,
     level: int,
-    depth: int,
     min_area: float,
     wasted: dict[Node, int] | None,
-    budget: list[int],
+    budget: int,
 ) -> list[Tile]:
-    if w <= 0 or h <= 0 or budget[0] <= 0:
+    """`directory`'s children in the box (one level): at most `budget` tiles, the smallest
+    sharing one "N more" tile."""
+    if w <= 0 or h <= 0 or budget <= 0:
         return []
     children = view.children(directory)
     if view.mode is TreeMode.FILESYSTEM:  # the filesystem as it stands: nothing deleted
@@ -143,9 +170,11 @@ def _layout_dir(
     sized.sort(key=lambda item: (-item[0], item[1].name))
     total = sum(s for s, _ in sized)
     scale = (w * h) / total
-    shown = sized[:MAX_CHILDREN]
+    shown = sized[: min(MAX_CHILDREN, budget)]
     while shown and shown[-1][0] * scale < min_area and len(shown) > 1:
         shown.pop()
+    if len(shown) < len(sized) and len(shown) >= budget:
+        shown.pop()  # room for the "N more" tile
     rest = sized[len(shown) :]
     values = [s for s, _ in shown]
     rest_size = sum(s for s, _ in rest)
@@ -155,50 +184,30 @@ def _layout_dir(
     rects = squarify.squarify(
         squarify.normalize_sizes([values[i] for i in order], w, h), x, y, w, h
     )
-    placed: list[dict[str, float] | None] = [None] * len(values)
+    placed: list[dict[str, float]] = [{}] * len(values)
     for i, rect in zip(order, rects, strict=True):
         placed[i] = rect
     tiles: list[Tile] = []
     for (size, node), rect in zip(shown, placed, strict=False):
-        assert rect is not None
-        if budget[0] <= 0:
-            break
-        budget[0] -= 1
         is_dir = view.is_dir(node)
-        tile = Tile(
-            node,
-            node.name,
-            size,
-            rect["x"],
-            rect["y"],
-            rect["dx"],
-            rect["dy"],
-            level,
-            is_dir,
-            view.status(node),
-            wasted.get(node, 0) if wasted else 0,
-            None if is_dir else _shipped_by(view, node),
-        )
-        inner_w, inner_h = tile.w - 2 * PAD, tile.h - HEADER - PAD
-        if is_dir and level + 1 < depth and inner_w * inner_h >= 4 * min_area:
-            tile.children = _layout_dir(
-                view,
+        tiles.append(
+            Tile(
                 node,
-                tile.x + PAD,
-                tile.y + HEADER,
-                inner_w,
-                inner_h,
-                level + 1,
-                depth,
-                min_area,
-                wasted,
-                budget,
+                node.name,
+                size,
+                rect["x"],
+                rect["y"],
+                rect["dx"],
+                rect["dy"],
+                level,
+                is_dir,
+                view.status(node),
+                wasted.get(node, 0) if wasted else 0,
+                None if is_dir else _shipped_by(view, node),
             )
-        tiles.append(tile)
-    if rest_size and budget[0] > 0:
+        )
+    if rest_size:
         rect = placed[-1]
-        assert rect is not None
-        budget[0] -= 1
         tiles.append(
             Tile(
                 None,
@@ -252,7 +261,7 @@ CHANGE_COLOURS: dict[Change, tuple[int, int, int]] = {
 }
 LIVE = (76, 175, 80)
 WASTED = (229, 57, 53)
-MORE = (150, 150, 150)  # the "N more" tile: grey, a hue no layer has
+MORE = (178, 178, 178)  # the "N more" tile: grey, a hue no layer has
 # distinct hues for layers (Tableau 20 without its two greys, which mean "the rest"),
 # repeated past 18 layers
 LAYER_COLOURS: tuple[tuple[int, int, int], ...] = (

@@ -119,6 +119,18 @@ class ImagePackages:
     def found(self) -> bool:
         return bool(self.installed) or any(layer.changed for layer in self.layers)
 
+    def installed_at(self, layer: int) -> list[Package]:
+        """The packages installed after `layer`: the layers' changes replayed up to it."""
+        current: dict[PackageKey, Package] = {}
+        for lp in self.layers[: layer + 1]:
+            for p in lp.removed:
+                current.pop(p.key, None)
+            for p in lp.added:
+                current[p.key] = p
+            for u in lp.upgraded + lp.downgraded:
+                current[u.after.key] = u.after
+        return sorted(current.values(), key=lambda p: (p.kind, p.name, p.location))
+
 
 def _kind_of(path: str) -> str | None:
     """Which database a captured path belongs to."""

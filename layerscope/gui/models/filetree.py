@@ -24,6 +24,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QFont, QGuiApplication, QIcon
 
+from layerscope.analysis.packages import NOT_FROM_A_PACKAGE, ImagePackages
 from layerscope.analysis.waste import DeadFile
 from layerscope.format import exact_size, human_size
 from layerscope.gui import icons, theme
@@ -58,9 +59,10 @@ class Col(IntEnum):
     SIZE = 1
     CHANGE = 2
     WASTE = 3
-    MODE = 4
-    OWNER = 5
-    LINK = 6
+    PACKAGE = 4
+    MODE = 5
+    OWNER = 6
+    LINK = 7
 
 
 _COLUMNS = len(Col)
@@ -70,6 +72,7 @@ HEADERS = {
     Col.SIZE: "Size",
     Col.CHANGE: "Change",
     Col.WASTE: "Wasted",
+    Col.PACKAGE: "Package",
     Col.MODE: "Mode",
     Col.OWNER: "Owner",
     Col.LINK: "Link target",
@@ -83,6 +86,8 @@ HEADER_TIPS = {
     Col.CHANGE: "What this layer did to the path, relative to the layer below",
     Col.WASTE: "Bytes this layer ships that the final image never shows, and which layer "
     "overwrote or deleted them",
+    Col.PACKAGE: "The package that installed the file (deb, apk, rpm, python, npm), as the "
+    "image's package databases say; 'not from any package' for the rest: COPY, build output",
     Col.OWNER: "uid:gid",
 }
 
@@ -144,6 +149,7 @@ class FileTreeModel(QAbstractItemModel):
         # Dead shipments by (path, shipping layer), for the Wasted column.
         self._dead: dict[tuple[str, int], DeadFile] = {}
         self._dead_layers: set[int] = set()
+        self._packages: ImagePackages | None = None  # who owns each file, when known
         base = QGuiApplication.font()
         self._strike = QFont(base)
         self._strike.setStrikeOut(True)
@@ -182,10 +188,15 @@ class FileTreeModel(QAbstractItemModel):
         return None if self._keep is None else len(self._keep)
 
     def set_filesystem(
-        self, fs: FileSystem | None, dead_files: Iterable[DeadFile] = (), layer: int = 0
+        self,
+        fs: FileSystem | None,
+        dead_files: Iterable[DeadFile] = (),
+        layer: int = 0,
+        packages: ImagePackages | None = None,
     ) -> None:
         self.beginResetModel()
         self._fs = fs
+        self._packages = packages if packages is not None and packages.found else None
         self._dead = {(d.path, d.layer): d for d in dead_files}
         self._dead_layers = {layer for _path, layer in self._dead}
         self._layer = layer
@@ -461,6 +472,8 @@ class FileTreeModel(QAbstractItemModel):
                 return theme.current().muted
             if col == Col.CHANGE and view.changed_below(node):
                 return theme.current().modified
+            if col == Col.PACKAGE and view.status(node) is not Change.DELETED:
+                return theme.current().muted
             change = view.status(node)
             color = theme.current().change_color(change)
             if color is None and self._mode is TreeMode.CHANGES and node not in view.changes:
@@ -526,6 +539,10 @@ class FileTreeModel(QAbstractItemModel):
             return f"{human_size(dead.size)} {dead_text(dead)}"
         if entry is None:
             return ""
+        if col == Col.PACKAGE:
+            if self._packages is None or entry.kind == Kind.DIR:
+                return ""
+            return self._packages.owner_label(node.path)
         if col == Col.MODE:
             return entry.mode_string
         if col == Col.OWNER:
@@ -589,4 +606,15 @@ class FileTreeModel(QAbstractItemModel):
             lines.append(f"from layer {version.layer}")
         if dead is not None and change is not Change.DELETED:
             lines.append(f"wasted: {dead_text(dead)}")
+        if self._packages is not None and entry is not None and entry.kind != Kind.DIR:
+            lines.append(self.package_text(node))
         return "\n".join(lines)
+
+    def package_text(self, node: Node) -> str:
+        """`from deb package curl 7.88.1-10`, or `not from any package` (empty: no database)."""
+        if self._packages is None:
+            return ""
+        owner = self._packages.owner(node.path)
+        if owner is None:
+            return NOT_FROM_A_PACKAGE
+        return f"from {owner.kind} package {owner.name} {owner.version}"

@@ -220,7 +220,7 @@ class FilesPanel(Pane):
         # The columns fit what the rows in sight show (numbers are never elided), and the
         # name takes the rest; only the rows in sight are measured, so it costs nothing.
         header.setResizeContentsPrecision(0)
-        for col in (Col.SIZE, Col.CHANGE, Col.WASTE, Col.MODE, Col.OWNER):
+        for col in (Col.SIZE, Col.CHANGE, Col.WASTE, Col.PACKAGE, Col.MODE, Col.OWNER):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         header.resizeSection(Col.LINK, self.tree.fontMetrics().averageCharWidth() * 16)
         self.model.modelAboutToBeReset.connect(self._before_reset)
@@ -333,7 +333,10 @@ class FilesPanel(Pane):
             image = analysis.images[image_index]
             layer = max(0, min(layer, len(image.layers) - 1))
             self.model.set_filesystem(
-                image.filesystem, analysis.waste[image_index].dead_files, layer
+                image.filesystem,
+                analysis.waste[image_index].dead_files,
+                layer,
+                analysis.packages[image_index],
             )
         else:
             self.model.set_filesystem(None)
@@ -555,7 +558,9 @@ class FilesPanel(Pane):
         if node is None:
             self.path_label.setText("Select a path to see every layer that touched it")
         else:
-            self.path_label.setText(node.path)
+            view = self.model.layer_view
+            owner = "" if view is None or view.is_dir(node) else self.model.package_text(node)
+            self.path_label.setText(f"{node.path}  ·  {owner}" if owner else node.path)
         self.copy_button.setEnabled(node is not None)
         self._view_later()
 
