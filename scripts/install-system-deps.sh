@@ -33,11 +33,11 @@ if [ "$(id -u)" -ne 0 ]; then
     as_root=(sudo)
   else
     echo "$me: these Debian packages are missing: ${missing[*]}" >&2
-    echo "$me: install them as root, then run this again: sudo ${0#./}" >&2
+    echo "$me: run this as root, then try again: sudo ${0#./}" >&2
     exit 1
   fi
 fi
 echo "$me: installing ${missing[*]}" >&2
-apt_get=("${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 -qq)
+apt_get=("${as_root[@]}" env DEBIAN_FRONTEND=noninteractive DEBCONF_NOWARNINGS=yes apt-get -o DPkg::Lock::Timeout=600 -qq)
 "${apt_get[@]}" update
 "${apt_get[@]}" install -y --no-install-recommends "${missing[@]}" >/dev/null

@@ -62,7 +62,7 @@ def test_without_root_the_system_step_says_what_to_run(tmp_path: Path, sudo: str
     lines = proc.stderr.splitlines()
     assert "libxcb-cursor0" in lines[0]
     assert "xvfb" in lines[0]
-    assert lines[-1].endswith("run this again: sudo scripts/install-system-deps.sh")
+    assert lines[-1].endswith("then try again: sudo scripts/install-system-deps.sh")
 
 
 def test_as_root_the_system_step_installs_what_is_missing(tmp_path: Path) -> None:
