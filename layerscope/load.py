@@ -9,7 +9,9 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+from collections import Counter
 from collections.abc import Callable, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import BinaryIO, Literal, cast
 
@@ -123,7 +125,10 @@ def _read_blobs(
         and worker_count(len(sizes)) > 1
         and all(locations.values())
     ):
-        return _read_in_workers(source, locations, budget, limits, verify)  # type: ignore[arg-type]
+        try:
+            return _read_in_workers(source, locations, budget, limits, verify)  # type: ignore[arg-type]
+        except BrokenProcessPool:
+            pass  # workers cannot start here (a script without a __main__ guard): read here
     parsed: dict[str, BlobContents] = {}
     base = os.path.basename(source.path)
     count = len(sizes)
@@ -164,9 +169,14 @@ def _read_in_workers(
         budget.advance(stored - seen[0])
         seen[0] = stored
 
-    results = read_in_processes(
-        jobs, limits=limits, verify=verify, capture=package_file_wanted, on_poll=on_poll
-    )
+    try:
+        results = read_in_processes(
+            jobs, limits=limits, verify=verify, capture=package_file_wanted, on_poll=on_poll
+        )
+    except BrokenProcessPool:
+        budget.done -= seen[0]  # read again here: count it once
+        budget.expanded -= seen[1]
+        raise
     return dict(zip(names, results, strict=True))
 
 
@@ -329,12 +339,14 @@ def load(
         figures: list[tuple[Waste, DiveFigures, ImagePackages]] = []
         for archive_index, (source, blobs) in enumerate(zip(sources, contents, strict=True)):
             archives.append(ArchiveInfo(source.path, source.format, list(source.warnings)))
+            # how many layers still to build use each blob: its table goes after the last
+            uses = Counter(ls.blob for image in source.images for ls in image.layers)
             for image_index, image_source in enumerate(source.images):
                 budget.report(
                     f"Applying layers of {(image_source.refs or [image_source.config_name])[0]}"
                 )
                 image, waste, dive, packages = _build_image(
-                    source, archive_index, image_index, image_source, blobs, budget, cache
+                    source, archive_index, image_index, image_source, blobs, uses, budget, cache
                 )
                 images.append(image)
                 figures.append((waste, dive, packages))
@@ -369,6 +381,7 @@ def _build_image(
     image_index: int,
     image_source: ImageSource,
     blobs: dict[str, _Blob],
+    uses: Counter[str | None],
     budget: _Budget,
     cache: Cache | None,
 ) -> tuple[Image, Waste, DiveFigures, ImagePackages]:
@@ -457,6 +470,11 @@ def _build_image(
         layers.append(layer)
     for layer, chain in zip(layers, chain_ids(diff_ids), strict=True):
         layer.chain_id = chain
+    for ls in image_source.layers:
+        uses[ls.blob] -= 1
+        if not uses[ls.blob] and ls.blob in blobs:
+            # the layers hold it now, until they make their entries from it
+            blobs[ls.blob].table = None
     config_digest = "sha256:" + hashlib.sha256(image_source.config_bytes).hexdigest()
     key = key_hash("image", config_digest, [(la.diff_id, la.unavailable) for la in layers])
     known = cache.get_image(key) if cache is not None else None

@@ -29,83 +29,102 @@ _WH = ".wh."
 _WHWH = ".wh..wh.."
 
 
-class _DNode:
-    __slots__ = ("name", "path", "children", "size", "is_dir", "parent")
-
-    def __init__(
-        self, name: str, path: str, parent: _DNode | None, size: int = 0, is_dir: bool = False
-    ):
-        self.name = name
-        self.path = path  # as dive builds it: "/a/.wh.b" for a whiteout node
-        self.parent = parent
-        self.children: dict[str, _DNode] = {}
-        self.size = size
-        self.is_dir = is_dir
-
-    def dive_path(self) -> str:
-        """dive's FileNode.Path(): a whiteout prefix is fictitious on the node itself."""
-        if self.name.startswith(_WH):
-            head = self.path[: len(self.path) - len(self.name)]
-            return head + self.name[len(_WH) :]
-        return self.path
-
-
 class _Tree:
-    """A dive FileTree with a path index, so adding a path costs a dict lookup, not a walk."""
+    """A dive FileTree as dicts (a million paths cost a dict entry each, not an object each).
+
+    A node is its path ("" for the root, "/a/.wh.b" for a whiteout node, as dive builds
+    them): `size` holds every node's size in creation order, `dirs` the directories, `kids`
+    each parent's children in creation order.
+    """
+
+    __slots__ = ("size", "dirs", "kids")
 
     def __init__(self) -> None:
-        self.root = _DNode("", "", None)
-        self.index: dict[str, _DNode] = {"": self.root}
-
-    def node(self, path: str) -> _DNode | None:
-        return self.index.get(path)
+        self.size: dict[str, int] = {"": 0}
+        self.dirs: set[str] = set()
+        self.kids: dict[str, dict[str, None]] = {}
 
     def add(self, path: str, size: int, is_dir: bool) -> None:
         """dive's AddPath: implied parents get empty data; `.wh..wh.*` names stop the walk."""
-        node = self.index.get(path)
-        if node is None:
+        sizes = self.size
+        if path not in sizes:
             head, _, name = path.rpartition("/")
-            parent = self.index.get(head)
-            if parent is None:
-                parent = self._implied(head)
-                if parent is None:
-                    return
+            if head not in sizes and not self._implied(head):
+                return
             if name.startswith(_WHWH):
                 return
-            node = _DNode(name, path, parent)
-            parent.children[name] = node
-            self.index[path] = node
-        node.size = size
-        node.is_dir = is_dir
+            self._attach(head, path)
+        sizes[path] = size
+        if is_dir:
+            self.dirs.add(path)
+        else:
+            self.dirs.discard(path)
 
-    def _implied(self, path: str) -> _DNode | None:
+    def _attach(self, head: str, path: str) -> None:
+        kids = self.kids.get(head)
+        if kids is None:
+            kids = self.kids[head] = {}
+        kids[path] = None
+
+    def _implied(self, path: str) -> bool:
         # A loop, not recursion: paths can be deeper than Python's recursion limit when
         # max_path_depth is raised.
         missing: list[str] = []
-        while path not in self.index:
+        while path not in self.size:
             missing.append(path)
             path = path.rpartition("/")[0]
-        parent = self.index[path]
         for implied in reversed(missing):  # top down
-            name = implied.rpartition("/")[2]
+            head, _, name = implied.rpartition("/")
             if name.startswith(_WHWH):
-                return None
-            node = _DNode(name, implied, parent)
-            parent.children[name] = node
-            self.index[implied] = node
-            parent = node
-        return parent
+                return False
+            self._attach(head, implied)
+            self.size[implied] = 0
+        return True
 
     def remove(self, path: str) -> None:
-        node = self.index.get(path)
-        if node is None or node.parent is None:
+        if not path or path not in self.size:
             return
-        del node.parent.children[node.name]
-        stack = [node]
+        del self.kids[path.rpartition("/")[0]][path]
+        stack = [path]
         while stack:
-            n = stack.pop()
-            self.index.pop(n.path, None)
-            stack.extend(n.children.values())
+            p = stack.pop()
+            del self.size[p]
+            self.dirs.discard(p)
+            kids = self.kids.pop(p, None)
+            if kids:
+                stack.extend(kids)
+
+    def subtree_size(self, path: str) -> int:
+        total = 0
+        stack = [path]
+        while stack:
+            p = stack.pop()
+            total += self.size[p]
+            kids = self.kids.get(p)
+            if kids:
+                stack.extend(kids)
+        return total
+
+    def copy(self) -> _Tree:
+        out = _Tree()
+        out.size = dict(self.size)
+        out.dirs = set(self.dirs)
+        out.kids = {head: dict(kids) for head, kids in self.kids.items()}
+        return out
+
+    def leaves(self) -> list[str]:
+        kids = self.kids
+        return [p for p in self.size if p and not kids.get(p)]
+
+
+def _name(path: str) -> str:
+    return path.rpartition("/")[2]
+
+
+def _dive_path(path: str) -> str:
+    """dive's FileNode.Path(): a whiteout prefix is fictitious on the node itself."""
+    head, _, name = path.rpartition("/")
+    return head + "/" + name[len(_WH) :] if name.startswith(_WH) else path
 
 
 def _layer_tree(entries: list[Entry], check: Check | None) -> _Tree:
@@ -127,35 +146,18 @@ def _stack_onto(lower: _Tree, upper: _Tree) -> None:
     for every name not starting with a character below '.', so removing first and then
     adding gives the same tree.
     """
-    nodes = list(upper.index.values())
-    for node in nodes:
-        if node.name.startswith(_WH):
-            lower.remove(node.dive_path())
-    for node in nodes:
-        if node.parent is not None and not node.name.startswith(_WH):
-            lower.add(node.path, node.size, node.is_dir)
+    nodes = list(upper.size)
+    for path in nodes:
+        if _name(path).startswith(_WH):
+            lower.remove(_dive_path(path))
+    dirs = upper.dirs
+    for path, size in upper.size.items():
+        if path and not _name(path).startswith(_WH):
+            lower.add(path, size, path in dirs)
 
 
-def _copy(tree: _Tree) -> _Tree:
-    out = _Tree()
-    for path, node in tree.index.items():
-        if node.parent is not None:
-            out.add(path, node.size, node.is_dir)
-    return out
-
-
-def _subtree_size(node: _DNode) -> int:
-    total = 0
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        total += n.size
-        stack.extend(n.children.values())
-    return total
-
-
-def _leaf_key(node: _DNode) -> list[str]:
-    return node.path.split("/")
+def _leaf_key(path: str) -> list[str]:
+    return path.split("/")
 
 
 @dataclass
@@ -176,18 +178,18 @@ class DiveFigures:
     inefficient_files: list[DiveFile] = field(default_factory=list)
 
 
-def _occurrences(leaves: list[_DNode], stacked: _Tree) -> list[tuple[str, int]] | None:
+def _occurrences(leaves: list[str], tree: _Tree, stacked: _Tree) -> list[tuple[str, int]] | None:
     """Each leaf's (path, size); None when a whiteout names nothing below (dive aborts)."""
     out: list[tuple[str, int]] = []
+    sizes = tree.size
     for leaf in leaves:
-        if leaf.name.startswith(_WH):
-            path = leaf.dive_path()
-            below = stacked.node(path)
-            if below is None:
+        if _name(leaf).startswith(_WH):
+            path = _dive_path(leaf)
+            if path not in stacked.size:
                 return None
-            out.append((path, _subtree_size(below) if below.is_dir else 0))
+            out.append((path, stacked.subtree_size(path) if path in stacked.dirs else 0))
         else:
-            out.append((leaf.path, leaf.size))
+            out.append((leaf, sizes[leaf]))
     return out
 
 
@@ -200,24 +202,28 @@ def dive_figures(
     sizes (and so user_wasted_percent's denominator) stay as they are. A directory whiteout
     is an occurrence of the directory's own path.
     """
-    trees = [_layer_tree(layer.entries, check) for layer in image.layers]
     stats: dict[str, list[int]] = {}  # path -> [cumulative, minimum, occurrences]
     # The stack dive consults for layer k is tree0, then trees 0..k-1 stacked onto it.
-    stacked = _copy(trees[0]) if trees else _Tree()
-    for index, tree in enumerate(trees):
-        if index >= 1:
+    # Each layer's tree is made when its turn comes and kept for one more layer only.
+    stacked = below = _Tree()
+    for index, layer in enumerate(image.layers):
+        tree = _layer_tree(layer.entries, check)
+        if index == 0:
+            stacked = tree.copy()
+        else:
             if check is not None:
                 check()
-            _stack_onto(stacked, trees[index - 1])
-        leaves = [n for n in tree.index.values() if not n.children and n.parent is not None]
-        found = _occurrences(leaves, stacked)
+            _stack_onto(stacked, below)
+        below = tree
+        leaves = tree.leaves()
+        found = _occurrences(leaves, tree, stacked)
         if found is None:
             # dive's visitor returns an error at that whiteout and the rest of this layer's
             # walk (children first, names sorted) is skipped: replay it in that order.
             leaves.sort(key=_leaf_key)
             found = []
             for leaf in leaves:
-                one = _occurrences([leaf], stacked)
+                one = _occurrences([leaf], tree, stacked)
                 if one is None:
                     break
                 found.extend(one)

@@ -86,6 +86,10 @@ def analyse_waste(
     # One walk over every path ever touched: what the final filesystem shows (by shipment
     # identity), and which paths ever held file bytes (the only places waste can be).
     visible: dict[int, Entry] = {}
+    # Equal content is equal (digest, size). The first path with a digest is remembered on
+    # its own; a group (a key and a list) is made only when a second one comes: most
+    # contents are unique, and a million of them would cost a tuple and a list each.
+    first: dict[bytes | None, Node] = {}
     by_content: dict[tuple[bytes | None, int], list[Node]] = {}
     held_bytes: list[Node] = []
     final_files = 0
@@ -110,7 +114,15 @@ def analyse_waste(
             if content is not None and id(content) not in visible:
                 visible[id(content)] = content
                 if content.size:
-                    by_content.setdefault((content.digest, content.size), []).append(node)
+                    seen = first.setdefault(content.digest, node)
+                    if seen is not node:
+                        group = by_content.get((content.digest, content.size))
+                        if group is None:
+                            same = seen.versions[-1].content.size == content.size  # type: ignore[union-attr]
+                            group = by_content[(content.digest, content.size)] = (
+                                [seen] if same else []
+                            )
+                        group.append(node)
         if len(versions) > 1 or e is None or e.kind != file_kind or id(e) not in visible:
             for v in versions:
                 if v.entry is not None and v.entry.kind == file_kind and v.entry.size:

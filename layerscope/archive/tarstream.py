@@ -505,9 +505,7 @@ def read_layer(
         name=layer,
     )
     table = EntryTable()
-    paths, kinds, sizes, modes = table.paths, table.kinds, table.sizes, table.modes
-    uids, gids, mtimes, offsets = table.uids, table.gids, table.mtimes, table.offsets
-    links, digests, raw_names = table.links, table.digests, table.raw_names
+    add = table.add
     max_entries = limits.max_entries
     depth = limits.max_path_depth
     warnings = src.warnings
@@ -623,22 +621,9 @@ def read_layer(
             else:
                 digest = _EMPTY_DIGEST
 
-        row = len(paths)
-        paths.append(path)
-        kinds.append(kind)
-        sizes.append(size)
-        modes.append(m.mode)
-        uids.append(m.uid)
-        gids.append(m.gid)
-        mtimes.append(m.mtime)
-        offsets.append(m.header_offset)
-        if link is not None:
-            links[row] = link
-        if digest is not None:
-            digests[row] = digest
-        if raw_name is not None:
-            raw_names[row] = raw_name
-        if row >= max_entries:
+        add(path, kind, size, m.mode, m.uid, m.gid, m.mtime, m.header_offset, link, digest,
+            raw_name)  # fmt: skip
+        if len(table) > max_entries:
             raise LimitExceeded(
                 f"layer has more than {max_entries} entries", limit="max_entries", path=layer
             )

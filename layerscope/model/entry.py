@@ -6,6 +6,7 @@ content: only the metadata and a digest of the content (for duplicate detection)
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterable
 from enum import IntEnum
 
@@ -107,27 +108,32 @@ class Entry:
         return f"{self.mode & 0o7777:04o}"
 
 
+_I64_MIN, _I64_MAX = -(1 << 63), (1 << 63) - 1
+_NO_DIGEST = bytes(16)
+
+
 class EntryTable:
     """A layer's entries as columns: how a parsed layer travels from a reader process and
-    sits in the persistent cache (lists of strings and integers pickle and load at C
-    speed; a list of objects does not). Sparse columns are dicts by row."""
+    sits in the persistent cache. Numbers live in typed arrays (8 bytes each, not an int
+    object each) and digests in one byte string, so a million-entry layer stays small and
+    pickles and loads at C speed; sparse columns are dicts by row."""
 
     __slots__ = (
         "paths", "kinds", "sizes", "modes", "uids", "gids", "mtimes", "offsets",
-        "links", "digests", "raw_names",
+        "digests", "links", "raw_names",
     )  # fmt: skip
 
     def __init__(self) -> None:
         self.paths: list[str] = []
         self.kinds = bytearray()
-        self.sizes: list[int] = []
-        self.modes: list[int] = []
-        self.uids: list[int] = []
-        self.gids: list[int] = []
-        self.mtimes: list[int] = []
-        self.offsets: list[int] = []
+        self.sizes = array("q")
+        self.modes = array("H")  # permission bits only: they fit
+        self.uids = array("q")
+        self.gids = array("q")
+        self.mtimes = array("q")
+        self.offsets = array("q")
+        self.digests = bytearray()  # 16 bytes a row; zeros: no digest
         self.links: dict[int, str] = {}  # row -> link target
-        self.digests: dict[int, bytes] = {}  # row -> content digest (regular files)
         self.raw_names: dict[int, str] = {}  # row -> tar name (whiteouts, metadata entries)
 
     def __len__(self) -> int:
@@ -140,22 +146,43 @@ class EntryTable:
         for name, value in zip(self.__slots__, state, strict=True):
             setattr(self, name, value)
 
-    def append(self, e: Entry) -> None:
+    def add(
+        self,
+        path: str,
+        kind: Kind,
+        size: int,
+        mode: int,
+        uid: int,
+        gid: int,
+        mtime: int,
+        offset: int,
+        link: str | None,
+        digest: bytes | None,
+        raw_name: str | None,
+    ) -> None:
         row = len(self.paths)
-        self.paths.append(e.path)
-        self.kinds.append(e.kind)
-        self.sizes.append(e.size)
-        self.modes.append(e.mode)
-        self.uids.append(e.uid)
-        self.gids.append(e.gid)
-        self.mtimes.append(e.mtime)
-        self.offsets.append(e.offset)
-        if e.link is not None:
-            self.links[row] = e.link
-        if e.digest is not None:
-            self.digests[row] = e.digest
-        if e.raw_name is not None:
-            self.raw_names[row] = e.raw_name
+        self.paths.append(path)
+        self.kinds.append(kind)
+        self.modes.append(mode & 0o7777)
+        for column, value in (
+            (self.sizes, size), (self.uids, uid), (self.gids, gid), (self.mtimes, mtime),
+            (self.offsets, offset),
+        ):  # fmt: skip
+            try:
+                column.append(value)
+            except OverflowError:  # a pax header's absurd number: kept as the nearest one
+                column.append(min(max(value, _I64_MIN), _I64_MAX))
+        self.digests += digest if digest is not None else _NO_DIGEST
+        if link is not None:
+            self.links[row] = link
+        if raw_name is not None:
+            self.raw_names[row] = raw_name
+
+    def append(self, e: Entry) -> None:
+        self.add(
+            e.path, e.kind, e.size, e.mode, e.uid, e.gid, e.mtime, e.offset, e.link, e.digest,
+            e.raw_name,
+        )  # fmt: skip
 
     @classmethod
     def of(cls, entries: Iterable[Entry]) -> EntryTable:
@@ -167,28 +194,30 @@ class EntryTable:
     def entries(self) -> list[Entry]:
         """New Entry objects, one per row."""
         kinds = list(Kind)
-        links, digests, raw_names = self.links, self.digests, self.raw_names
+        file_kind = Kind.FILE
+        links, raw_names = self.links, self.raw_names
+        digests = bytes(self.digests)
         # Equal small values (modes, ids, times) share one int object: much less memory.
         shared: dict[int, int] = {}
         share = shared.setdefault
-        return [
-            Entry(
-                path,
-                kinds[kind],
-                size,
-                share(mode, mode),
-                share(uid, uid),
-                share(gid, gid),
-                share(mtime, mtime),
-                links.get(row),
-                digests.get(row),
-                raw_names.get(row),
-                offset,
+        out: list[Entry] = []
+        append = out.append
+        for row, (path, kind, size, mode, uid, gid, mtime, offset) in enumerate(
+            zip(
+                self.paths, self.kinds, self.sizes, self.modes, self.uids, self.gids,
+                self.mtimes, self.offsets, strict=True,
             )
-            for row, (path, kind, size, mode, uid, gid, mtime, offset) in enumerate(
-                zip(
-                    self.paths, self.kinds, self.sizes, self.modes, self.uids, self.gids,
-                    self.mtimes, self.offsets, strict=True,
+        ):  # fmt: skip
+            digest = None
+            if kind == file_kind:
+                digest = digests[16 * row : 16 * row + 16]
+                if digest == _NO_DIGEST:
+                    digest = None
+            append(
+                Entry(
+                    path, kinds[kind], size, share(mode, mode), share(uid, uid),
+                    share(gid, gid), share(mtime, mtime), links.get(row), digest,
+                    raw_names.get(row), offset,
                 )
-            )
-        ]  # fmt: skip
+            )  # fmt: skip
+        return out
