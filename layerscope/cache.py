@@ -209,7 +209,13 @@ class Cache:
     # -- records --------------------------------------------------------------------------
 
     def has_entries(self, diff_id: str) -> bool:
-        return self._path("layers", diff_id.removeprefix("sha256:")).is_file()
+        """Whether a layer's entries are here, written by this version (not yet checksummed:
+        a damaged file is found when it is read, and the layer read again)."""
+        try:
+            with open(self._path("layers", diff_id.removeprefix("sha256:")), "rb") as fh:
+                return fh.read(len(_HEADER)) == _HEADER
+        except OSError:
+            return False
 
     def get_entries(self, diff_id: str) -> EntryTable | None:
         value = self._read("layers", diff_id.removeprefix("sha256:"))

@@ -198,7 +198,9 @@ class _Blob:
     record: BlobRecord
     table: EntryTable | None  # None: in the cache, loaded when the entries are wanted
 
-    def lazy_entries(self, cache: Cache | None, where: str) -> Lazy[list[Entry]]:
+    def lazy_entries(
+        self, cache: Cache | None, reread: Callable[[], EntryTable]
+    ) -> Lazy[list[Entry]]:
         table = self.table
         if table is not None:
             # New Entry objects for every layer, even when one blob serves two layers of a
@@ -209,15 +211,36 @@ class _Blob:
 
         def from_cache() -> list[Entry]:
             found = cache.get_entries(diff_id) if cache is not None else None
-            if found is None:
-                raise LayerscopeError(
-                    f"the cache lost the entries of layer {diff_id} while they were in use: "
-                    "open the archive again",
-                    path=where,
-                )
-            return found.entries()
+            # gone since (evicted, damaged): read the blob again from its archive
+            return (found if found is not None else reread()).entries()
 
         return Lazy(from_cache)
+
+
+def _reread(
+    path: str, blob: str, diff_id: str, limits: Limits, remote: RemoteOptions | None
+) -> Callable[[], EntryTable]:
+    """Reads one layer blob again, after the load (when the cache lost its entries)."""
+
+    def read() -> EntryTable:
+        source = open_source(path, limits, remote or RemoteOptions(), _no_progress, _never)
+        try:
+            with source.container.open_blob(blob) as raw:
+                parsed = read_blob(
+                    raw, name=f"{path}: {blob}", limits=limits, capture=package_file_wanted
+                ).parsed
+        finally:
+            source.container.close()
+        if parsed.diff_id != diff_id:
+            raise CorruptLayer(f"{blob} changed since it was read (diff_id {parsed.diff_id})",
+                               path=path)  # fmt: skip
+        return parsed.table
+
+    return read
+
+
+def _no_progress(_stage: str, _done: int, _total: int) -> None:
+    pass
 
 
 def _blob_keys(source: ArchiveSource) -> dict[str, str]:
@@ -346,8 +369,9 @@ def load(
                     f"Applying layers of {(image_source.refs or [image_source.config_name])[0]}"
                 )
                 image, waste, dive, packages = _build_image(
-                    source, archive_index, image_index, image_source, blobs, uses, budget, cache
-                )
+                    source, archive_index, image_index, image_source, blobs, uses, budget, cache,
+                    limits, remote,
+                )  # fmt: skip
                 images.append(image)
                 figures.append((waste, dive, packages))
         del contents  # the entry tables: each image holds what it needs
@@ -384,6 +408,8 @@ def _build_image(
     uses: Counter[str | None],
     budget: _Budget,
     cache: Cache | None,
+    limits: Limits,
+    remote: RemoteOptions | None,
 ) -> tuple[Image, Waste, DiveFigures, ImagePackages]:
     """An image with its layers, and its waste, dive and package figures: from the cache when it
     holds this config over these layers, else computed (and then kept there)."""
@@ -457,7 +483,10 @@ def _build_image(
                 size_bytes=record.size_bytes,
                 tar_bytes=fields["stream_bytes"],
                 compressed_bytes=ls.size if ls.size is not None else fields["stream_bytes"],
-                lazy_entries=blob.lazy_entries(cache, path),
+                lazy_entries=blob.lazy_entries(
+                    cache,
+                    _reread(path, ls.blob, diff_id, limits, remote),  # type: ignore[arg-type]
+                ),
                 history=history[ls.index],
                 unavailable=ls.unavailable,
                 warnings=layer_warnings,

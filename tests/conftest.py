@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -28,6 +30,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The slow tests first: with pytest-xdist (make test) the other worker runs the rest
     meanwhile, instead of one worker finishing alone on a long test at the end."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+_SESSION_CACHE: list[str] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Module-scoped fixtures load before any function-scoped one sets a cache directory:
+    # they share one of this session's, never the user's.
+    _SESSION_CACHE.append(tempfile.mkdtemp(prefix="layerscope-test-cache-"))
+    os.environ["LAYERSCOPE_CACHE_DIR"] = _SESSION_CACHE[0]
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    for directory in _SESSION_CACHE:
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)

@@ -95,6 +95,21 @@ def test_the_tree_of_a_reopened_image_is_made_when_asked_for(corpus: Path) -> No
     )
 
 
+def test_entries_the_cache_lost_are_read_again_from_the_archive(
+    corpus: Path, private_cache: Path, reads: list[str]
+) -> None:
+    load([str(corpus / APP)], cache=Cache())
+    a = load([str(corpus / APP)], cache=Cache(), need_filesystem=False)
+    for path in (private_cache / f"v{cache_module.FORMAT}" / "layers").iterdir():
+        path.write_bytes(b"damaged")  # evicted or damaged while the image is open
+    reads.clear()
+    b = load([str(corpus / APP)], cache=None)
+    expected = sorted(n.path for n, _v in b.images[0].filesystem.iter_present())
+    reads.clear()
+    assert sorted(n.path for n, _v in a.images[0].filesystem.iter_present()) == expected
+    assert len(reads) == 11  # each layer read again from the archive
+
+
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "flipped byte", "other version"])
 def test_a_damaged_cache_is_ignored_and_rebuilt(
     corpus: Path, private_cache: Path, reads: list[str], damage: str
