@@ -632,6 +632,7 @@ def test_usage_errors(capsys, tmp_path):
         (["--lowest-efficiency", "1.5"], "--lowest-efficiency: ratio '1.5' is outside 0..1"),
         (["--max-layers", "-1"], "--max-layers: not a count"),
         (["--junit-xml", str(tmp_path)], "is a directory"),
+        (["--junit-xml", str(tmp_path / "no" / "ci.xml")], "no such directory"),
     ):
         code, _, err = ci(capsys, sample_archive(), *args)
         assert code == 2, args

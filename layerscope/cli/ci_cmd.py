@@ -107,8 +107,12 @@ def run(args: argparse.Namespace) -> int:
     rules, ignore = build_rules(settings)
     if args.top < 0:
         raise LayerscopeError("--top: must be 0 or more")
-    if args.junit_xml and os.path.isdir(args.junit_xml):
-        raise LayerscopeError(f"--junit-xml {args.junit_xml}: is a directory")
+    if args.junit_xml:
+        parent = os.path.dirname(args.junit_xml) or "."
+        if os.path.isdir(args.junit_xml):
+            raise LayerscopeError(f"--junit-xml {args.junit_xml}: is a directory")
+        if not os.path.isdir(parent):
+            raise LayerscopeError(f"--junit-xml {args.junit_xml}: no such directory {parent}")
 
     analysis = load_archives(args)
     results: list[ImageResult] = []
