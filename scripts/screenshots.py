@@ -5,6 +5,7 @@
 Each shot opens archives through the real loader (the same worker the app uses), selects
 what it shows, and grabs the window at 1400x900. Settings are isolated in a temporary
 folder so your recent files and window layout are neither used nor changed.
+hidpi-2x.png is taken by a child process at QT_SCALE_FACTOR=2 on a 1680x1050 screen.
 """
 
 from __future__ import annotations
@@ -20,14 +21,22 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-if "QT_QPA_PLATFORM" not in os.environ:
-    # The offscreen platform's own screen is 800x600, which would clamp the 1400x900 shots:
-    # give it a desktop-sized screen.
-    _SCREEN = Path(tempfile.mkdtemp(prefix="layerscope-screen-")) / "screen.json"
-    _SCREEN.write_text(
-        '{"screens": [{"name": "desk", "x": 0, "y": 0, "width": 1920, "height": 1200}]}'
+
+def offscreen_screen(width: int, height: int) -> str:
+    """The offscreen platform with one screen of this size (its own is 800x600)."""
+    screen = Path(tempfile.mkdtemp(prefix="layerscope-screen-")) / "screen.json"
+    screen.write_text(
+        f'{{"screens": [{{"name": "s", "x": 0, "y": 0, "width": {width}, "height": {height}}}]}}'
     )
-    os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={_SCREEN}"
+    return f"offscreen:configfile={screen}"
+
+
+# A cache of our own: the user's (shared with other layerscope versions) is left alone.
+os.environ.setdefault("LAYERSCOPE_CACHE_DIR", tempfile.mkdtemp(prefix="layerscope-shots-cache-"))
+
+if "QT_QPA_PLATFORM" not in os.environ:
+    # a desktop-sized screen, so the 1400x900 shots are not clamped to the window's screen
+    os.environ["QT_QPA_PLATFORM"] = offscreen_screen(1920, 1200)
 
 from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
@@ -186,6 +195,33 @@ def details(window: MainWindow) -> None:
     window.select_layer(4)
 
 
+def long_command(window: MainWindow) -> None:
+    """longrun's layer 1: a 1.4 KB RUN line, one binary hardlinked 56 times."""
+    window.files.set_mode(TreeMode.CHANGES)
+    window.select_layer(1)
+    window.tabs.setCurrentIndex(Tab.FILES)
+    window.files.collapse_all()
+    window.files.reveal("/usr/local/tool/bin/tool")
+    window.files.tree.expand(window.files.model.index_for_path("/usr/local/tool/lib"))
+    window.sidebar.setSizes([110, 150, 520])
+
+
+def hidpi(window: MainWindow) -> None:
+    window.files.set_mode(TreeMode.FILESYSTEM)
+    window.select_layer(1)
+    window.tabs.setCurrentIndex(Tab.FILES)
+    window.files.reveal("/usr/local/tool/bin")
+
+
+def filter_matches(window: MainWindow) -> None:
+    window.files.set_mode(TreeMode.CHANGES)
+    window.select_layer(6)
+    window.tabs.setCurrentIndex(Tab.FILES)
+    window.focus_filter()
+    window.files.filter_edit.setText("libbig")
+    window.files.apply_filter()
+    window.files.reveal("/opt/tool/lib/libbig.so.1")
+
 SHOTS: list[tuple[str, list[str], Callable[[MainWindow], None], str]] = [
     ("welcome.png", [], lambda window: None, "light"),
     ("main-layer-changes.png", ["podman/app-docker.tar"], main_layer, "light"),
@@ -198,6 +234,9 @@ SHOTS: list[tuple[str, list[str], Callable[[MainWindow], None], str]] = [
         "light",
     ),
     ("image-details.png", ["podman/app-docker.tar"], details, "light"),
+    ("long-command.png", ["podman/longrun-docker.tar"], long_command, "light"),
+    ("filter-matches.png", ["podman/app-docker.tar"], filter_matches, "light"),
+    ("hidpi-2x.png", ["podman/longrun-docker.tar"], hidpi, "light"),
     ("main-layer-changes-dark.png", ["podman/app-docker.tar"], main_layer, "dark"),
     ("compare-images.png", ["podman/multi-docker.tar"], compare_images, "light"),
     ("file-viewer-diff.png", ["podman/app-docker.tar"], viewer_diff, "light"),
@@ -422,8 +461,24 @@ def main() -> int:
     demo = demo_debian_archive(demo_dir)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
+    scaled = os.environ.get("QT_SCALE_FACTOR") == "2"
     for name, files, arrange, scheme in SHOTS:
         if args.only and args.only != name:
+            continue
+        if name == "hidpi-2x.png" and not scaled:
+            # the scale factor is fixed when Qt starts: a process of its own, on a laptop
+            # screen of 1680x1050 at 200 % (840x525 for the window)
+            env = {
+                **os.environ,
+                "QT_SCALE_FACTOR": "2",
+                "QT_QPA_PLATFORM": offscreen_screen(1680, 1050),
+            }
+            subprocess.run(
+                [sys.executable, __file__, "--only", name, "--out", str(args.out),
+                 "--corpus", str(args.corpus)],
+                env=env,
+                check=True,
+            )  # fmt: skip
             continue
         os.environ["LAYERSCOPE_THEME"] = scheme
         gui_app.configure(app)

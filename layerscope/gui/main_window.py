@@ -397,6 +397,7 @@ class MainWindow(QMainWindow):
         self.loader.shutdown()
         self.extractor.cancel()
         self.reporter.cancel()
+        self.files.stop()
         self.files.drag_folders.cleanup()
         self._save_settings()
         heap.reset()

@@ -98,7 +98,8 @@ def test_a_filter_without_matches_says_so_and_where_the_matches_are(
     assert note.isVisible()
     assert "No path" in note.text()
     assert "build-cache" in note.text()
-    assert "layers 2 (1), 3 (1)" in note.text()  # added by layer 2, deleted by layer 3
+    # added by layer 2, deleted by layer 3
+    assert "Other layers with matches: 2 (1), 3 (1)." in note.text()
     found = [w.sidebar.layers_model.index(k, LayerCol.FOUND).data() for k in range(11)]
     assert found[1] == "–"
     assert found[2] == "1"
@@ -146,3 +147,27 @@ def test_folders_holding_changes_are_marked_and_dives_toggles_hide_paths(
     w.commands.show_change[Change.MODIFIED].trigger()  # hide modified
     assert not model.index_for_path("/etc/passwd").isValid()
     assert model.index_for_path("/etc/group").data(ChangeRole) == Change.UNCHANGED
+
+
+def test_on_a_big_image_the_filter_matches_in_a_worker_thread(
+    qtbot: QtBot, app_window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import layerscope.gui.widgets.files as files_module
+
+    monkeypatch.setattr(files_module, "FILTER_IN_WORKER", 0)  # app-docker counts as big
+    w = app_window
+    w.select_layer(2)
+    w.focus_filter()
+    w.files.filter_edit.setText("build-cache")
+    w.files.apply_filter()
+    assert "Looking for" in w.files.filter_note.text()  # the tree waits, the window does not
+    qtbot.waitUntil(lambda: w.files.model.filter_text == "build-cache", timeout=10_000)
+    assert "1 path in this layer's changes match" in w.files.filter_note.text()
+    # typing on cancels the search that is under way; only the last text is applied
+    w.files.filter_edit.setText("cache")
+    w.files.apply_filter()
+    w.files.filter_edit.setText("cache.sha1")
+    w.files.apply_filter()
+    qtbot.waitUntil(lambda: w.files.model.filter_text == "cache.sha1", timeout=10_000)
+    assert w.files.model.index_for_path("/srv/app/cache.sha1").isValid()
+    assert not w.files.model.index_for_path("/tmp/build-cache.bin").isValid()

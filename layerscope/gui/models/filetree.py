@@ -211,9 +211,19 @@ class FileTreeModel(QAbstractItemModel):
         if mode is not self._mode:
             self._reset(mode=mode)
 
-    def set_filter(self, text: str) -> None:
+    def set_filter(self, text: str, matches: FilterMatches | None = None) -> None:
+        """Filter by `text`; `matches`, when given, are its matches found already (a
+        worker thread finds them on a big image)."""
+        if matches is not None:
+            self._matches, self._matches_key = matches, (self._fs, text)
         if text != self._filter_text:
             self._reset(filter_text=text)
+
+    @property
+    def paths(self) -> int:
+        """About how many paths the filesystem has (each counted once per layer that
+        changed it): what a filter must walk."""
+        return sum(len(changes) for changes in self._fs.changes) if self._fs is not None else 0
 
     def set_shown_changes(self, shown: Iterable[Change]) -> None:
         shown = frozenset(shown)
@@ -549,7 +559,7 @@ class FileTreeModel(QAbstractItemModel):
             return f"{entry.uid}:{entry.gid}"
         if col == Col.LINK:
             if entry.kind == Kind.HARDLINK and entry.link:
-                return f"hardlink to {entry.link}"
+                return f"link to {entry.link}"
             return entry.link or ""
         return None
 

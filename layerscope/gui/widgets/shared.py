@@ -19,6 +19,8 @@ from layerscope.gui.widgets.common import Card, CardRow, Placeholder, setup_tabl
 from layerscope.gui.widgets.pane import Navigate, Pane
 from layerscope.view.names import distinct_images
 
+IMAGE_COLUMN_MAX = 260  # px: an image's column fits its ref, platform and archive up to this
+
 
 class SharedPanel(Pane):
     TITLE = "Shared Layers"
@@ -70,9 +72,12 @@ class SharedPanel(Pane):
         header.resizeSection(0, 122)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         header.resizeSection(2, 80)
+        metrics = header.fontMetrics()
         for col in range(FIXED_COLUMNS, self.model.columnCount()):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
-            header.resizeSection(col, 112)
+            text = str(self.model.headerData(col, Qt.Orientation.Horizontal) or "")
+            widest = max((metrics.horizontalAdvance(line) for line in text.splitlines()), default=0)
+            header.resizeSection(col, min(max(112, widest + 16), IMAGE_COLUMN_MAX))
         header.setMinimumHeight(self.fontMetrics().height() * 4 + 12)
 
     def show_analysis(self, analysis: Analysis) -> None:

@@ -85,6 +85,7 @@ class Sidebar(QSplitter):
         self.layers_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.layers_view.customContextMenuRequested.connect(self._layers_menu)
         self.layers_view.setColumnHidden(LayerCol.FOUND, True)
+        lh.moveSection(lh.visualIndex(LayerCol.FOUND), 1)  # beside the number: always in sight
 
         self.layer_details = DetailsBrowser()
         self.layer_details.copied.connect(self.copied)

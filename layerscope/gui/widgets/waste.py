@@ -198,7 +198,7 @@ class WastePanel(Pane):
         self.files_label.setText(
             f"Wasted files ({n:,}) — click to find one in the layers, double-click to open it"
         )
-        self.dup_label.setText(f"Duplicate files ({len(waste.duplicates):,} groups)")
+        self.dup_label.setText(f"Duplicate files ({plural(len(waste.duplicates), 'group')})")
         if self.isVisible():
             self._fill_tables()
 
