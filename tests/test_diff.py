@@ -193,7 +193,7 @@ def _present(side: Side) -> dict[str, tuple[Kind, int, str | None]]:
     return out
 
 
-@settings(SETTINGS, max_examples=150)
+@settings(SETTINGS, max_examples=80)
 @given(raw=raw_stacks, pick=st.tuples(st.integers(0, 4), st.integers(0, 4)))
 def test_diff_matches_a_plain_comparison(
     tmp_path_factory: pytest.TempPathFactory, raw, pick
