@@ -241,10 +241,28 @@ class Cache:
     # -- size -----------------------------------------------------------------------------
 
     def trim(self) -> None:
-        """Past max_bytes, delete the least recently used files down to 80% of it."""
+        """Past max_bytes, delete the least recently used files down to 80% of it.
+
+        A small ledger file keeps a running total, so a load that wrote a little does not
+        list the whole cache; it errs high (rewrites and other processes' evictions are
+        not subtracted), and a full listing then puts it right.
+        """
         if not self._written or not self._writable:
             return
-        self._written = 0
+        written, self._written = self._written, 0
+        ledger = self.root / "usage"
+        try:
+            total = int(ledger.read_text()) + written
+        except (OSError, ValueError):
+            total = self.max_bytes + 1  # no ledger yet: count
+        if total > self.max_bytes:
+            total = self._evict()
+        try:
+            ledger.write_text(str(total))
+        except OSError:
+            pass
+
+    def _evict(self) -> int:
         files: list[tuple[float, int, Path]] = []
         for kind in _KINDS:
             try:
@@ -259,10 +277,11 @@ class Cache:
                 continue
         total = sum(size for _t, size, _p in files)
         if total <= self.max_bytes:
-            return
+            return total
         files.sort()
         for _mtime, size, path in files:
             if total <= 0.8 * self.max_bytes:
                 break
             self._discard(path)
             total -= size
+        return total
