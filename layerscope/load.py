@@ -6,6 +6,7 @@ and `cancel()` returning True stops the load with `Cancelled` at the next chunk.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import threading
@@ -335,6 +336,28 @@ def load(
     """
     if cache == "default":
         cache = default_cache()
+    # No cyclic garbage collection while the model grows: each full collection walks every
+    # object made so far (hundreds of milliseconds on a big image, holding the GIL, so the
+    # window would stall), and a load makes next to no cyclic garbage.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _load(paths, limits, progress, cancel, verify, remote, cache, need_filesystem)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _load(
+    paths: Sequence[str],
+    limits: Limits,
+    progress: ProgressFn | None,
+    cancel: Callable[[], bool] | None,
+    verify: bool,
+    remote: RemoteOptions | None,
+    cache: Cache | None,
+    need_filesystem: bool,
+) -> Analysis:
     sources: list[ArchiveSource] = []
 
     def on_progress(stage: str, done: int, total: int) -> None:

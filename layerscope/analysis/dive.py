@@ -202,7 +202,9 @@ def dive_figures(
     sizes (and so user_wasted_percent's denominator) stay as they are. A directory whiteout
     is an occurrence of the directory's own path.
     """
-    stats: dict[str, list[int]] = {}  # path -> [cumulative, minimum, occurrences]
+    # path -> its one occurrence's size, or [cumulative, minimum, occurrences] from the
+    # second on (most paths occur once: a list each would double the memory of the walk)
+    stats: dict[str, int | list[int]] = {}
     # The stack dive consults for layer k is tree0, then trees 0..k-1 stacked onto it.
     # Each layer's tree is made when its turn comes and kept for one more layer only.
     stacked = below = _Tree()
@@ -232,7 +234,9 @@ def dive_figures(
         for path, size in found:
             st = stats.get(path)
             if st is None:
-                stats[path] = [size, size, 1]
+                stats[path] = size
+            elif isinstance(st, int):
+                stats[path] = [st + size, min(st, size), 2]
             else:
                 st[0] += size
                 if size < st[1]:
@@ -241,10 +245,17 @@ def dive_figures(
 
     if ignore is not None:
         stats = {path: st for path, st in stats.items() if not ignore(path)}
-    minimum = sum(s[1] for s in stats.values())
-    discovered = sum(s[0] for s in stats.values())
+    minimum = discovered = 0
+    inefficient: list[DiveFile] = []
+    for p, st in stats.items():
+        if isinstance(st, int):
+            minimum += st
+            discovered += st
+        else:
+            minimum += st[1]
+            discovered += st[0]
+            inefficient.append(DiveFile(p, st[2], st[0]))
     efficiency = minimum / discovered if discovered else 1.0
-    inefficient = [DiveFile(p, s[2], s[0]) for p, s in stats.items() if s[2] >= 2]
     inefficient.sort(key=lambda f: (-f.wasted_bytes, f.path))
     wasted = sum(f.wasted_bytes for f in inefficient)
     layer_sizes = [layer.dive_size for layer in image.layers]
