@@ -3,7 +3,6 @@ and hostile images write nothing outside the destination."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import tarfile
 from pathlib import Path
@@ -16,6 +15,7 @@ from layerscope.extract import TarOutput, extract, plan
 from layerscope.load import load
 from layerscope.safewrite import SafeWriter
 from tests import builders as b
+from tests.fstree import digest, snapshot
 
 FORMS = ["podman", "docker25", "oci-gzip", "oci-zstd", "outer-gzip", "oci-dir"]
 
@@ -30,21 +30,6 @@ def write(tmp_path: Path, image: b.Image, form: str) -> Path:
     compression = form.split("-")[1]
     again = b.Image([b.Layer(layer.tar, compression) for layer in image.layers])
     return b.write_oci_archive(tmp_path / f"{form}.tar", [again])
-
-
-def snapshot(root: Path) -> dict[str, str]:
-    out = {}
-    for dirpath, dirs, files in os.walk(root):
-        for name in dirs + files:
-            full = Path(dirpath) / name
-            rel = str(full.relative_to(root))
-            if full.is_symlink():
-                out[rel] = "-> " + os.readlink(full)
-            elif full.is_dir():
-                out[rel] = "dir"
-            else:
-                out[rel] = hashlib.sha256(full.read_bytes()).hexdigest()[:12]
-    return out
 
 
 BIG = os.urandom(3 << 20)  # over a read chunk, so data spans buffer refills
@@ -91,17 +76,17 @@ def test_extract_the_filesystem_at_each_layer(tmp_path: Path, form: str):
         {
             "usr": "dir",
             "usr/bin": "dir",
-            "usr/bin/tool": hashlib.sha256(BIG).hexdigest()[:12],
-            "usr/bin/tool2": hashlib.sha256(BIG).hexdigest()[:12],
+            "usr/bin/tool": digest(BIG),
+            "usr/bin/tool2": digest(BIG),
             "etc": "dir",
-            "etc/conf": hashlib.sha256(b"v1\n").hexdigest()[:12],
+            "etc/conf": digest(b"v1\n"),
             "etc/abs": "-> /etc/conf",
             "dev": "dir",
             "x" * 150: "dir",
-            "x" * 150 + "/long-name.txt": hashlib.sha256(b"long\n").hexdigest()[:12],
+            "x" * 150 + "/long-name.txt": digest(b"long\n"),
         }
     ]
-    expected.append(dict(expected[0], **{"etc/conf": hashlib.sha256(b"v2\n").hexdigest()[:12]}))
+    expected.append(dict(expected[0], **{"etc/conf": digest(b"v2\n")}))
     del expected[1]["usr/bin/tool2"]
     for layer in (0, 1):
         dest = tmp_path / f"out{layer}"
@@ -185,9 +170,9 @@ def test_hostile_image_writes_nothing_outside(tmp_path: Path, capsys):
     tree = snapshot(dest)
     assert tree["escape"] == "-> ../../../../../../tmp"
     assert tree["abs"] == "-> /etc"
-    assert tree["tmp/owned"] == hashlib.sha256(b"x").hexdigest()[:12]
-    assert tree["etc/passwd"] == hashlib.sha256(b"y").hexdigest()[:12]
-    assert tree["absolute-name"] == hashlib.sha256(b"a").hexdigest()[:12]
+    assert tree["tmp/owned"] == digest(b"x")
+    assert tree["etc/passwd"] == digest(b"y")
+    assert tree["absolute-name"] == digest(b"a")
     assert "dev/sda" not in tree
     assert "run/fifo" not in tree
     assert "/dev/sda: block device nodes are not created" in out

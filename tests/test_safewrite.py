@@ -8,21 +8,7 @@ from pathlib import Path
 import pytest
 
 from layerscope.safewrite import ExtractError, SafeWriter, file_mode
-
-
-def tree(root: Path) -> dict[str, str]:
-    out = {}
-    for dirpath, dirs, files in os.walk(root):
-        for name in dirs + files:
-            full = Path(dirpath) / name
-            rel = str(full.relative_to(root))
-            if full.is_symlink():
-                out[rel] = "-> " + os.readlink(full)
-            elif full.is_dir():
-                out[rel] = "dir"
-            else:
-                out[rel] = full.read_bytes().decode()
-    return out
+from tests.fstree import digest, snapshot
 
 
 def test_writes_files_dirs_links(tmp_path: Path):
@@ -34,10 +20,10 @@ def test_writes_files_dirs_links(tmp_path: Path):
         w.symlink("/etc/link", "passwd")
         w.symlink("/etc/host", "/etc/hostname")
         w.finish()
-    assert tree(dest) == {
+    assert snapshot(dest) == {
         "etc": "dir",
-        "etc/passwd": "root:x\n",
-        "etc/passwd-": "root:x\n",
+        "etc/passwd": digest(b"root:x\n"),
+        "etc/passwd-": digest(b"root:x\n"),
         "etc/link": "-> passwd",
         "etc/host": "-> /etc/hostname",
     }

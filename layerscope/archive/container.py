@@ -279,17 +279,21 @@ class StreamedTar(_IndexedTar):
 
         self.warnings = self._walk(visit)
 
+    def _outer(self, raw: BinaryIO) -> TarSource:
+        """The outer tar, decompressed, as a source of members."""
+        stream, _method = open_decompressed(raw, name=self.path, limits=self._limits)
+        return TarSource(
+            stream,
+            limit=self._limits.max_total_bytes,
+            limit_name="max_total_bytes",
+            on_bytes=None,
+            name=self.path,
+            hash_stream=False,
+        )
+
     def _walk(self, visit: Callable[[Member, TarSource], None]) -> list[str]:
         with open(self.path, "rb") as raw:
-            stream, _method = open_decompressed(raw, name=self.path, limits=self._limits)
-            src = TarSource(
-                stream,
-                limit=self._limits.max_total_bytes,
-                limit_name="max_total_bytes",
-                on_bytes=None,
-                name=self.path,
-                hash_stream=False,
-            )
+            src = self._outer(raw)
             for m in iter_members(src, name=self.path, limits=self._limits):
                 visit(m, src)
             return src.warnings
@@ -323,15 +327,7 @@ class StreamedTar(_IndexedTar):
         offset = self._items[wanted].offset
         raw = open(self.path, "rb")  # noqa: SIM115 - closed with the returned reader
         try:
-            stream, _method = open_decompressed(raw, name=self.path, limits=self._limits)
-            src = TarSource(
-                stream,
-                limit=self._limits.max_total_bytes,
-                limit_name="max_total_bytes",
-                on_bytes=None,
-                name=self.path,
-                hash_stream=False,
-            )
+            src = self._outer(raw)
             for m in iter_members(src, name=self.path, limits=self._limits):
                 if m.data_offset == offset:
                     return cast(BinaryIO, MemberReader(src, m.size, closing=raw))

@@ -95,15 +95,11 @@ class Extractor(QObject):
 
     def export_filesystem(self, image: Image, layer: int) -> None:
         """The whole filesystem at `layer`, as a tar file."""
-        target, _ = QFileDialog.getSaveFileName(
-            self._parent,
-            f"Export the filesystem at layer {layer}",
-            os.path.join(self._last_dir, f"{_stem(image)}-layer{layer}-rootfs.tar"),
-            "Tar archives (*.tar)",
+        target = self._ask_tar(
+            f"Export the filesystem at layer {layer}", f"{_stem(image)}-layer{layer}-rootfs.tar"
         )
         if not target:
             return
-        self._remember(os.path.dirname(target))
         self._run(
             f"Exporting the filesystem at layer {layer}",
             target,
@@ -114,15 +110,9 @@ class Extractor(QObject):
 
     def save_layer(self, image: Image, layer: int) -> None:
         """The layer's own tar, whiteouts included."""
-        target, _ = QFileDialog.getSaveFileName(
-            self._parent,
-            f"Save layer {layer} as tar",
-            os.path.join(self._last_dir, f"{_stem(image)}-layer{layer}.tar"),
-            "Tar archives (*.tar)",
-        )
+        target = self._ask_tar(f"Save layer {layer} as tar", f"{_stem(image)}-layer{layer}.tar")
         if not target:
             return
-        self._remember(os.path.dirname(target))
 
         def work(task: Task) -> str:
             size = save_layer_tar(
@@ -136,6 +126,15 @@ class Extractor(QObject):
 
     def _remember(self, folder: str) -> None:
         self._last_dir = folder
+
+    def _ask_tar(self, title: str, name: str) -> str:
+        """A tar file name from a save dialog ("" when cancelled); its folder is remembered."""
+        target, _ = QFileDialog.getSaveFileName(
+            self._parent, title, os.path.join(self._last_dir, name), "Tar archives (*.tar)"
+        )
+        if target:
+            self._remember(os.path.dirname(target))
+        return target
 
     def _run(self, what: str, target: str, work: Callable[[Task], str]) -> None:
         if self._task is not None:
