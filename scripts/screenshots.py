@@ -47,6 +47,7 @@ sys.path.insert(0, str(REPO))
 from layerscope.gui import app as gui_app  # noqa: E402
 from layerscope.gui.main_window import MainWindow, Tab  # noqa: E402
 from layerscope.gui.models.waste import WasteCol  # noqa: E402
+from layerscope.gui.widgets import viewer  # noqa: E402
 from layerscope.view.tree import TreeMode  # noqa: E402
 from layerscope.view.treemap import Colouring  # noqa: E402
 
@@ -111,36 +112,29 @@ def compare_images(window: MainWindow) -> None:
     wait_for(window.compare.textShown)
 
 
-def viewer_diff(window: MainWindow) -> None:
-    window.select_layer(4)
+def show_file(window: MainWindow, layer: int, path: str, mode: int | None = None) -> None:
+    """The Files tab at `layer`, `path` selected, its contents below (in `mode`)."""
+    window.select_layer(layer)
     window.files.set_mode(TreeMode.CHANGES)
     window.tabs.setCurrentIndex(Tab.FILES)
-    window.files.reveal("/etc/passwd")
+    window.files.reveal(path)
     window.files.show_contents_tab()
     wait_for(window.files.viewer.shown)
-    window.files.viewer.set_mode(3)  # the diff against layer 0
+    if mode is not None:
+        window.files.viewer.set_mode(mode)
     window.files.splitter.setSizes([330, 470])
+
+
+def viewer_diff(window: MainWindow) -> None:
+    show_file(window, 4, "/etc/passwd", viewer.DIFF)  # what layer 4 changed
 
 
 def viewer_text(window: MainWindow) -> None:
-    window.select_layer(1)
-    window.files.set_mode(TreeMode.CHANGES)
-    window.tabs.setCurrentIndex(Tab.FILES)
-    window.files.reveal("/srv/app/site/index.html")
-    window.files.show_contents_tab()
-    wait_for(window.files.viewer.shown)
-    window.files.splitter.setSizes([330, 470])
+    show_file(window, 1, "/srv/app/site/index.html")
 
 
 def viewer_hex(window: MainWindow) -> None:
-    window.select_layer(0)
-    window.files.set_mode(TreeMode.CHANGES)
-    window.tabs.setCurrentIndex(Tab.FILES)
-    window.files.reveal("/bin/busybox")
-    window.files.show_contents_tab()
-    wait_for(window.files.viewer.shown)
-    window.files.viewer.set_mode(1)
-    window.files.splitter.setSizes([330, 470])
+    show_file(window, 0, "/bin/busybox", viewer.HEX)
 
 
 def main_layer(window: MainWindow) -> None:
@@ -221,6 +215,7 @@ def filter_matches(window: MainWindow) -> None:
     window.files.filter_edit.setText("libbig")
     window.files.apply_filter()
     window.files.reveal("/opt/tool/lib/libbig.so.1")
+
 
 SHOTS: list[tuple[str, list[str], Callable[[MainWindow], None], str]] = [
     ("welcome.png", [], lambda window: None, "light"),

@@ -57,15 +57,15 @@ class Reference:
     @property
     def image(self) -> str:
         """What to hand an engine: the name with its tag or digest."""
-        text = self.name
-        if self.tag:
-            text += f":{self.tag}"
-        if self.digest:
-            text += f"@{self.digest}"
-        return text
+        return _tagged(self.name, self.tag, self.digest)
 
     def __str__(self) -> str:
         return f"{self.scheme}://{self.image}"
+
+
+def _tagged(name: str, tag: str | None, digest: str | None) -> str:
+    """`name:tag@digest`, each part only when there is one."""
+    return name + (f":{tag}" if tag else "") + (f"@{digest}" if digest else "")
 
 
 @dataclass(frozen=True)
@@ -87,12 +87,7 @@ class RegistryReference:
     @property
     def name(self) -> str:
         """The fully qualified name, as podman shows it: docker.io/library/alpine:latest."""
-        text = f"{self.host}/{self.repository}"
-        if self.tag:
-            text += f":{self.tag}"
-        if self.digest:
-            text += f"@{self.digest}"
-        return text
+        return _tagged(f"{self.host}/{self.repository}", self.tag, self.digest)
 
     def __str__(self) -> str:
         return f"registry://{self.name}"
