@@ -220,3 +220,22 @@ def test_save_as_and_layer_tar(qtbot, window, tmp_path, monkeypatch):
         "index.html",
         "style.css",
     ]
+
+
+def test_viewer_names_extended_attributes(qtbot, window, tmp_path):
+    tar = b.layer_tar(
+        [
+            b.file(
+                "bin/ping",
+                b"#!/bin/sh\necho ping\n",
+                pax={"SCHILY.xattr.security.capability": "x", "SCHILY.xattr.user.note": "hi"},
+            )
+        ]
+    )
+    path = b.write_docker_archive(tmp_path / "x.tar", [b.Image([b.Layer(tar)])], style="podman")
+    open_and_wait(qtbot, window, path)
+    viewer = view(qtbot, window, 0, "/bin/ping")
+    assert viewer.page is not None
+    assert viewer.page.xattrs == {"security.capability": b"x", "user.note": b"hi"}
+    assert "xattrs: security.capability, user.note" in viewer.info.text()
+    assert "-rw-r--r--  ·  0:0" in viewer.meta.text()
