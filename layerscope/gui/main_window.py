@@ -31,8 +31,10 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QFileDialog,
+    QFrame,
     QMainWindow,
     QMenu,
+    QScrollArea,
     QSplitter,
     QStackedWidget,
     QTabBar,
@@ -174,7 +176,7 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         for pane in self.panes:
-            self.tabs.addTab(pane, pane.TITLE)
+            self.tabs.addTab(_scrollable(pane), pane.TITLE)
             pane.navigate.connect(self.navigate)
             pane.message.connect(lambda m: self.statusBar().showMessage(m, 5000))
         self.files.modeChanged.connect(self._mode_changed)
@@ -679,6 +681,16 @@ class MainWindow(QMainWindow):
             self.set_mode(TreeMode.FILESYSTEM)
         # A restored state may hold widths from a bigger screen: re-fit once laid out.
         QTimer.singleShot(0, self, lambda: settings.fit_to_screen(self))
+
+
+def _scrollable(pane: Pane) -> QScrollArea:
+    """A pane in a frameless scroll area: on a screen smaller than the pane's minimum size
+    (cards wrap onto rows at 200 %) the pane scrolls instead of growing the window."""
+    area = QScrollArea()
+    area.setWidget(pane)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    return area
 
 
 __all__ = ["MainWindow", "SAMPLE", "Tab", "theme"]

@@ -4,9 +4,10 @@
         python tests/gui/fit_probe.py [--geometry W H] ARCHIVE...
 
 Run in its own process by test_gui_layout.py: the screen size and the scale factor are fixed
-when a QApplication starts. The window steps through every layer of the first image; the
-JSON holds the available screen area, the window's frame after each layer, and each pane's
-width beside its minimum width. Settings live in a temporary folder.
+when a QApplication starts. The window steps through every layer of the first image, then
+shows every tab; the JSON holds the available screen area, the window's frame after each
+layer and each tab, and each pane's width beside its minimum width. Settings live in a
+temporary folder.
 """
 
 from __future__ import annotations
@@ -83,6 +84,12 @@ def main() -> int:
         out["layers"].append(  # type: ignore[attr-defined]
             {"frame": rect(window.frameGeometry()), "panes": panes(window)}
         )
+    # Every tab, shown once: a pane taller than the screen must scroll, not grow the window.
+    out["tabs"] = []
+    for tab in range(window.tabs.count()):
+        window.tabs.setCurrentIndex(tab)
+        spin()
+        out["tabs"].append({"tab": tab, "frame": rect(window.frameGeometry())})  # type: ignore[attr-defined]
     window.close()
     sys.stdout.write(json.dumps(out) + "\n")
     return 0

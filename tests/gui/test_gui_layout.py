@@ -144,6 +144,9 @@ def test_the_window_fits_a_1680x1050_screen_at_any_scale(
         assert inside(QRect(x, y, width, height), frame), layer
         for name, (pane_width, minimum) in layer["panes"].items():
             assert pane_width >= minimum, (name, layer)
+    assert len(result["tabs"]) >= 7
+    for tab in result["tabs"]:
+        assert inside(QRect(x, y, width, height), QRect(*tab["frame"])), tab
 
 
 def section_fits(view: QAbstractItemView, text: str, width: int) -> bool:
