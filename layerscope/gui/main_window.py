@@ -690,6 +690,7 @@ def _scrollable(pane: Pane) -> QScrollArea:
     area.setWidget(pane)
     area.setWidgetResizable(True)
     area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to the pane's own widgets
     return area
 
 
