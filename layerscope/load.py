@@ -34,7 +34,16 @@ from layerscope.jsonvalues import as_dict, as_list
 from layerscope.limits import DEFAULT_LIMITS, Limits
 from layerscope.model.entry import Entry, EntryTable
 from layerscope.model.filesystem import FileSystem
-from layerscope.model.image import Image, Layer, Lazy, chain_ids, pair_history, parse_config
+from layerscope.model.image import (
+    Image,
+    ImageOutline,
+    Layer,
+    LayerOutline,
+    Lazy,
+    chain_ids,
+    pair_history,
+    parse_config,
+)
 from layerscope.remote import RemoteOptions, open_source
 
 
@@ -58,7 +67,21 @@ class CancelToken:
         return self._event.is_set()
 
 
+@dataclass(frozen=True)
+class SourceOutline:
+    """What one archive or remote image holds, known once its manifests and configs are
+    read and before any layer blob is: the refs, configs, history and layer digests and
+    stored sizes of its images. `load(outline=...)` reports it so a window can show the
+    layers at once while the blobs stream."""
+
+    path: str
+    format: str
+    images: list[ImageOutline]
+    warnings: list[str]
+
+
 ProgressFn = Callable[[Progress], None]
+OutlineFn = Callable[[SourceOutline], None]
 
 
 class _Budget:
@@ -325,6 +348,7 @@ def load(
     remote: RemoteOptions | None = None,
     cache: Cache | None | Literal["default"] = "default",
     need_filesystem: bool = True,
+    outline: OutlineFn | None = None,
 ) -> Analysis:
     """Read every archive (or registry://, podman://, docker:// image), apply every image's
     layers, and analyse them.
@@ -332,7 +356,8 @@ def load(
     `cache`: the persistent cache ("default": the user's; None: none). With it, layers and
     analyses seen before are not read or computed again (except with `verify`, which reads
     every blob). `need_filesystem=False` lets an image from the cache leave its tree unmade
-    until it is used; the GUI wants it made here, off its thread.
+    until it is used; the GUI wants it made here, off its thread. `outline(SourceOutline)`
+    is called for each source once its manifests and configs are read, before its blobs.
     """
     if cache == "default":
         cache = default_cache()
@@ -342,7 +367,9 @@ def load(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _load(paths, limits, progress, cancel, verify, remote, cache, need_filesystem)
+        return _load(
+            paths, limits, progress, cancel, verify, remote, cache, need_filesystem, outline
+        )
     finally:
         if collecting:
             gc.enable()
@@ -357,8 +384,11 @@ def _load(
     remote: RemoteOptions | None,
     cache: Cache | None,
     need_filesystem: bool,
+    outline: OutlineFn | None,
 ) -> Analysis:
     sources: list[ArchiveSource] = []
+    blob_sizes: list[dict[str, int]] = []  # per source: each layer blob's stored size
+    outlines: list[SourceOutline] = []
 
     def on_progress(stage: str, done: int, total: int) -> None:
         if progress is not None:
@@ -370,10 +400,14 @@ def _load(
                 raise Cancelled()
             if progress is not None:
                 progress(Progress(f"Reading {os.path.basename(path)}", 0, 0))
-            sources.append(
-                open_source(path, limits, remote or RemoteOptions(), on_progress, cancel or _never)
+            source = open_source(
+                path, limits, remote or RemoteOptions(), on_progress, cancel or _never
             )
-        blob_sizes = [_layer_blob_stats(s) for s in sources]
+            sources.append(source)
+            blob_sizes.append(_layer_blob_stats(source))
+            outlines.append(_outline(source, blob_sizes[-1]))
+            if outline is not None:
+                outline(outlines[-1])
         budget = _Budget(limits, sum(sum(b.values()) for b in blob_sizes), progress, cancel)
         contents = [
             _read_layers(source, sizes, budget, limits, verify, cache)
@@ -387,13 +421,13 @@ def _load(
             archives.append(ArchiveInfo(source.path, source.format, list(source.warnings)))
             # how many layers still to build use each blob: its table goes after the last
             uses = Counter(ls.blob for image in source.images for ls in image.layers)
-            for image_index, image_source in enumerate(source.images):
-                budget.report(
-                    f"Applying layers of {(image_source.refs or [image_source.config_name])[0]}"
-                )
+            for image_source, image_outline in zip(
+                source.images, outlines[archive_index].images, strict=True
+            ):
+                budget.report(f"Applying layers of {image_outline.name}")
                 image, waste, dive, packages = _build_image(
-                    source, archive_index, image_index, image_source, blobs, uses, budget, cache,
-                    limits, remote,
+                    source, archive_index, image_source, image_outline, blobs, uses, budget,
+                    cache, limits, remote,
                 )  # fmt: skip
                 images.append(image)
                 figures.append((waste, dive, packages))
@@ -422,11 +456,67 @@ def _never() -> bool:
     return False
 
 
+def _outline(source: ArchiveSource, stored: dict[str, int]) -> SourceOutline:
+    """The source's images as their manifests and configs describe them; a config that
+    does not fit its manifest is refused here, before any blob is read."""
+    images = [
+        _outline_image(source, index, image_source, stored)
+        for index, image_source in enumerate(source.images)
+    ]
+    return SourceOutline(source.path, source.format, images, list(source.warnings))
+
+
+def _outline_image(
+    source: ArchiveSource, image_index: int, image_source: ImageSource, stored: dict[str, int]
+) -> ImageOutline:
+    path = source.path
+    config = parse_config(image_source.config)
+    if config.rootfs_type not in (None, "layers"):
+        raise ManifestError(
+            f"rootfs.type is {config.rootfs_type!r}, not 'layers'",
+            path=path,
+            member=image_source.config_name,
+        )
+    layer_count = len(image_source.layers)
+    if len(config.diff_ids) != layer_count:
+        raise ManifestError(
+            f"the config lists {plural(len(config.diff_ids), 'diff_id')} for "
+            f"{plural(layer_count, 'layer')}",
+            path=path,
+            member=image_source.config_name,
+        )
+    history, history_warnings = pair_history(config, layer_count)
+    layers = [
+        LayerOutline(
+            index=ls.index,
+            diff_id=config.diff_ids[ls.index],
+            digest=ls.digest,
+            media_type=ls.media_type,
+            stored_bytes=stored.get(ls.blob, ls.size) if ls.blob is not None else ls.size,
+            history=history[ls.index],
+            unavailable=ls.unavailable,
+        )
+        for ls in image_source.layers
+    ]
+    return ImageOutline(
+        archive_path=path,
+        archive_format=source.format,
+        index_in_archive=image_index,
+        refs=list(image_source.refs),
+        config_digest="sha256:" + hashlib.sha256(image_source.config_bytes).hexdigest(),
+        manifest_digest=image_source.manifest_digest,
+        config=config,
+        layers=layers,
+        platform=image_source.platform or config.platform,
+        warnings=list(image_source.warnings) + history_warnings,
+    )
+
+
 def _build_image(
     source: ArchiveSource,
     archive_index: int,
-    image_index: int,
     image_source: ImageSource,
+    outline: ImageOutline,
     blobs: dict[str, _Blob],
     uses: Counter[str | None],
     budget: _Budget,
@@ -437,24 +527,8 @@ def _build_image(
     """An image with its layers, and its waste, dive and package figures: from the cache when it
     holds this config over these layers, else computed (and then kept there)."""
     path = source.path
-    config = parse_config(image_source.config)
-    if config.rootfs_type not in (None, "layers"):
-        raise ManifestError(
-            f"rootfs.type is {config.rootfs_type!r}, not 'layers'",
-            path=path,
-            member=image_source.config_name,
-        )
-    warnings = list(image_source.warnings)
-    layer_count = len(image_source.layers)
-    if len(config.diff_ids) != layer_count:
-        raise ManifestError(
-            f"the config lists {plural(len(config.diff_ids), 'diff_id')} for "
-            f"{plural(layer_count, 'layer')}",
-            path=path,
-            member=image_source.config_name,
-        )
-    history, history_warnings = pair_history(config, layer_count)
-    warnings.extend(history_warnings)
+    config = outline.config
+    warnings = list(outline.warnings)
     layers: list[Layer] = []
     diff_ids: list[str] = []
     for ls in image_source.layers:
@@ -475,7 +549,7 @@ def _build_image(
                 tar_bytes=0,
                 compressed_bytes=ls.size if ls.size is not None else 0,
                 lazy_entries=[],
-                history=history[ls.index],
+                history=outline.layers[ls.index].history,
                 unavailable=ls.unavailable,
             )
         else:
@@ -510,7 +584,7 @@ def _build_image(
                     cache,
                     _reread(path, ls.blob, diff_id, limits, remote),  # type: ignore[arg-type]
                 ),
-                history=history[ls.index],
+                history=outline.layers[ls.index].history,
                 unavailable=ls.unavailable,
                 warnings=layer_warnings,
                 captured=fields["captured"],
@@ -527,7 +601,7 @@ def _build_image(
         if not uses[ls.blob] and ls.blob in blobs:
             # the layers hold it now, until they make their entries from it
             blobs[ls.blob].table = None
-    config_digest = "sha256:" + hashlib.sha256(image_source.config_bytes).hexdigest()
+    config_digest = outline.config_digest
     key = key_hash("image", config_digest, [(la.diff_id, la.unavailable) for la in layers])
     known = cache.get_image(key) if cache is not None else None
 
@@ -541,14 +615,14 @@ def _build_image(
         archive_index=archive_index,
         archive_path=path,
         archive_format=source.format,
-        index_in_archive=image_index,
+        index_in_archive=outline.index_in_archive,
         refs=image_source.refs,
         config_digest=config_digest,
         manifest_digest=image_source.manifest_digest,
         config=config,
         layers=layers,
         lazy_filesystem=Lazy(apply_layers),
-        platform=image_source.platform or config.platform,
+        platform=outline.platform,
         warnings=warnings,
     )
     if known is not None:
@@ -571,4 +645,4 @@ def _docker_media_type(compression: str) -> str | None:
     return {"none": base, "gzip": base + ".gzip", "zstd": base + ".zstd"}.get(compression)
 
 
-__all__ = ["CancelToken", "LayerscopeError", "Progress", "load"]
+__all__ = ["CancelToken", "LayerscopeError", "Progress", "SourceOutline", "load"]

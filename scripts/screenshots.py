@@ -288,6 +288,62 @@ def engine_dialog(corpus: Path, out: Path, name: str) -> None:
         shutil.rmtree(store, ignore_errors=True)
 
 
+def registry_loading(corpus: Path, out: Path, name: str) -> None:
+    """A registry image mid-load: pushed by skopeo to a real registry on 127.0.0.1 (Debian's
+    docker-registry), opened in the window and held while its sixth layer blob streams, so
+    the shot shows what the window knows before the blobs are read."""
+    import threading
+
+    import layerscope.gui.worker as worker_module
+    from layerscope.remote import RemoteOptions
+    from tests.remote.services import REGISTRY, SKOPEO, Registry
+
+    if REGISTRY is None or SKOPEO is None:
+        sys.stdout.write(f"skipped {name}: docker-registry or skopeo is not installed\n")
+        return
+    work = Path(tempfile.mkdtemp(prefix="layerscope-shots-registry-"))
+    registry = Registry(work / "registry", work / "storage")
+    real_load = worker_module.load
+    release = threading.Event()
+    reached = threading.Event()
+
+    def held_load(paths, *, progress=None, cancel=None, **kwargs):  # type: ignore[no-untyped-def]
+        def step(p: Any) -> None:
+            if progress is not None:
+                progress(p)
+            if "layer 6 of" in p.stage and p.done > 0 and not reached.is_set():
+                reached.set()
+                while not release.wait(0.01) and not (cancel is not None and cancel()):
+                    pass
+
+        return real_load(paths, progress=step, cancel=cancel, **{**kwargs, "cache": None})
+
+    try:
+        registry.push(f"docker-archive:{corpus / 'podman' / 'app-docker.tar'}", "lscorpus/app:1")
+        worker_module.load = held_load  # type: ignore[assignment]
+        window = open_window([])
+        window.open_paths(
+            [f"registry://{registry.host}/lscorpus/app:1"],
+            remote=RemoteOptions(insecure_registries=(registry.host,)),
+        )
+        while not reached.is_set():
+            wait(20)
+        wait(300)
+        window.select_layer(5)
+        window.show_tab(Tab.FILES)
+        shoot(window, out, name)
+        release.set()
+        wait_for(window.loadFinished)
+        window.close()
+        window.deleteLater()
+        wait(50)
+    finally:
+        release.set()
+        worker_module.load = real_load  # type: ignore[assignment]
+        registry.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def demo_debian_archive(folder: Path) -> Path:
     """A small Debian-like image whose layers install, upgrade and remove packages (apt,
     pip) and COPY an app: the corpus has no package databases to show."""
@@ -489,6 +545,10 @@ def main() -> int:
         os.environ["LAYERSCOPE_THEME"] = "light"
         gui_app.configure(app)
         engine_dialog(args.corpus, args.out, "open-from-engine.png")
+    if not args.only or args.only == "registry-loading.png":
+        os.environ["LAYERSCOPE_THEME"] = "light"
+        gui_app.configure(app)
+        registry_loading(args.corpus, args.out, "registry-loading.png")
     shutil.rmtree(demo_dir, ignore_errors=True)
     return 0
 

@@ -24,6 +24,8 @@ SHUTDOWN_WAIT_MS = 800  # closing waits this long at most for a cancelled load t
 class LoadController(QObject):
     started = Signal(str, int, int)  # path, its position in the batch (1-based), batch size
     progress = Signal(str, int, int)  # stage, done bytes, total bytes
+    # SourceOutline: what the running load's source holds, known before its layers are read
+    outlined = Signal(object)
     loaded = Signal(object, list)  # Analysis, the paths it came from
     failed = Signal(str)  # one-line reason (also kept in batch_errors)
     cancelled = Signal()
@@ -92,7 +94,13 @@ class LoadController(QObject):
         self._worker = None
         if worker is not None:
             signals = worker.signals
-            for signal in (signals.progress, signals.finished, signals.failed, signals.cancelled):
+            for signal in (
+                signals.progress,
+                signals.outlined,
+                signals.finished,
+                signals.failed,
+                signals.cancelled,
+            ):
                 signal.disconnect()
             QThreadPool.globalInstance().waitForDone(QDeadlineTimer(SHUTDOWN_WAIT_MS))
 
@@ -110,6 +118,7 @@ class LoadController(QObject):
         )
         signals = worker.signals
         signals.progress.connect(self.progress)
+        signals.outlined.connect(self.outlined)
         signals.finished.connect(self._on_finished)
         signals.failed.connect(self._on_failed)
         signals.cancelled.connect(self._on_cancelled)

@@ -11,7 +11,9 @@ elsewhere, one room each:
                  _build_panes(), and asks to go somewhere with a Navigate.
 
 What is open is one Analysis; each load is merged into it (view/session.py), so the sharing
-analysis always covers every open image.
+analysis always covers every open image. While a load runs, the source it reads is shown
+after it as soon as its manifests and configs are read (a SourceOutline, `pending`): its
+layers and config at once, its files when the load is done.
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ from layerscope.gui.widgets.sidebar import Sidebar
 from layerscope.gui.widgets.sizemap import SizeMapPane
 from layerscope.gui.widgets.waste import WastePanel
 from layerscope.limits import DEFAULT_LIMITS, Limits
+from layerscope.load import SourceOutline
 from layerscope.model.filesystem import Change, Node
 from layerscope.model.image import Image
 from layerscope.remote import RemoteOptions
@@ -106,6 +109,9 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.analysis: Analysis = session.empty()
         self.image_index = -1
+        self.pending: SourceOutline | None = None  # the source the running load reads
+        self.pending_image = -1  # the image of `pending` shown (then image_index is -1)
+        self._last_image = -1  # the open image shown last, to go back to from `pending`
         self.last_error: str | None = None
         self._select_next_load = False  # the first archive of a batch is shown, not the last
         self._panes_balanced = False  # the splitter's first sizes are set once it is shown
@@ -117,6 +123,7 @@ class MainWindow(QMainWindow):
         self.loader = LoadController(self, limits=limits, verify=verify, remote=remote)
         self.loader.started.connect(self._on_load_started)
         self.loader.progress.connect(self._on_progress)
+        self.loader.outlined.connect(self._on_outlined)
         self.loader.loaded.connect(self._on_loaded)
         self.loader.failed.connect(self._on_failed)
         self.loader.cancelled.connect(self._on_cancelled)
@@ -165,7 +172,8 @@ class MainWindow(QMainWindow):
 
     def _build_views(self) -> None:
         self.sidebar = Sidebar()
-        self.sidebar.imageSelected.connect(self._set_image)
+        self.sidebar.imageSelected.connect(self._image_chosen)
+        self.sidebar.pendingSelected.connect(self._show_pending)
         self.sidebar.layerSelected.connect(self._layer_changed)
         self.sidebar.copied.connect(lambda v: self.statusBar().showMessage(f"Copied {v}", 4000))
         self.sidebar.compareRequested.connect(self.compare_sides)
@@ -342,14 +350,74 @@ class MainWindow(QMainWindow):
     def _on_progress(self, stage: str, done: int, total: int) -> None:
         if self.loader.is_loading:
             self.progress.update_progress(stage, done, total)
+            if self.pending_image >= 0:
+                for pane in self.panes:
+                    pane.pending_progress(stage, done, total)
+
+    def _on_outlined(self, outline: SourceOutline) -> None:
+        """The running load has read its source's manifests and configs: list its images
+        (and show the first, if this batch is to be shown) while the layers are read."""
+        self._drop_pending()
+        self.pending = outline
+        self.sidebar.set_pending(outline)
+        if outline.images and self._select_next_load:
+            self.show_pending_image(0)
+
+    def show_pending_image(self, k: int) -> None:
+        """Select the image `k` of the source still loading."""
+        self.sidebar.select_pending(k)
+        self._show_pending(k)
+
+    def _show_pending(self, k: int) -> None:
+        """Show the image `k` of the source still loading: its layers and its config."""
+        pending = self.pending
+        if pending is None or not 0 <= k < len(pending.images) or k == self.pending_image:
+            return
+        image = pending.images[k]
+        layer = self.current_layer()
+        self.stack.setCurrentIndex(1)
+        if not self._panes_balanced:
+            QTimer.singleShot(0, self, self._balance_panes)
+        self.image_index = -1
+        self.pending_image = k
+        self.sidebar.show_outline(image)
+        for pane in self.panes:
+            pane.show_image(self.analysis, -1)
+            pane.show_pending(pending, image)
+        for act in self.commands.image_actions:
+            act.setEnabled(False)
+        self.select_layer(min(layer, len(image.layers) - 1))
+        self.summary.setText(
+            f"{image.name}  ·  {image.platform or 'unknown platform'}  ·  "
+            f"{plural(len(image.layers), 'layer')}  ·  {human_size(image.stored_bytes)} stored"
+            "  ·  loading…"
+        )
+
+    def _drop_pending(self) -> None:
+        """Forget the source of a load that ended; if one of its images was shown, show
+        what was shown before (or the welcome page)."""
+        if self.pending is None:
+            return
+        shown = self.pending_image >= 0
+        self.pending = None
+        self.pending_image = -1
+        if shown:
+            self._show_analysis(select=self._last_image if self._last_image >= 0 else None)
+        else:
+            self.sidebar.set_pending(None)
 
     def _on_loaded(self, analysis: Analysis, paths: list[str]) -> None:
+        followed = self.pending_image  # the load's image shown while it loaded, or -1
+        self.pending = None
+        self.pending_image = -1
         before = len(self.analysis.images)
         reloaded = any(self._archive_index(a.path) is not None for a in analysis.archives)
         self.analysis = session.merge(self.analysis, analysis)
         # A reloaded archive is dropped and appended: its images are the last ones.
         first_new = len(self.analysis.images) - len(analysis.images) if reloaded else before
         select = first_new if analysis.images and self._select_next_load else self.image_index
+        if followed >= 0 and followed < len(analysis.images):
+            select = first_new + followed  # the image shown while it loaded, now read
         if analysis.images:
             self._select_next_load = False
         self._show_analysis(select=select if select >= 0 else None)
@@ -361,14 +429,17 @@ class MainWindow(QMainWindow):
         self.loadFinished.emit()
 
     def _on_failed(self, message: str) -> None:
+        self._drop_pending()
         self.show_error(message)
         self.loadFailed.emit(message)
 
     def _on_cancelled(self) -> None:
+        self._drop_pending()
         self.statusBar().showMessage("Loading cancelled", 4000)
         self.loadCancelled.emit()
 
     def _on_idle(self) -> None:
+        self._drop_pending()
         self.progress.hide()
         self.commands.cancel_load.setEnabled(False)
 
@@ -432,6 +503,7 @@ class MainWindow(QMainWindow):
 
     def _show_analysis(self, select: int | None) -> None:
         a = self.analysis
+        self.pending_image = -1
         self.stack.setCurrentIndex(1 if a.archives else 0)
         if a.archives and not self._panes_balanced:
             QTimer.singleShot(0, self, self._balance_panes)  # once the panes are laid out
@@ -451,6 +523,8 @@ class MainWindow(QMainWindow):
             self.select_image(select if select is not None and 0 <= select < len(a.images) else 0)
         else:
             self._set_image(-1)
+        if self.pending is not None:  # a load still runs: its source stays listed
+            self.sidebar.set_pending(self.pending)
         self.welcome.set_recent(settings.recent_paths())
 
     def select_image(self, i: int) -> None:
@@ -468,12 +542,22 @@ class MainWindow(QMainWindow):
                 self.select_image(i)
                 return
 
+    def _image_chosen(self, i: int) -> None:
+        """An open image was selected in the list while a load may run: the user chose
+        what to look at, so the load's image is not brought forward when it is done."""
+        if self.pending is not None and self.pending_image >= 0:
+            self._select_next_load = False
+        self._set_image(i)
+
     def _set_image(self, i: int) -> None:
         if i == self.image_index and i >= 0:
             return
         a = self.analysis
         layer = self.current_layer() if i >= 0 else 0
         self.image_index = i
+        self.pending_image = -1
+        if i >= 0:
+            self._last_image = i
         self.sidebar.set_image(a, i)
         for pane in self.panes:
             pane.show_image(a, i)

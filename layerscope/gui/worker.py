@@ -17,7 +17,7 @@ from layerscope.analysis import Analysis
 from layerscope.errors import Cancelled, LayerscopeError
 from layerscope.gui import heap
 from layerscope.limits import DEFAULT_LIMITS, Limits
-from layerscope.load import CancelToken, Progress, load
+from layerscope.load import CancelToken, Progress, SourceOutline, load
 from layerscope.remote import RemoteOptions
 from layerscope.view.tree import prepare
 
@@ -30,6 +30,7 @@ class LoadSignals(QObject):
     """Signals of one load. Created in the GUI thread, emitted from the pool thread."""
 
     progress = Signal(str, int, int)  # stage, done bytes, total bytes
+    outlined = Signal(object)  # SourceOutline: a source's images, before its blobs are read
     finished = Signal(object)  # Analysis
     failed = Signal(str)  # one-line reason
     cancelled = Signal()
@@ -57,6 +58,7 @@ class LoadWorker(QRunnable):
         # Looked up at run time so tests can slow the loader down by patching `load`.
         self._loader = loader
         self._last_emit = 0.0
+        self._last_stage = ""
         self.setAutoDelete(True)
 
     def cancel(self) -> None:
@@ -67,10 +69,17 @@ class LoadWorker(QRunnable):
             raise Cancelled()
 
     def _on_progress(self, p: Progress) -> None:
+        """Throttled, but a new stage always goes through: the window says which layer is
+        read, and a slow one must not stay hidden behind the last of the one before."""
         now = time.monotonic()
-        if now - self._last_emit >= PROGRESS_INTERVAL:
+        if now - self._last_emit >= PROGRESS_INTERVAL or p.stage != self._last_stage:
             self._last_emit = now
+            self._last_stage = p.stage
             self.signals.progress.emit(p.stage, p.done, p.total)
+
+    def _on_outline(self, outline: SourceOutline) -> None:
+        if not self.token():
+            self.signals.outlined.emit(outline)
 
     def run(self) -> None:
         loader = self._loader or load
@@ -83,6 +92,7 @@ class LoadWorker(QRunnable):
                     limits=self.limits,
                     verify=self.verify,
                     remote=self.remote,
+                    outline=self._on_outline,
                 )
                 for image in analysis.images:  # what the tree shows, summed up here
                     prepare(image.filesystem, self._check)

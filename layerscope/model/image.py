@@ -228,6 +228,49 @@ class Layer:
         return self.history.created_by if self.history else None
 
 
+@dataclass(frozen=True)
+class LayerOutline:
+    """A layer as its image's manifest and config describe it, before its blob is read."""
+
+    index: int
+    diff_id: str  # as the config lists it (the read checks the blob against it)
+    digest: str | None
+    media_type: str | None
+    stored_bytes: int | None  # the blob as stored; None when the archive does not say
+    history: HistoryItem | None
+    unavailable: str | None = None
+
+    @property
+    def created_by(self) -> str | None:
+        return self.history.created_by if self.history else None
+
+
+@dataclass(frozen=True)
+class ImageOutline:
+    """An image as its manifest and config describe it: what a load knows before it reads
+    any layer blob (the window shows it while the blobs stream)."""
+
+    archive_path: str
+    archive_format: str
+    index_in_archive: int
+    refs: list[str]
+    config_digest: str
+    manifest_digest: str | None
+    config: ImageConfig
+    layers: list[LayerOutline]
+    platform: str | None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        """A short label, as Image.name: the ref, or the config digest."""
+        return self.refs[0] if self.refs else self.config_digest[7:19]
+
+    @property
+    def stored_bytes(self) -> int:
+        return sum(layer.stored_bytes or 0 for layer in self.layers)
+
+
 @dataclass
 class Image:
     """One image of an archive, with its layers applied."""

@@ -1,4 +1,8 @@
-"""The layers of one image: a flat table in stack order (bottom layer first)."""
+"""The layers of one image: a flat table in stack order (bottom layer first).
+
+An image still loading shows its outline: the number, command and stored size of each
+layer, known from the manifest and the config; the rest stays empty until it is read.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from layerscope.format import exact_size, human_size, short_command, when
 from layerscope.gui import icons, theme
 from layerscope.gui.models.table import RIGHT, Index, RowsModel
 from layerscope.gui.text import command_html, plain_tooltip
-from layerscope.model.image import Image, Layer
+from layerscope.model.image import Image, ImageOutline, Layer, LayerOutline
 from layerscope.view.names import image_names
 
 BarRole = Qt.ItemDataRole.UserRole + 10  # float 0..1 for the bar delegate
@@ -44,7 +48,7 @@ TIPS = {
 }
 
 
-class LayersModel(RowsModel[Layer]):
+class LayersModel(RowsModel[Layer | LayerOutline]):
     HEADERS = HEADERS
     TIPS = TIPS  # type: ignore[assignment]
     RIGHT_ALIGNED = frozenset(c for c in Col if c >= Col.SIZE)
@@ -61,10 +65,24 @@ class LayersModel(RowsModel[Layer]):
         self._bold = QFont(QGuiApplication.font())
         self._bold.setBold(True)
         self._found: list[int] | None = None  # per layer, while a filter is on
+        self._outline: ImageOutline | None = None  # an image still loading, shown instead
 
     @property
     def image(self) -> Image | None:
         return self._image
+
+    @property
+    def outline(self) -> ImageOutline | None:
+        return self._outline
+
+    def set_outline(self, outline: ImageOutline) -> None:
+        """Show an image still loading: what its manifest and config say of its layers."""
+        self.beginResetModel()
+        self._analysis, self._image, self._image_index = None, None, -1
+        self._outline = outline
+        self._found = None
+        self._rows = list(outline.layers)
+        self.endResetModel()
 
     @property
     def image_index(self) -> int:
@@ -72,6 +90,7 @@ class LayersModel(RowsModel[Layer]):
 
     def set_image(self, analysis: Analysis | None, image_index: int) -> None:
         self.beginResetModel()
+        self._outline = None
         self._analysis = analysis
         valid = analysis is not None and 0 <= image_index < len(analysis.images)
         self._image_index = image_index if valid else -1
@@ -93,9 +112,12 @@ class LayersModel(RowsModel[Layer]):
             )
 
     def layer(self, row: int) -> Layer | None:
-        return self.row_object(row)
+        layer = self.row_object(row)
+        return layer if isinstance(layer, Layer) else None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if index.isValid() and self._outline is not None:
+            return self._outline_data(self._outline.layers[index.row()], index.column(), role)
         if not index.isValid() or self._image is None or self._analysis is None:
             return None
         layer = self._image.layers[index.row()]
@@ -201,4 +223,40 @@ class LayersModel(RowsModel[Layer]):
             return f"{exact_size(layer.compressed_bytes)} ({layer.compression})"
         if col == Col.WASTED:
             return f"{exact_size(dead)} shipped here that the final image never shows"
+        return None
+
+    def _outline_data(self, layer: LayerOutline, col: int, role: int) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == Col.INDEX:
+                return str(layer.index)
+            if col == Col.COMMAND:
+                if layer.unavailable:
+                    return f"(not in the archive) {short_command(layer.created_by)}".strip()
+                return short_command(layer.created_by) or "(no history)"
+            if col == Col.COMPRESSED:
+                return human_size(layer.stored_bytes) if layer.stored_bytes is not None else ""
+            if col == Col.SIZE:
+                return "…"
+            return ""
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            if col == Col.COMMAND:
+                return int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+            return RIGHT
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if col in (Col.COMMAND, Col.INDEX):
+                lines: list[str] = [] if layer.created_by else ["(no history entry)"]
+                if layer.history is not None and layer.history.created:
+                    lines.append(f"created {when(layer.history.created)}")
+                if layer.unavailable:
+                    lines.append(f"unavailable: {layer.unavailable}")
+                return command_html(layer.created_by) + plain_tooltip("\n".join(lines))
+            if col == Col.COMPRESSED and layer.stored_bytes is not None:
+                return exact_size(layer.stored_bytes)
+            return "Known once the layer is read"
+        if role == Qt.ItemDataRole.ForegroundRole and (layer.unavailable or col != Col.COMMAND):
+            return theme.current().muted
+        if role == Qt.ItemDataRole.FontRole and layer.unavailable:
+            return self._italic
+        if role == Qt.ItemDataRole.DecorationRole and col == Col.INDEX and layer.unavailable:
+            return icons.icon("warning")
         return None

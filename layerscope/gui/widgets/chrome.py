@@ -182,3 +182,50 @@ class LoadProgress(QWidget):
     def cancelling(self) -> None:
         self.label.setText("Cancelling…")
         self.cancel_button.setEnabled(False)
+
+
+class LoadingNote(QWidget):
+    """What a pane shows for an image still loading: how far the load is, and what comes."""
+
+    def __init__(self, what: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 24, 24, 24)
+        layout.addStretch(1)
+        self.stage = ElidedLabel(mode=Qt.TextElideMode.ElideMiddle)  # stages name images
+        self.stage.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        font = QFont(self.stage.font())
+        font.setPointSizeF(font.pointSizeF() * 1.25)
+        self.stage.setFont(font)
+        self.bar = QProgressBar()
+        self.bar.setTextVisible(False)
+        self.bar.setMaximumWidth(420)
+        self.bar.setMaximumHeight(14)
+        self.amount = QLabel()
+        self.amount.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.what = QLabel(what)
+        self.what.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.what.setWordWrap(True)
+        layout.addWidget(self.stage)
+        layout.addWidget(self.bar, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addWidget(self.amount)
+        layout.addSpacing(12)
+        layout.addWidget(self.what)
+        layout.addStretch(2)
+        self.restyle()
+        self.update_progress("Reading the layers", 0, 0)
+
+    def update_progress(self, stage: str, done: int, total: int) -> None:
+        self.stage.setText(f"{stage}…")
+        if total > 0:
+            self.bar.setRange(0, 1000)
+            self.bar.setValue(min(1000, int(done * 1000 / total)))
+            self.amount.setText(f"{human_size(done)} of {human_size(total)}")
+        else:
+            self.bar.setRange(0, 0)
+            self.amount.setText("")
+
+    def restyle(self) -> None:
+        muted = theme.current().muted.name()
+        self.amount.setStyleSheet(f"color: {muted};")
+        self.what.setStyleSheet(f"color: {muted};")

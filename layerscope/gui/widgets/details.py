@@ -22,11 +22,13 @@ from layerscope.gui import theme
 from layerscope.gui.text import command_html, escape
 from layerscope.gui.widgets.common import copy_text
 from layerscope.gui.widgets.pane import Pane
-from layerscope.model.image import Image, Layer
+from layerscope.load import SourceOutline
+from layerscope.model.image import Image, ImageOutline, Layer, LayerOutline
 from layerscope.view.names import image_names
 
 _COPY = "copy:"
 _COMPRESSION = {"none": "uncompressed", "gzip": "gzip", "zstd": "zstd"}
+READING_NOTE = "Still loading: what the layers hold is shown once every layer is read."
 
 
 def _copyable(value: str | None) -> str:
@@ -107,14 +109,23 @@ class ImagePane(Pane):
         self.browser.copied.connect(lambda value: self.message.emit(f"Copied {value}"))
         layout.addWidget(self.browser)
         self._shown: tuple[Analysis, int] | None = None
+        self._pending: tuple[SourceOutline, ImageOutline] | None = None
 
     def show_image(self, analysis: Analysis, image: int) -> None:
+        self._pending = None
         self._shown = (analysis, image) if 0 <= image < len(analysis.images) else None
         self.browser.setHtml(image_html(analysis, image) if self._shown else "")
+
+    def show_pending(self, source: SourceOutline, image: ImageOutline) -> None:
+        self._shown = None
+        self._pending = (source, image)
+        self.browser.setHtml(outline_html(source, image))
 
     def restyle(self) -> None:
         if self._shown is not None:
             self.show_image(*self._shown)
+        elif self._pending is not None:
+            self.show_pending(*self._pending)
 
     def focus_chain(self) -> list[QWidget]:
         return [self.browser]
@@ -122,23 +133,9 @@ class ImagePane(Pane):
 
 def image_html(analysis: Analysis, i: int) -> str:
     image: Image = analysis.images[i]
-    c = image.config
     archive = analysis.archives[image.archive_index]
     waste = analysis.waste[i]
-    out = [_style(), f"<h2>{escape(image_names(analysis)[i])}</h2>"]
-    out.append("<table>")
-    if len(image.refs) > 1:
-        out.append(_row("Tags", "<br>".join(escape(r) for r in image.refs)))
-    out.append(_row("Platform", escape(image.platform or "unknown")))
-    out.append(_row("Created", escape(when(c.created)) or "<span class='muted'>unknown</span>"))
-    if c.author:
-        out.append(_row("Author", escape(c.author)))
-    out.append(
-        _row(
-            "Archive",
-            f"{escape(archive.path)} <span class='muted'>({escape(archive.format)})</span>",
-        )
-    )
+    out = _image_head(image_names(analysis)[i], image, archive.path, archive.format)
     out.append(
         _row(
             "Size",
@@ -153,7 +150,47 @@ def image_html(analysis: Analysis, i: int) -> str:
             f"{percent(waste.efficiency)} ({human_size(waste.reclaimable_bytes)} reclaimable)",
         )
     )
-    out.append("</table><h3>Digests</h3><table>")
+    out.append("</table>")
+    out += _config_sections(image)
+    warnings = list(archive.warnings) + list(image.warnings)
+    out += _warnings_section(warnings)
+    return "".join(out)
+
+
+def outline_html(source: SourceOutline, image: ImageOutline) -> str:
+    """An image still loading: what its manifest and config say, the rest to come."""
+    out = _image_head(image.name, image, source.path, source.format)
+    out.append(
+        _row(
+            "Size",
+            f"{human_size(image.stored_bytes)} stored, {plural(len(image.layers), 'layer')}",
+        )
+    )
+    out.append(_row("Files", f"<span class='muted'>{escape(READING_NOTE)}</span>"))
+    out.append("</table>")
+    out += _config_sections(image)
+    out += _warnings_section(list(source.warnings) + list(image.warnings))
+    return "".join(out)
+
+
+def _image_head(name: str, image: Image | ImageOutline, path: str, fmt: str) -> list[str]:
+    """The title and the first rows of the image's table (left open for more)."""
+    c = image.config
+    out = [_style(), f"<h2>{escape(name)}</h2>", "<table>"]
+    if len(image.refs) > 1:
+        out.append(_row("Tags", "<br>".join(escape(r) for r in image.refs)))
+    out.append(_row("Platform", escape(image.platform or "unknown")))
+    out.append(_row("Created", escape(when(c.created)) or "<span class='muted'>unknown</span>"))
+    if c.author:
+        out.append(_row("Author", escape(c.author)))
+    out.append(_row("Archive", f"{escape(path)} <span class='muted'>({escape(fmt)})</span>"))
+    return out
+
+
+def _config_sections(image: Image | ImageOutline) -> list[str]:
+    """Digests, config, environment, labels and history: all from the config."""
+    c = image.config
+    out = ["<h3>Digests</h3><table>"]
     out.append(_row("Config", _copyable(image.config_digest)))
     out.append(_row("Manifest", _copyable(image.manifest_digest)))
     out.append("</table><h3>Config</h3><table>")
@@ -224,28 +261,25 @@ def image_html(analysis: Analysis, i: int) -> str:
         out.append("</table>")
     else:
         out.append("<p class='muted'>The config has no history.</p>")
-    warnings = list(archive.warnings) + list(image.warnings)
-    out.append("<h3>Warnings</h3>")
+    return out
+
+
+def _warnings_section(warnings: list[str]) -> list[str]:
+    out = ["<h3>Warnings</h3>"]
     if warnings:
         out.append(
             "<ul>" + "".join(f"<li class='warn'>{escape(w)}</li>" for w in warnings) + "</ul>"
         )
     else:
         out.append("<p class='muted'>none</p>")
-    return "".join(out)
+    return out
 
 
 def layer_html(analysis: Analysis, i: int, layer: Layer) -> str:
     image = analysis.images[i]
     counts = image.filesystem.counts[layer.index]
     dead = analysis.waste[i].dead_bytes[layer.index]
-    # The command first and full width: a RUN line can run to kilobytes.
-    command = command_html(layer.created_by) or "<p class='muted'>no history entry</p>"
-    out = [_style(), f"<p><b>Layer {layer.index}</b></p>", command, "<table>"]
-    if layer.history is not None and layer.history.created:
-        out.append(_row("Created", escape(when(layer.history.created))))
-    if layer.history is not None and layer.history.comment:
-        out.append(_row("Comment", escape(layer.history.comment)))
+    out = _layer_head(layer)
     out.append(
         _row(
             "Size",
@@ -269,11 +303,42 @@ def layer_html(analysis: Analysis, i: int, layer: Layer) -> str:
     out.append(_row("Digest", _copyable(layer.digest)))
     out.append(_row("Diff id", _copyable(layer.diff_id)))
     out.append(_row("Chain id", _copyable(layer.chain_id)))
-    if layer.media_type:
-        out.append(_row("Media type", f"<code>{escape(layer.media_type)}</code>"))
-    if layer.unavailable:
-        out.append(_row("Unavailable", f"<span class='warn'>{escape(layer.unavailable)}</span>"))
+    out += _blob_rows(layer)
     for w in layer.warnings:
         out.append(_row("Warning", f"<span class='warn'>{escape(w)}</span>"))
     out.append("</table>")
     return "".join(out)
+
+
+def outline_layer_html(layer: LayerOutline) -> str:
+    """A layer of an image still loading: its command, history and descriptor."""
+    out = _layer_head(layer)
+    if layer.stored_bytes is not None:
+        out.append(_row("Size", f"{human_size(layer.stored_bytes)} stored"))
+    out.append(_row("Files", f"<span class='muted'>{escape(READING_NOTE)}</span>"))
+    out.append(_row("Digest", _copyable(layer.digest)))
+    out.append(_row("Diff id", _copyable(layer.diff_id)))
+    out += _blob_rows(layer)
+    out.append("</table>")
+    return "".join(out)
+
+
+def _layer_head(layer: Layer | LayerOutline) -> list[str]:
+    """The layer's number, its command first and full width (a RUN line can run to
+    kilobytes), then the table its details go in, opened with its history's."""
+    command = command_html(layer.created_by) or "<p class='muted'>no history entry</p>"
+    out = [_style(), f"<p><b>Layer {layer.index}</b></p>", command, "<table>"]
+    if layer.history is not None and layer.history.created:
+        out.append(_row("Created", escape(when(layer.history.created))))
+    if layer.history is not None and layer.history.comment:
+        out.append(_row("Comment", escape(layer.history.comment)))
+    return out
+
+
+def _blob_rows(layer: Layer | LayerOutline) -> list[str]:
+    out = []
+    if layer.media_type:
+        out.append(_row("Media type", f"<code>{escape(layer.media_type)}</code>"))
+    if layer.unavailable:
+        out.append(_row("Unavailable", f"<span class='warn'>{escape(layer.unavailable)}</span>"))
+    return out

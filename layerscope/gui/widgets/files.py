@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMenu,
     QSplitter,
+    QStackedWidget,
     QTableView,
     QTabWidget,
     QToolButton,
@@ -47,6 +48,7 @@ from layerscope.gui.models.versions import Col as VersionCol
 from layerscope.gui.models.versions import LayerRole, VersionsModel
 from layerscope.gui.tasks import Latest, Task
 from layerscope.gui.text import command_html
+from layerscope.gui.widgets.chrome import LoadingNote
 from layerscope.gui.widgets.common import (
     ElidedLabel,
     StretchColumn,
@@ -59,8 +61,9 @@ from layerscope.gui.widgets.common import (
 from layerscope.gui.widgets.pane import Navigate, Pane
 from layerscope.gui.widgets.viewer import FileViewer
 from layerscope.limits import DEFAULT_LIMITS, Limits
+from layerscope.load import SourceOutline
 from layerscope.model.filesystem import Change, FileSystem, Node
-from layerscope.model.image import Image
+from layerscope.model.image import Image, ImageOutline
 from layerscope.view.tree import FilterMatches, TreeMode, make_matcher
 
 FILTER_DELAY_MS = 180  # typing pauses this long before the tree is filtered
@@ -131,7 +134,20 @@ class FilesPanel(Pane):
     # -- construction --------------------------------------------------------------------
 
     def _build(self) -> None:
-        layout = QVBoxLayout(self)
+        # Two pages: the layer's files, or how far the load of an image still loading is.
+        self.pages = QStackedWidget(self)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.pages)
+        content = QWidget(self.pages)
+        self.pages.addWidget(content)
+        self.loading = LoadingNote(
+            "Its layers and config are shown already; the files each layer added, modified "
+            "and deleted appear here once every layer is read.",
+            self.pages,
+        )
+        self.pages.addWidget(self.loading)
+        layout = QVBoxLayout(content)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.setSpacing(6)
 
@@ -326,11 +342,24 @@ class FilesPanel(Pane):
     def restyle(self) -> None:
         self.refresh_icons()
         self._update_title()
+        self.loading.restyle()
 
     def focus_chain(self) -> list[QWidget]:
         return [self.filter_edit, self.tree, self.history, self.viewer.text]
 
+    def show_pending(self, source: SourceOutline, image: ImageOutline) -> None:
+        self.pages.setCurrentWidget(self.loading)
+
+    def pending_progress(self, stage: str, done: int, total: int) -> None:
+        self.loading.update_progress(stage, done, total)
+
+    @property
+    def is_pending(self) -> bool:
+        """Whether the page of an image still loading is shown."""
+        return self.pages.currentWidget() is self.loading
+
     def set_image(self, analysis: Analysis | None, image_index: int, layer: int = 0) -> None:
+        self.pages.setCurrentIndex(0)
         self._analysis = analysis
         self._image_index = image_index
         self._expanded.clear()

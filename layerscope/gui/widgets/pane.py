@@ -13,6 +13,8 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QWidget
 
 from layerscope.analysis import Analysis
+from layerscope.load import SourceOutline
+from layerscope.model.image import ImageOutline
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,13 @@ class Pane(QWidget):
 
     def show_image(self, analysis: Analysis, image: int) -> None:
         """The selected image changed; -1 when none is open."""
+
+    def show_pending(self, source: SourceOutline, image: ImageOutline) -> None:
+        """An image still loading is selected (after show_image(analysis, -1)): what its
+        manifest and config say. Most panes show their empty state until it is read."""
+
+    def pending_progress(self, stage: str, done: int, total: int) -> None:
+        """How far the load of the pending image shown is."""
 
     def show_layer(self, layer: int) -> None:
         """The selected layer of the selected image changed."""

@@ -20,12 +20,14 @@ from PySide6.QtWidgets import (
 
 from layerscope.analysis import Analysis
 from layerscope.gui.models.images import Col as ImageCol
-from layerscope.gui.models.images import ImageIndexRole, ImagesModel
+from layerscope.gui.models.images import ImageIndexRole, ImagesModel, PendingIndexRole
 from layerscope.gui.models.layers import Col as LayerCol
 from layerscope.gui.models.layers import LayersModel
 from layerscope.gui.widgets.common import StretchColumn, section_label, setup_table, setup_tree
 from layerscope.gui.widgets.delegates import BarDelegate
-from layerscope.gui.widgets.details import DetailsBrowser, layer_html
+from layerscope.gui.widgets.details import DetailsBrowser, layer_html, outline_layer_html
+from layerscope.load import SourceOutline
+from layerscope.model.image import ImageOutline
 from layerscope.view.names import image_names
 
 _SELECT_ROW = (
@@ -35,6 +37,7 @@ _SELECT_ROW = (
 
 class Sidebar(QSplitter):
     imageSelected = Signal(int)  # an image row (or an archive row: its first image)
+    pendingSelected = Signal(int)  # an image of the source still loading (its outline)
     layerSelected = Signal(int)
     copied = Signal(str)  # a digest copied from the details
     # (image A, layer A, image B, layer B): Ctrl/Shift-click two rows, then the context menu
@@ -113,20 +116,34 @@ class Sidebar(QSplitter):
             self.images_view.selectionModel().setCurrentIndex(index, _SELECT_ROW)
             self.images_view.scrollTo(index)
 
+    def set_pending(self, outline: SourceOutline | None) -> None:
+        """Show the source a load is reading after the open images (None: no more)."""
+        self.images_model.set_pending(outline)
+        if outline is not None:
+            self.images_view.expand(self.images_model.pending_index(0).parent())
+        self._fit_images_pane()
+
+    def select_pending(self, k: int) -> None:
+        index = self.images_model.pending_index(k)
+        if index.isValid():
+            self.images_view.selectionModel().setCurrentIndex(index, _SELECT_ROW)
+            self.images_view.scrollTo(index)
+
     def _image_row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if current.isValid() and self.images_model.rowCount(current.siblingAtColumn(0)):
+            current = self.images_model.index(0, 0, current.siblingAtColumn(0))  # its first
         i = self.images_model.data(current, ImageIndexRole)
+        k = self.images_model.data(current, PendingIndexRole)
         if isinstance(i, int) and i >= 0:
             self.imageSelected.emit(i)
-        elif current.isValid() and self.images_model.rowCount(current.siblingAtColumn(0)):
-            child = self.images_model.index(0, 0, current.siblingAtColumn(0))
-            j = self.images_model.data(child, ImageIndexRole)
-            if isinstance(j, int):
-                self.imageSelected.emit(j)
+        elif isinstance(k, int) and k >= 0:
+            self.pendingSelected.emit(k)
 
     def _fit_images_pane(self) -> None:
         """Give the images list the height its rows need (up to ~8), the layers the rest."""
-        analysis = self._analysis
+        analysis, pending = self._analysis, self.images_model.pending
         rows = len(analysis.archives) + len(analysis.images) if analysis is not None else 0
+        rows += 1 + len(pending.images) if pending is not None else 0
         row_height = self.images_view.sizeHintForRow(0) if rows else 20
         row_height = max(row_height, self.fontMetrics().height() + 4)
         wanted = self.images_view.header().height() + row_height * min(max(rows, 3), 8) + 40
@@ -143,6 +160,12 @@ class Sidebar(QSplitter):
         self.layers_model.set_image(analysis, i)
         if i < 0:
             self.layer_details.setHtml("")
+
+    def show_outline(self, image: ImageOutline) -> None:
+        """The layers of an image still loading, as its manifest and config list them."""
+        self._image = -1
+        self.layers_model.set_outline(image)
+        self.layers_view.setColumnHidden(LayerCol.FOUND, True)
 
     def show_found(self, counts: list[int] | None) -> None:
         """The file filter's matches per layer, in a column shown only while it is on."""
@@ -163,6 +186,10 @@ class Sidebar(QSplitter):
         return True
 
     def show_layer_details(self, layer: int) -> None:
+        outline = self.layers_model.outline
+        if outline is not None and 0 <= layer < len(outline.layers):
+            self.layer_details.setHtml(outline_layer_html(outline.layers[layer]))
+            return
         analysis, image = self._analysis, self.layers_model.image
         if analysis is None or image is None or not 0 <= layer < len(image.layers):
             self.layer_details.setHtml("")
