@@ -9,7 +9,10 @@ Three kinds of record, each in a file of its own under `<cache dir>/v<FORMAT>/`:
                          Keyed by the blob's digest when the archive names it by digest
                          (content addressing: the same digest is the same blob anywhere),
                          else by the archive file's identity (path, inode, size, mtime,
-                         ctime) and the blob's place in it
+                         ctime) and the blob's place in it; and once more by the layer's
+                         diff_id, for another blob of the same layer (a registry's gzipped
+                         copy of an archive's tar): all but its compression and stored
+                         digest and size describe the layer, whatever blob holds it
   images/<key hash>      an image's analysis (waste, dive figures, change counts), keyed by
                          its config digest and its chain of diff_ids
 
@@ -32,7 +35,7 @@ import hashlib
 import os
 import pickle
 import tempfile
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +109,14 @@ class BlobRecord:
             },
         )
 
+    def stored_as(
+        self, compression: str, stored_digest: str | None, stored_bytes: int
+    ) -> BlobRecord:
+        """The same layer held in another blob: the layer's fields, that blob's own."""
+        return replace(
+            self, compression=compression, stored_digest=stored_digest, stored_bytes=stored_bytes
+        )
+
     def parsed(self, table: EntryTable) -> ParsedLayer:
         return ParsedLayer(table=table, **self.layer_fields)
 
@@ -133,6 +144,11 @@ def default_cache() -> Cache | None:
 
 def key_hash(*parts: object) -> str:
     return hashlib.sha256(repr(parts).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def layer_key(diff_id: str) -> str:
+    """The blobs/ key of the last blob read of a layer, found by the layer's diff_id."""
+    return key_hash("diff_id", diff_id)
 
 
 class Cache:

@@ -23,11 +23,12 @@ from layerscope.analysis.packages.paths import wanted as package_file_wanted
 from layerscope.analysis.shared import analyse_sharing
 from layerscope.analysis.waste import Waste, analyse_waste
 from layerscope.archive import ArchiveSource, BlobContents, ImageSource, read_blob
-from layerscope.archive.compression import ReadTap
+from layerscope.archive.compression import NONE, ReadTap
 from layerscope.archive.container import BlobLocation
 from layerscope.archive.jsonutil import valid_digest
 from layerscope.archive.parallel import BlobJob, read_in_processes, worker_count
-from layerscope.cache import BlobRecord, Cache, ImageRecord, default_cache, key_hash
+from layerscope.archive.source import declared_compression
+from layerscope.cache import BlobRecord, Cache, ImageRecord, default_cache, key_hash, layer_key
 from layerscope.errors import Cancelled, CorruptLayer, LayerscopeError, LimitExceeded, ManifestError
 from layerscope.format import plural
 from layerscope.jsonvalues import as_dict, as_list
@@ -313,7 +314,39 @@ def _cached_blobs(source: ArchiveSource, keys: dict[str, str], cache: Cache) -> 
             and cache.has_entries(record.diff_id)
         ):
             found[blob] = _Blob(record, None)
+    if source.container.fetches_blobs:
+        found.update(_cached_layers(source, expected, set(found), cache))
     return found
+
+
+def _cached_layers(
+    source: ArchiveSource, expected: dict[str, set[str]], found: set[str], cache: Cache
+) -> dict[str, _Blob]:
+    """Blobs to download whose layer the cache holds from another blob (an archive's tar,
+    a registry's gzip of it): found by the diff_id the config gives, so not downloaded.
+
+    Only for a registry: there the config was checked against its digest, and a download
+    is what is saved. The blob's own fields come from its descriptor (compression as its
+    media type declares; its stored digest stays unchecked, as nothing of it was read).
+    """
+    reused: dict[str, _Blob] = {}
+    for image in source.images:
+        for ls in image.layers:
+            blob = ls.blob
+            if blob is None or blob in found or blob in reused or ls.unavailable is not None:
+                continue
+            diff_ids = expected.get(blob, set())
+            compression = declared_compression(ls.media_type)
+            if len(diff_ids) != 1 or compression is None or ls.size is None:
+                continue
+            (diff_id,) = diff_ids
+            if compression == NONE and ls.digest != diff_id:
+                continue  # an uncompressed blob is its tar: its digest would be the diff_id
+            record = cache.get_blob(layer_key(diff_id))
+            if record is None or record.diff_id != diff_id or not cache.has_entries(diff_id):
+                continue
+            reused[blob] = _Blob(record.stored_as(compression, None, ls.size), None)
+    return reused
 
 
 def _read_layers(
@@ -335,6 +368,7 @@ def _read_layers(
         if cache is not None and name in keys:
             cache.put_entries(record.diff_id, contents.parsed.table)
             cache.put_blob(keys[name], record)
+            cache.put_blob(layer_key(record.diff_id), record)  # for the layer's other blobs
     return blobs
 
 

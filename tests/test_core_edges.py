@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from layerscope.analysis import Analysis
+from layerscope.archive.source import declared_compression
 from layerscope.errors import (
     CorruptLayer,
     HostileArchive,
@@ -418,3 +419,24 @@ def test_estargz_bookkeeping_is_indexed_not_applied(tmp_path):
     assert kinds["/stargz.index.json"] == Kind.META
     assert kinds["/.prefetch.landmark"] == Kind.META
     assert final(a) == {"/app": ("file", 3)}
+
+
+@pytest.mark.parametrize(
+    ("media_type", "declared"),
+    [
+        ("application/vnd.oci.image.layer.v1.tar+gzip", "gzip"),
+        ("application/vnd.oci.image.layer.v1.tar+zstd", "zstd"),
+        ("application/vnd.oci.image.layer.v1.tar", "none"),
+        ("application/vnd.oci.image.layer.nondistributable.v1.tar+gzip", "gzip"),
+        ("application/vnd.docker.image.rootfs.diff.tar.gzip", "gzip"),
+        ("application/vnd.docker.image.rootfs.diff.tar", "none"),
+        ("application/vnd.docker.image.rootfs.foreign.diff.tar.gzip", "gzip"),
+        ("application/vnd.oci.image.layer.v1.tar+gzip+encrypted", None),
+        ("application/vnd.oci.image.layer.v1.tar+bzip2", None),
+        ("application/octet-stream", None),
+        (None, None),
+    ],
+)
+def test_the_compression_a_media_type_declares(media_type, declared):
+    """Used only where a cached layer spares a download: a blob read goes by its bytes."""
+    assert declared_compression(media_type) == declared

@@ -113,6 +113,8 @@ class Container:
 
     path: str  # what the user opened
     is_dir: bool = False
+    # Its blobs come over a network (a registry): reading one is downloading it.
+    fetches_blobs: bool = False
 
     def names(self) -> set[str]:
         raise NotImplementedError

@@ -83,3 +83,18 @@ def is_foreign(media_type: str | None) -> bool:
     return isinstance(media_type, str) and (
         "foreign" in media_type or "nondistributable" in media_type
     )
+
+
+def declared_compression(media_type: str | None) -> str | None:
+    """The compression a layer's media type declares ("gzip", "zstd" or "none"), or None
+    when it does not say (an unknown type, an encrypted layer). Only where no blob is read:
+    a blob's own first bytes are what the reader goes by."""
+    if not isinstance(media_type, str):
+        return None
+    base, plus, suffix = media_type.partition("+")
+    if plus:
+        return {"gzip": "gzip", "zstd": "zstd"}.get(suffix) if base in LAYER_MEDIA_TYPES else None
+    for docker_suffix, method in ((".gzip", "gzip"), (".zstd", "zstd")):
+        if base.endswith(docker_suffix) and base[: -len(docker_suffix)] in LAYER_MEDIA_TYPES:
+            return method
+    return "none" if base in LAYER_MEDIA_TYPES else None

@@ -267,6 +267,8 @@ class VerifiedBlob:
 class RegistryContainer(Container):
     """The chosen manifests of one repository, as the members of an OCI layout."""
 
+    fetches_blobs = True
+
     def __init__(
         self,
         client: RegistryClient,

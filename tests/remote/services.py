@@ -4,8 +4,9 @@
   behind htpasswd basic auth, or behind the token flow (its `auth.token` section).
 - `TokenServer`: the token endpoint of distribution's token spec, signing RS256 JWTs with a
   key and self-signed certificate made by `openssl` (the registry trusts that certificate).
-- `FaultyProxy`: stands between layerscope and a registry and either flips one byte of
-  every layer blob (a lying digest) or cuts the connection halfway through it.
+- `FaultyProxy`: stands between layerscope and a registry, notes every request, and flips
+  one byte of every layer blob (a lying digest), cuts the connection halfway through it, or
+  (mode "pass") passes everything as it is.
 """
 
 from __future__ import annotations
@@ -222,13 +223,14 @@ class TokenServer:
 
 
 class FaultyProxy:
-    """A registry's front that damages layer blobs: mode "flip" or "cut"."""
+    """A registry's front that damages layer blobs: mode "flip" or "cut" ("pass": none)."""
 
     def __init__(self, upstream: str, mode: str, min_size: int = 64 * 1024) -> None:
         proxy = self
         self.upstream = upstream
         self.mode = mode
         self.min_size = min_size  # configs and small layers pass untouched
+        self.requests: list[str] = []  # the path of every GET, in order
 
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -237,6 +239,7 @@ class FaultyProxy:
                 pass
 
             def do_GET(self) -> None:  # noqa: N802 - http.server's name
+                proxy.requests.append(self.path)
                 request = urllib.request.Request(
                     f"http://{proxy.upstream}{self.path}",
                     headers={k: v for k, v in self.headers.items() if k.lower() != "host"},
@@ -246,7 +249,12 @@ class FaultyProxy:
                         status, headers, body = upstream.status, upstream.headers, upstream.read()
                 except urllib.error.HTTPError as exc:
                     status, headers, body = exc.code, exc.headers, exc.read()
-                damaged = "/blobs/" in self.path and status == 200 and len(body) >= proxy.min_size
+                damaged = (
+                    proxy.mode != "pass"
+                    and "/blobs/" in self.path
+                    and status == 200
+                    and len(body) >= proxy.min_size
+                )
                 if damaged and proxy.mode == "flip":
                     middle = len(body) // 2
                     body = body[:middle] + bytes([body[middle] ^ 0xFF]) + body[middle + 1 :]
@@ -268,6 +276,10 @@ class FaultyProxy:
         self.host = f"127.0.0.1:{self.httpd.server_address[1]}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
+
+    def blob_requests(self) -> list[str]:
+        """The digests of the blobs asked for, in order."""
+        return [p.rsplit("/", 1)[1] for p in self.requests if "/blobs/" in p]
 
     def stop(self) -> None:
         self.httpd.shutdown()

@@ -285,6 +285,59 @@ def test_damaged_blob_stops_the_load(
     assert leftovers(clean_dirs) == []
 
 
+def test_a_layer_cached_from_an_archive_is_not_downloaded(
+    registries: Registries, corpus: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """worker-docker.tar shares app's base layer as an uncompressed tar; the registry holds
+    it gzipped (another digest). Once the archive is read, the registry's copy of that layer
+    is not asked for: the config names its diff_id, and the cache holds that layer."""
+    worker = corpus / "podman" / "worker-docker.tar"
+    code, _out, err = run(capsys, "report", str(worker), "-q")
+    assert code == 0, err
+    proxy = FaultyProxy(registries.open.host, "pass")
+    try:
+        code, out, err = registry_report(capsys, proxy.host, APP)
+        assert code == 0, err
+        fetched = proxy.blob_requests()
+        proxy.requests.clear()
+        code, verified, err = registry_report(capsys, proxy.host, APP, "--verify")
+        assert code == 0, err
+        fetched_verified = proxy.blob_requests()
+    finally:
+        proxy.stop()
+    doc = json.loads(out)
+    layers = [layer["digest"] for layer in doc["images"][0]["layers"]]
+    assert len(layers) == 11
+    base = layers[0]
+    assert base not in fetched  # the shared base layer: not downloaded
+    assert sorted(fetched) == sorted([doc["images"][0]["config_digest"], *layers[1:]])
+    assert base in fetched_verified  # --verify reads every blob
+    assert set(layers) <= set(fetched_verified)
+    # the same report as a load that reads every blob, the blob's own fields included
+    code, fresh, err = registry_report(capsys, registries.open.host, APP, "--no-cache")
+    assert code == 0, err
+    assert comparable(out) == comparable(fresh) == comparable(verified)
+
+
+def test_every_layer_read_from_the_docker_archive_serves_the_registrys_oci_image(
+    registries: Registries, corpus: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The OCI image's gzip layers, found from the docker archive's tars: only the config
+    is fetched, and the report is the oci-archive's, compression from the media types."""
+    code, _out, err = run(capsys, "report", str(corpus / "podman" / "app-docker.tar"), "-q")
+    assert code == 0, err
+    proxy = FaultyProxy(registries.open.host, "pass")
+    try:
+        code, out, err = registry_report(capsys, proxy.host, APP_OCI)
+    finally:
+        proxy.stop()
+    assert code == 0, err
+    doc = json.loads(out)
+    assert [layer["compression"] for layer in doc["images"][0]["layers"]] == ["gzip"] * 11
+    assert proxy.blob_requests() == [doc["images"][0]["config_digest"]]
+    assert comparable(out) == comparable(file_report(capsys, corpus / "podman" / "app-oci.tar"))
+
+
 def test_unreachable_registry_and_missing_image(
     registries: Registries, capsys: pytest.CaptureFixture[str]
 ) -> None:
