@@ -17,8 +17,7 @@ from dataclasses import dataclass
 from typing import BinaryIO, Protocol
 
 from layerscope.archive.compression import open_decompressed
-from layerscope.archive.container import open_container
-from layerscope.archive.content import ImageContent
+from layerscope.archive.content import ImageContent, open_again
 from layerscope.errors import Cancelled, LayerscopeError
 from layerscope.limits import DEFAULT_LIMITS, Limits
 from layerscope.model.entry import Entry, Kind
@@ -348,7 +347,7 @@ def save_layer_tar(
     if os.path.lexists(target) and not force:
         raise ExtractError(f"{target}: exists (use --force to replace it)")
     tmp = f"{target}.layerscope-part"
-    container = open_container(image.archive_path, limits)
+    container = open_again(image.archive_path, limits, image.reopen)
     written = 0
     try:
         with container.open_blob(the_layer.blob) as raw:

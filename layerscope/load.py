@@ -24,7 +24,7 @@ from layerscope.analysis.shared import analyse_sharing
 from layerscope.analysis.waste import Waste, analyse_waste
 from layerscope.archive import ArchiveSource, BlobContents, ImageSource, read_blob
 from layerscope.archive.compression import NONE, ReadTap
-from layerscope.archive.container import BlobLocation
+from layerscope.archive.container import BlobLocation, Container
 from layerscope.archive.jsonutil import valid_digest
 from layerscope.archive.parallel import BlobJob, read_in_processes, worker_count
 from layerscope.archive.source import declared_compression
@@ -45,7 +45,7 @@ from layerscope.model.image import (
     pair_history,
     parse_config,
 )
-from layerscope.remote import RemoteOptions, open_source
+from layerscope.remote import RemoteOptions, open_blobs, open_source
 
 
 @dataclass
@@ -262,6 +262,11 @@ def _reread(
         return parsed.table
 
     return read
+
+
+def _reopen(path: str, limits: Limits, remote: RemoteOptions | None) -> Callable[[], Container]:
+    """Opens a registry image's blobs again, to read its files after the load."""
+    return lambda: open_blobs(path, remote or RemoteOptions(), limits)
 
 
 def _no_progress(_stage: str, _done: int, _total: int) -> None:
@@ -658,6 +663,7 @@ def _build_image(
         lazy_filesystem=Lazy(apply_layers),
         platform=outline.platform,
         warnings=warnings,
+        reopen=_reopen(path, limits, remote) if source.container.fetches_blobs else None,
     )
     if known is not None:
         image.known_counts = known.counts

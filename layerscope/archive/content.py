@@ -11,7 +11,7 @@ limits as the load.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, cast
 
@@ -51,7 +51,11 @@ class _LayerStream:
             stream, method = open_decompressed(self._raw, name=self.name, limits=limits)
             if method == GZIP and self._raw.seekable():
                 # A gzip blob read in place: seek points remembered from earlier reads.
-                index = REGISTRY.get(blob_key(container.path, blob))
+                index = REGISTRY.get(
+                    (container.path, blob)  # a registry's blob: named by its digest
+                    if container.fetches_blobs
+                    else blob_key(container.path, blob)
+                )
                 self._indexed = IndexedGzipReader(
                     self._raw, index, name=self.name, limit=limits.max_layer_bytes
                 )
@@ -102,31 +106,49 @@ class _LayerStream:
         self._raw.close()
 
 
-class LayerContent:
-    """Opens members of the layers of one archive; reuse one for many reads, then close."""
+def open_again(
+    archive_path: str, limits: Limits, reopen: Callable[[], Container] | None = None
+) -> Container:
+    """The container of a loaded image's archive, to read its layers again: by its path,
+    or by `reopen` (Image.reopen) for a source that is not a file."""
+    if reopen is not None:
+        return reopen()
+    scheme, sep, _rest = archive_path.partition("://")
+    if sep and scheme.isalpha():
+        # podman:// docker://: an export read once while loading, then removed
+        raise LayerscopeError(
+            f"files of a {scheme}:// image are not kept after loading; save the image "
+            "to an archive (podman save, docker save, skopeo copy) to look inside files",
+            path=archive_path,
+        )
+    try:
+        return open_container(archive_path, limits)
+    except FileNotFoundError:
+        raise LayerscopeError(
+            "the archive is gone (moved or deleted since it was opened)", path=archive_path
+        ) from None
 
-    def __init__(self, archive_path: str, limits: Limits = DEFAULT_LIMITS):
+
+class LayerContent:
+    """Opens members of the layers of one archive; reuse one for many reads, then close.
+
+    `reopen`: what opens the archive again when it is not a file by its path (a registry
+    image: its blobs fetched again, with range requests where the registry allows)."""
+
+    def __init__(
+        self,
+        archive_path: str,
+        limits: Limits = DEFAULT_LIMITS,
+        reopen: Callable[[], Container] | None = None,
+    ):
         self.archive_path = archive_path
         self.limits = limits
+        self._reopen = reopen
         self._container: Container | None = None
 
     def _open(self) -> Container:
         if self._container is None:
-            scheme, sep, _rest = self.archive_path.partition("://")
-            if sep and scheme.isalpha():
-                # registry:// podman:// docker://: streamed once while loading, not kept
-                raise LayerscopeError(
-                    f"files of a {scheme}:// image are not kept after loading; save the image "
-                    "to an archive (podman save, docker save, skopeo copy) to look inside files",
-                    path=self.archive_path,
-                )
-            try:
-                self._container = open_container(self.archive_path, self.limits)
-            except FileNotFoundError:
-                raise LayerscopeError(
-                    "the archive is gone (moved or deleted since it was opened)",
-                    path=self.archive_path,
-                ) from None
+            self._container = open_again(self.archive_path, self.limits, self._reopen)
         return self._container
 
     def iter_members(self, blob: str, offsets: Iterable[int]) -> Iterator[tuple[int, OpenMember]]:
@@ -205,7 +227,7 @@ class ImageContent:
 
     def __init__(self, image: Image, limits: Limits = DEFAULT_LIMITS):
         self.image = image
-        self._layers = LayerContent(image.archive_path, limits)
+        self._layers = LayerContent(image.archive_path, limits, image.reopen)
         self._where: dict[int, Layer] | None = None
 
     def layer_of(self, entry: Entry) -> Layer:

@@ -14,12 +14,14 @@ from layerscope.cli.common import (
     limits_from,
     warn_about,
 )
+from layerscope.cli.remote_options import remote_options_from
 from layerscope.cli.specs import parse_image_spec, resolve
 from layerscope.errors import LayerscopeError
 from layerscope.extract import Output, TarOutput, extract, save_layer_tar
 from layerscope.format import human_size
 from layerscope.load import Progress, load
 from layerscope.remote import is_remote
+from layerscope.remote.reference import REGISTRY, scheme_of
 from layerscope.safewrite import SafeWriter
 
 
@@ -49,18 +51,23 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 def run(args: argparse.Namespace) -> int:
     spec = parse_image_spec(args.source)
-    if is_remote(spec.archive):
-        # extraction reads layers again after the load; remote sources are read once
+    if is_remote(spec.archive) and scheme_of(spec.archive) != REGISTRY:
+        # extraction reads layers again after the load; an engine's export is read once
         raise LayerscopeError(
-            f"{spec.archive}: extract reads saved archives only; save the image first "
-            "(podman save, docker save, or skopeo copy ... oci-archive:FILE)"
+            f"{spec.archive}: extract reads saved archives and registry images; save the "
+            "image first (podman save, docker save, or skopeo copy ... oci-archive:FILE)"
         )
     limits = limits_from(args.limit)
     progress = StderrProgress(not args.quiet)
     cache = cache_for(args)
     try:
         analysis = load(
-            [spec.archive], limits=limits, progress=progress, verify=args.verify, cache=cache
+            [spec.archive],
+            limits=limits,
+            progress=progress,
+            verify=args.verify,
+            remote=remote_options_from(args),
+            cache=cache,
         )
         resolved = resolve(spec, analysis, 0)
         image = resolved.image(analysis)

@@ -291,6 +291,9 @@ class Image:
     warnings: list[str] = field(default_factory=list)
     # Per layer, what it added, modified and deleted, when known without the tree.
     known_counts: list[LayerCounts] | None = None
+    # Opens the archive again (its Container) to read files after the load, for a source
+    # that is not a file (a registry: with the load's TLS and auth options); None: by path.
+    reopen: Callable[[], Any] | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.lazy_filesystem, Lazy):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from layerscope.archive import ArchiveSource, ImageSource, open_archive
+from layerscope.archive.container import Container
 from layerscope.errors import LayerscopeError
 from layerscope.limits import Limits
 from layerscope.remote.engine import EngineImage, engine_images, open_engine
@@ -21,7 +22,12 @@ from layerscope.remote.reference import (
     registry_reference,
     split_spec,
 )
-from layerscope.remote.registry import host_platform_name, open_registry, registry_platforms
+from layerscope.remote.registry import (
+    host_platform_name,
+    open_registry,
+    open_registry_blobs,
+    registry_platforms,
+)
 
 __all__ = [
     "EngineImage",
@@ -29,6 +35,7 @@ __all__ = [
     "engine_images",
     "host_platform_name",
     "is_remote",
+    "open_blobs",
     "open_source",
     "platforms_of",
     "registry_host",
@@ -57,6 +64,12 @@ def open_source(
     if options.platform not in (None, ALL_PLATFORMS):
         _keep_platform(source, options.platform)
     return source
+
+
+def open_blobs(text: str, options: RemoteOptions, limits: Limits) -> Container:
+    """A registry image's blobs by digest, to read its files again after the load, with
+    the TLS and auth options it was loaded with."""
+    return open_registry_blobs(registry_reference(parse_source(text)), options, limits, text)
 
 
 def _platform_of(image: ImageSource) -> str | None:

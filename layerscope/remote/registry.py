@@ -11,10 +11,11 @@ in chunks, hashed on the way, and a blob that ends early or hashes wrong stops t
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import platform as host_platform
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 import httpx
 
@@ -98,9 +99,14 @@ class RegistryClient:
     def _url(self, kind: str, reference: str) -> str:
         return f"{self._scheme}://{self.ref.api_host}/v2/{self.ref.repository}/{kind}/{reference}"
 
-    def open(self, kind: str, reference: str, accept: str | None = None) -> httpx.Response:
-        """GET a manifest or blob, streaming; plain HTTP only for an insecure registry."""
+    def open(
+        self, kind: str, reference: str, accept: str | None = None, start: int | None = None
+    ) -> httpx.Response:
+        """GET a manifest or blob, streaming; plain HTTP only for an insecure registry.
+        `start`: ask for the blob from that byte on (the answer may be 206 or a whole 200)."""
         headers = {"Accept": accept} if accept else {}
+        if start is not None:
+            headers["Range"] = f"bytes={start}-"
         try:
             try:
                 request = self._client.build_request(
@@ -117,7 +123,7 @@ class RegistryClient:
                 response = self._client.send(request, stream=True)
         except httpx.HTTPError as exc:
             raise ArchiveError(self._transport_message(exc), path=self.what) from None
-        if response.status_code != 200:
+        if response.status_code != 200 and not (start is not None and response.status_code == 206):
             try:
                 response.read()
                 message = self._status_message(response, kind, reference)
@@ -199,6 +205,129 @@ class RegistryClient:
         response = self.open("blobs", digest)
         return VerifiedBlob(self, response, digest, size)
 
+    def blob_reader(self, digest: str) -> BinaryIO:
+        """A blob to read again after a load (a file's bytes): seekable with HTTP Range
+        requests when the registry honours them, else a stream from its start."""
+        response = self.open("blobs", digest, start=0)
+        try:
+            _check_served(self, response, digest)
+            if response.status_code == 206:
+                total = _range_total(self, response, 0, digest)
+                ranged = RangedBlob(self, digest, total, response)
+                return cast(BinaryIO, io.BufferedReader(ranged, _CHUNK))
+            length = response.headers.get("content-length")
+            size = int(length) if length and length.isdigit() else None
+            return cast(BinaryIO, VerifiedBlob(self, response, digest, size))
+        except BaseException:
+            response.close()
+            raise
+
+
+def _check_served(client: RegistryClient, response: httpx.Response, digest: str) -> None:
+    """A registry names the blob it serves: it must be the one asked for."""
+    served = response.headers.get("docker-content-digest")
+    if served and served.startswith("sha256:") and served != digest:
+        raise CorruptLayer(f"asked for blob {digest}, the registry served {served}",
+                           path=client.what)  # fmt: skip
+
+
+def _range_total(client: RegistryClient, response: httpx.Response, start: int, digest: str) -> int:
+    """The blob's size from a 206's Content-Range, which must start where asked."""
+    unit, _sep, rest = response.headers.get("content-range", "").partition(" ")
+    span, _sep, total = rest.partition("/")
+    first = span.partition("-")[0]
+    if unit != "bytes" or not first.isdigit() or int(first) != start or not total.isdigit():
+        raise ArchiveError(
+            f"the registry answered a range request for blob {digest[:19]} with "
+            f"Content-Range {response.headers.get('content-range', '(none)')!r}",
+            path=client.what,
+        )
+    return int(total)
+
+
+class RangedBlob(io.RawIOBase):
+    """A blob in a registry as a seekable file: each read from a new place is a request
+    for the rest of the blob from there (HTTP Range), read as far as the reader goes.
+
+    Read whole from its start without a seek, its digest is checked at the end, as while
+    loading; a file read from the middle of a layer cannot be (nothing before it was).
+    """
+
+    def __init__(
+        self, client: RegistryClient, digest: str, size: int, response: httpx.Response
+    ) -> None:
+        self._client = client
+        self._digest = digest
+        self._size = size
+        self._pos = 0
+        self._response: httpx.Response | None = response
+        self._chunks: Iterator[bytes] | None = client._chunks(response, digest)
+        self._buffer = b""
+        self._sha: Any = hashlib.sha256()  # while read from 0 in one run; None once not
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, pos: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
+        target = max(0, min(base + pos, self._size))
+        if target != self._pos:
+            self._drop()
+            self._sha = None
+            self._pos = target
+        return self._pos
+
+    def _drop(self) -> None:
+        if self._response is not None:
+            self._response.close()
+        self._response, self._chunks, self._buffer = None, None, b""
+
+    def readinto(self, buffer: Any) -> int:
+        if self._pos >= self._size:
+            return 0
+        if self._chunks is None:
+            response = self._client.open("blobs", self._digest, start=self._pos)
+            self._response = response
+            _check_served(self._client, response, self._digest)
+            if (
+                response.status_code != 206
+                or _range_total(self._client, response, self._pos, self._digest) != self._size
+            ):
+                raise ArchiveError(
+                    f"the registry stopped honouring range requests for blob {self._digest[:19]}",
+                    path=self._client.what,
+                )
+            self._chunks = self._client._chunks(response, self._digest)
+        while not self._buffer:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                raise CorruptLayer(
+                    f"blob {self._digest} ended after {self._pos} of {self._size} bytes",
+                    path=self._client.what,
+                )
+            self._buffer = chunk
+        n = min(len(buffer), len(self._buffer), self._size - self._pos)
+        data, self._buffer = self._buffer[:n], self._buffer[n:]
+        buffer[:n] = data
+        self._pos += n
+        if self._sha is not None:
+            self._sha.update(data)
+            if self._pos == self._size and "sha256:" + self._sha.hexdigest() != self._digest:
+                raise CorruptLayer(
+                    f"blob {self._digest} does not match its digest", path=self._client.what
+                )
+        return n
+
+    def close(self) -> None:
+        self._drop()
+        super().close()
+
 
 class VerifiedBlob:
     """A layer blob as a forward-only stream: hashed as it is read, checked at the end."""
@@ -253,6 +382,9 @@ class VerifiedBlob:
                 f"blob {self._digest} does not match its digest (the registry sent {actual})",
                 path=self._client.what,
             )
+
+    def seekable(self) -> bool:
+        return False
 
     def finish(self) -> None:
         """Read what the reader left (padding after a tar's end) and check the digest."""
@@ -373,8 +505,25 @@ class RegistryContainer(Container):
             finally:
                 blob.close()
 
+    def open_blob(self, name: str) -> BinaryIO:
+        """A blob by its digest, to read again after the load (seekable where the registry
+        honours range requests). Any blob of the repository: the names come from the load."""
+        hexdigest = self._hex(name)
+        if len(hexdigest) != 64 or not all(c in "0123456789abcdef" for c in hexdigest):
+            raise MissingBlob(f"{name} is not a blob digest", path=self.path)
+        return self.client.blob_reader("sha256:" + hexdigest)
+
     def close(self) -> None:
         self.client.close()
+
+
+def open_registry_blobs(
+    ref: RegistryReference, options: RemoteOptions, limits: Limits, what: str
+) -> RegistryContainer:
+    """A repository's blobs by digest, to read an image's layers again after its load (no
+    manifest is fetched: the load named the blobs)."""
+    client = RegistryClient(ref, options, what)
+    return RegistryContainer(client, limits, b'{"manifests": []}', {}, set())
 
 
 def _choose(
@@ -477,6 +626,7 @@ __all__ = [
     "RegistryContainer",
     "host_platform_name",
     "open_registry",
+    "open_registry_blobs",
 ]
 
 

@@ -31,6 +31,8 @@ PASSWORD = "s3cr3t-Pa55-for-layerscope-tests"
 APP = "lscorpus/app:1"  # pushed from app-docker.tar (skopeo gzips the layers)
 APP_OCI = "lscorpus/app-oci:1"  # pushed from app-oci.tar (blobs as they are)
 MULTI = "lscorpus/hello:multi"  # the two-platform index of hello-multiarch-oci.tar
+LONGRUN = "lscorpus/longrun:1"  # longrun-docker.tar, its layers gzipped by skopeo
+LONGRUN_TAR = "lscorpus/longrun-tar:1"  # the same, its layers kept as the archive's tars
 
 
 def _need(*tools: tuple[str | None, str]) -> None:
@@ -79,6 +81,9 @@ def registries(tmp_path_factory: pytest.TempPathFactory, corpus: Path) -> Iterat
         registry.push(f"docker-archive:{podman_dir / 'app-docker.tar'}", APP)
         registry.push(f"oci-archive:{podman_dir / 'app-oci.tar'}", APP_OCI)
         registry.push(f"oci-archive:{podman_dir / 'hello-multiarch-oci.tar'}", MULTI, "--all")
+        longrun = f"docker-archive:{podman_dir / 'longrun-docker.tar'}"
+        registry.push(longrun, LONGRUN)
+        registry.push(longrun, LONGRUN_TAR, "--preserve-digests")
         yield state
     finally:
         for service in (registry, state._basic, state._token, state.token_server):

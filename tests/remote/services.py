@@ -5,8 +5,9 @@
 - `TokenServer`: the token endpoint of distribution's token spec, signing RS256 JWTs with a
   key and self-signed certificate made by `openssl` (the registry trusts that certificate).
 - `FaultyProxy`: stands between layerscope and a registry, notes every request, and flips
-  one byte of every layer blob (a lying digest), cuts the connection halfway through it, or
-  (mode "pass") passes everything as it is.
+  one byte of every layer blob (a lying digest), cuts the connection halfway through it,
+  answers range requests with the whole blob (mode "norange", as a registry that does not
+  honour them), or (mode "pass") passes everything as it is.
 """
 
 from __future__ import annotations
@@ -174,7 +175,10 @@ class TokenServer:
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(body)
+                try:
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the reader had what it wanted (a file's bytes) and hung up
 
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.realm = f"http://127.0.0.1:{self.httpd.server_address[1]}/token"
@@ -231,6 +235,7 @@ class FaultyProxy:
         self.mode = mode
         self.min_size = min_size  # configs and small layers pass untouched
         self.requests: list[str] = []  # the path of every GET, in order
+        self.ranges: list[tuple[str, str | None]] = []  # (path, its Range header) of each
 
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -240,9 +245,11 @@ class FaultyProxy:
 
             def do_GET(self) -> None:  # noqa: N802 - http.server's name
                 proxy.requests.append(self.path)
+                proxy.ranges.append((self.path, self.headers.get("Range")))
+                dropped = ("host", "range") if proxy.mode == "norange" else ("host",)
                 request = urllib.request.Request(
                     f"http://{proxy.upstream}{self.path}",
-                    headers={k: v for k, v in self.headers.items() if k.lower() != "host"},
+                    headers={k: v for k, v in self.headers.items() if k.lower() not in dropped},
                 )
                 try:
                     with urllib.request.urlopen(request, timeout=10) as upstream:
@@ -250,9 +257,9 @@ class FaultyProxy:
                 except urllib.error.HTTPError as exc:
                     status, headers, body = exc.code, exc.headers, exc.read()
                 damaged = (
-                    proxy.mode != "pass"
+                    proxy.mode in ("flip", "cut")
                     and "/blobs/" in self.path
-                    and status == 200
+                    and status in (200, 206)
                     and len(body) >= proxy.min_size
                 )
                 if damaged and proxy.mode == "flip":
@@ -270,7 +277,10 @@ class FaultyProxy:
                     self.close_connection = True
                     self.connection.shutdown(socket.SHUT_RDWR)
                     return
-                self.wfile.write(body)
+                try:
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the reader had what it wanted (a file's bytes) and hung up
 
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.host = f"127.0.0.1:{self.httpd.server_address[1]}"

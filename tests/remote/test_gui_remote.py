@@ -11,7 +11,7 @@ from collections.abc import Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
-from conftest import APP_OCI, MULTI, Registries  # noqa: E402
+from conftest import APP, APP_OCI, MULTI, Registries  # noqa: E402
 
 pytest.importorskip("PySide6.QtWidgets")
 
@@ -107,4 +107,31 @@ def test_window_loads_a_registry_image(qtbot, registries: Registries) -> None:  
     assert [a.path for a in window.analysis.archives] == [source]
     assert window.analysis.images[0].refs == [f"{host}/{APP_OCI}"]
     assert len(window.analysis.images[0].layers) == 11
+    window.close()
+
+
+def test_the_viewer_reads_a_file_of_a_registry_image(qtbot, registries: Registries) -> None:  # type: ignore[no-untyped-def]
+    """Its layer blob is fetched again (with the options it was loaded with) to show it."""
+    from layerscope.gui.main_window import MainWindow, Tab
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    host = registries.open.host
+    with qtbot.waitSignal(window.loadFinished, timeout=30_000):
+        window.open_paths(
+            [f"registry://{host}/{APP}"], remote=RemoteOptions(insecure_registries=(host,))
+        )
+    window.select_layer(1)
+    window.show_tab(Tab.FILES)
+    assert window.files.reveal("/srv/app/site/index.html")
+    viewer = window.files.viewer
+    window.files.show_contents_tab()
+    qtbot.waitUntil(
+        lambda: viewer.page is not None or "Could not" in viewer.note.text(), timeout=10_000
+    )
+    assert viewer.page is not None, viewer.note.text()
+    assert viewer.page.size == 224
+    assert viewer.page.text is not None
+    assert "<html" in viewer.page.text.lower()
     window.close()
