@@ -2,12 +2,14 @@
 # Installs the Debian/Ubuntu packages the tests of registry://, podman:// and docker://
 # sources run for real: podman (a throwaway store per test session, and its Docker-compatible
 # API service), skopeo (pushes corpus images into the registry), docker-registry (a real
-# registry on 127.0.0.1), apache2-utils (htpasswd) and openssl (the token server's key).
+# registry on 127.0.0.1), apache2-utils (htpasswd) and openssl (the token server's key); and
+# the validators of the desktop entry and the AppStream metainfo (desktop-file-utils,
+# appstream), so CI checks them too.
 # The tests start and stop these services themselves; without the packages they skip.
 # Installs only what is missing; does nothing on a machine that has them all.
 set -euo pipefail
 
-packages=(podman skopeo docker-registry apache2-utils openssl)
+packages=(podman skopeo docker-registry apache2-utils openssl desktop-file-utils appstream)
 
 if ! command -v dpkg >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
   echo "install-test-services: not a Debian/Ubuntu system; the remote-source tests will skip" >&2
