@@ -8,8 +8,6 @@ from collections.abc import Callable
 from typing import Any
 
 from layerscope.analysis import Analysis
-from layerscope.html_report import to_html
-from layerscope.markdown_report import to_markdown
 from layerscope.report import to_json, to_text
 
 FORMATS = ("text", "json", "html", "markdown")
@@ -39,8 +37,13 @@ def render(
     if fmt == "json":
         document = to_json(analysis, selected, files=files)
         return encode(document) if encode else json.dumps(document, indent=2) + "\n"
+    # the page formats' modules (and Jinja2) are imported by the commands that ask for them
     if fmt == "html":
+        from layerscope.html_report import to_html
+
         return to_html(analysis, selected, top=limit)
     if fmt == "markdown":
+        from layerscope.markdown_report import to_markdown
+
         return to_markdown(analysis, selected, top=limit)
     return to_text(analysis, selected, files=files, top=limit)

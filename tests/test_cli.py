@@ -234,3 +234,39 @@ def test_console_script_runs_as_a_module():
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["images"][0]["waste"]["reclaimable_bytes"] == 1311033
+
+
+def test_report_imports_only_what_reading_a_file_needs(tmp_path):
+    """Start-up is most of a reopen from the cache: `report` leaves the HTTP, YAML, page
+    and Qt libraries (and the other commands) unimported."""
+    code = (
+        "import sys\n"
+        "from layerscope.cli import main\n"
+        "assert main(['report', '--json', '-q', '--no-cache', sys.argv[1]]) == 0\n"
+        "unwanted = ('httpx', 'yaml', 'pathspec', 'jinja2', 'PySide6', 'importlib.metadata',\n"
+        "            'layerscope.remote.registry', 'layerscope.cli.ci_cmd')\n"
+        "sys.stderr.write(repr(sorted(m for m in unwanted if m in sys.modules)))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, sample_archive()],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == "[]"
+
+
+def test_every_command_is_listed_and_the_version_is_known(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    out, _ = capsys.readouterr()
+    assert exit_info.value.code == 0
+    for command in ("report", "ci", "diff", "extract", "open", "limits", "install-desktop-entry"):
+        assert f"    {command}" in out
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    out, _ = capsys.readouterr()
+    assert exit_info.value.code == 0
+    assert out.startswith("layerscope 0")

@@ -1,59 +1,65 @@
 """The `layerscope` command. Each subcommand lives in its own module (`*_cmd.py`) with an
 `add_parser(sub)` that sets `run`; this module builds the parser and keeps the promise of
 docs/REPORT.md's exit codes: one line on stderr for any failure, never a traceback.
+
+Only the module of the command being run is imported (all of them for `--help` or a
+mistyped command): `report` never pays for the HTTP, YAML or Qt libraries other commands
+use, so a reopen from the cache is not dominated by start-up.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from collections.abc import Sequence
 
-from layerscope.cli import (
-    ci_cmd,
-    diff_cmd,
-    extract_cmd,
-    install_desktop_entry_cmd,
-    limits_cmd,
-    open_cmd,
-    report_cmd,
-)
 from layerscope.cli.common import EXIT_OK, EXIT_RULE_FAILED, EXIT_UNUSABLE, fail
 from layerscope.cli.open_cmd import open_gui, sample_archive
 from layerscope.errors import Cancelled, LayerscopeError
 
 __all__ = ["EXIT_OK", "EXIT_RULE_FAILED", "EXIT_UNUSABLE", "main", "open_main", "sample_archive"]
 
-SUBCOMMANDS = (
-    report_cmd,
-    ci_cmd,
-    diff_cmd,
-    extract_cmd,
-    open_cmd,
-    limits_cmd,
-    install_desktop_entry_cmd,
-)
+# command -> its module in layerscope.cli, in the order `--help` lists them
+SUBCOMMANDS = {
+    "report": "report_cmd",
+    "ci": "ci_cmd",
+    "diff": "diff_cmd",
+    "extract": "extract_cmd",
+    "open": "open_cmd",
+    "limits": "limits_cmd",
+    "install-desktop-entry": "install_desktop_entry_cmd",
+}
 
 
-def _version() -> str:
-    try:
-        from importlib.metadata import version
+class _Version(argparse.Action):
+    """--version, looked up only when asked for (see layerscope.__version__)."""
 
-        return f"layerscope {version('layerscope')}"
-    except Exception:  # noqa: BLE001 - running from a source tree without metadata
-        return "layerscope (source tree)"
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object):
+        super().__init__(option_strings, argparse.SUPPRESS, nargs=0, default=argparse.SUPPRESS,
+                         help="show the version and exit")  # fmt: skip
+
+    def __call__(self, parser: argparse.ArgumentParser, *_args: object, **_kw: object) -> None:
+        import layerscope
+
+        sys.stdout.write(f"layerscope {layerscope.__version__}\n")
+        parser.exit()
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="layerscope",
         description="Look inside container image archives: layers, changes, wasted space.",
     )
-    parser.add_argument("--version", action="version", version=_version())
+    parser.add_argument("--version", action=_Version)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for command in SUBCOMMANDS:
-        command.add_parser(sub)
+    # The command is the first word that is not an option (the top level has no option
+    # that takes a value); anything else (no command, --help, a typo) gets every command.
+    command = next((a for a in argv if not a.startswith("-")), None)
+    wanted = [command] if command in SUBCOMMANDS else list(SUBCOMMANDS)
+    for name in wanted:
+        importlib.import_module(f"layerscope.cli.{SUBCOMMANDS[name]}").add_parser(sub)
     return parser
 
 
@@ -64,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
             reconfigure(errors="backslashreplace")
-    args = _parser().parse_args(argv)
+    args = _parser(argv).parse_args(argv)
     try:
         run = getattr(args, "run", None)
         if run is None:  # `layerscope` alone: the desktop app, empty

@@ -9,7 +9,6 @@ from importlib import resources
 from layerscope.cache import NO_CACHE_ENV
 from layerscope.cli.common import add_read_options, limits_from
 from layerscope.cli.remote_options import remote_options_from
-from layerscope.desktop.display import display_problem, missing_library, missing_library_message
 from layerscope.errors import LayerscopeError
 from layerscope.limits import DEFAULT_LIMITS, Limits
 from layerscope.remote import RemoteOptions
@@ -44,6 +43,8 @@ def open_gui(
     remote: RemoteOptions | None = None,
 ) -> int:
     """Run the window on `paths`; one line (exit 2) instead of Qt's abort when it cannot."""
+    from layerscope.desktop.display import display_problem, missing_library, missing_library_message
+
     problem = display_problem()
     if problem is not None:
         raise LayerscopeError(f"cannot open the window: {problem}")

@@ -40,14 +40,9 @@ from layerscope.errors import LayerscopeError
 from layerscope.format import human_size, plural
 from layerscope.gui.tasks import Task
 from layerscope.limits import DEFAULT_LIMITS, Limits
-from layerscope.remote import (
-    EngineImage,
-    RemoteOptions,
-    engine_images,
-    host_platform_name,
-    platforms_of,
-    registry_host,
-)
+from layerscope.remote import RemoteOptions, platforms_of, registry_host
+from layerscope.remote.engine import EngineImage, engine_images
+from layerscope.remote.registry import host_platform_name
 
 ENGINES = (("podman", "Podman"), ("docker", "Docker (DOCKER_HOST)"))
 ALL_PLATFORMS = "all"

@@ -3,6 +3,9 @@
 `open_source` is what the loader calls for every input: a path goes to the archive readers,
 `registry://...` to the registry reader, `podman://...` and `docker://...` to an engine
 export. Each returns the same `ArchiveSource`, so everything after it is shared.
+
+The registry and engine readers (and their HTTP library) are imported only when a source
+needs them: reading a file does not pay for them.
 """
 
 from __future__ import annotations
@@ -13,7 +16,6 @@ from layerscope.archive import ArchiveSource, ImageSource, open_archive
 from layerscope.archive.container import Container
 from layerscope.errors import LayerscopeError
 from layerscope.limits import Limits
-from layerscope.remote.engine import EngineImage, engine_images, open_engine
 from layerscope.remote.options import ALL_PLATFORMS, RemoteOptions, platform_matches
 from layerscope.remote.reference import (
     REGISTRY,
@@ -22,18 +24,9 @@ from layerscope.remote.reference import (
     registry_reference,
     split_spec,
 )
-from layerscope.remote.registry import (
-    host_platform_name,
-    open_registry,
-    open_registry_blobs,
-    registry_platforms,
-)
 
 __all__ = [
-    "EngineImage",
     "RemoteOptions",
-    "engine_images",
-    "host_platform_name",
     "is_remote",
     "open_blobs",
     "open_source",
@@ -58,8 +51,12 @@ def open_source(
     else:
         ref = parse_source(text)
         if ref.scheme == REGISTRY:
+            from layerscope.remote.registry import open_registry
+
             source = open_registry(registry_reference(ref), options, limits, text)
         else:
+            from layerscope.remote.engine import open_engine
+
             source = open_engine(ref, limits, on_progress, cancel)
     if options.platform not in (None, ALL_PLATFORMS):
         _keep_platform(source, options.platform)
@@ -69,6 +66,8 @@ def open_source(
 def open_blobs(text: str, options: RemoteOptions, limits: Limits) -> Container:
     """A registry image's blobs by digest, to read its files again after the load, with
     the TLS and auth options it was loaded with."""
+    from layerscope.remote.registry import open_registry_blobs
+
     return open_registry_blobs(registry_reference(parse_source(text)), options, limits, text)
 
 
@@ -98,6 +97,8 @@ def _keep_platform(source: ArchiveSource, wanted: str) -> None:
 
 def platforms_of(text: str, options: RemoteOptions, limits: Limits) -> list[str]:
     """The platforms a registry:// tag offers; empty for a single-platform image."""
+    from layerscope.remote.registry import registry_platforms
+
     return registry_platforms(registry_reference(parse_source(text)), options, limits, text)
 
 

@@ -15,7 +15,7 @@ from test_registry import comparable, one_line, run
 
 from layerscope.errors import Cancelled
 from layerscope.load import Progress, load
-from layerscope.remote import engine_images
+from layerscope.remote.engine import engine_images
 
 IMAGE = "localhost/lscorpus/app:1"
 

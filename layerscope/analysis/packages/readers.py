@@ -18,7 +18,6 @@ import csv
 import io
 import json
 import posixpath
-from email.parser import HeaderParser
 
 from layerscope.analysis.packages.model import (
     APK,
@@ -137,6 +136,8 @@ def read_apk_installed(data: bytes) -> Parsed:
 
 def read_python_metadata(dist_info: str, metadata: bytes, record: bytes | None) -> Parsed:
     """One installed distribution: `dist_info` is the .dist-info directory's path."""
+    from email.parser import HeaderParser  # here: the email package is slow to import
+
     out = Parsed()
     headers = HeaderParser().parsestr(decode(metadata), headersonly=True)
     name = (headers.get("Name") or "").strip()
