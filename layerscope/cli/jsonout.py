@@ -30,17 +30,30 @@ def write_json(value: Any, out: TextIO) -> None:
 
 
 def _flat(value: dict[str, Any] | list[Any]) -> bool:
-    items = value.values() if isinstance(value, dict) else value
-    return not any(isinstance(item, dict | list) and item for item in items)
+    for item in value.values() if isinstance(value, dict) else value:
+        if item and isinstance(item, dict | list):
+            return False
+    return True
+
+
+def _fits(value: Any, room: int) -> bool:
+    """Whether `value` takes at most `room` characters on one line, found without encoding
+    a long container whole (each of its items takes three characters at least)."""
+    if isinstance(value, dict | list) and value:
+        if 3 * len(value) > room:
+            return False
+        items = value.values() if isinstance(value, dict) else value
+        if not all(_fits(item, room) for item in items if isinstance(item, dict | list)):
+            return False
+    return len(_encode(value)) <= room
 
 
 def _write(value: Any, level: int, emit: Callable[[str], object]) -> None:
     if not isinstance(value, dict | list) or not value or _flat(value):
         emit(_encode(value))
         return
-    text = _encode(value)
-    if len(text) + 2 * level <= WIDTH:
-        emit(text)
+    if _fits(value, WIDTH - 2 * level):
+        emit(_encode(value))
         return
     pad = "\n" + "  " * (level + 1)
     if isinstance(value, dict):
@@ -54,5 +67,8 @@ def _write(value: Any, level: int, emit: Callable[[str], object]) -> None:
         emit("[")
         for i, item in enumerate(value):
             emit(("," if i else "") + pad)
-            _write(item, level + 1, emit)
+            if isinstance(item, dict) and _flat(item):  # a record: the items of long lists
+                emit(_encode(item))
+            else:
+                _write(item, level + 1, emit)
         emit("\n" + "  " * level + "]")
