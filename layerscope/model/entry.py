@@ -164,13 +164,18 @@ class EntryTable:
         self.paths.append(path)
         self.kinds.append(kind)
         self.modes.append(mode & 0o7777)
-        for column, value in (
-            (self.sizes, size), (self.uids, uid), (self.gids, gid), (self.mtimes, mtime),
-            (self.offsets, offset),
-        ):  # fmt: skip
-            try:
-                column.append(value)
-            except OverflowError:  # a pax header's absurd number: kept as the nearest one
+        try:
+            self.sizes.append(size)
+            self.uids.append(uid)
+            self.gids.append(gid)
+            self.mtimes.append(mtime)
+            self.offsets.append(offset)
+        except OverflowError:  # a pax header's absurd number: kept as the nearest one
+            for column, value in (
+                (self.sizes, size), (self.uids, uid), (self.gids, gid), (self.mtimes, mtime),
+                (self.offsets, offset),
+            ):  # fmt: skip
+                del column[row:]
                 column.append(min(max(value, _I64_MIN), _I64_MAX))
         self.digests += digest if digest is not None else _NO_DIGEST
         if link is not None:
