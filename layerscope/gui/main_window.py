@@ -384,14 +384,30 @@ class MainWindow(QMainWindow):
         for pane in self.panes:
             pane.show_image(self.analysis, -1)
             pane.show_pending(pending, image)
-        for act in self.commands.image_actions:
-            act.setEnabled(False)
+        self._set_tabs_available(pending=True)
+        c = self.commands
+        walk = {c.close, c.close_all, c.next_layer, c.prev_layer, c.first_layer, c.last_layer}
+        for act in c.image_actions:
+            act.setEnabled(
+                act in walk or act in (c.next_image, c.prev_image) and bool(self.analysis.images)
+            )
         self.select_layer(min(layer, len(image.layers) - 1))
         self.summary.setText(
             f"{image.name}  ·  {image.platform or 'unknown platform'}  ·  "
             f"{plural(len(image.layers), 'layer')}  ·  {human_size(image.stored_bytes)} stored"
             "  ·  loading…"
         )
+
+    def _set_tabs_available(self, *, pending: bool) -> None:
+        """While an image still loading is shown, the tabs with nothing to show for it yet
+        are disabled (the Files tab says how far the load is)."""
+        current = self.tabs.currentIndex()
+        for i, pane in enumerate(self.panes):
+            available = not pending or pane.SHOWS_PENDING
+            if not available and i == current:
+                self.tabs.setCurrentIndex(Tab.FILES)  # what it has: how far the load is
+            self.tabs.setTabEnabled(i, available)
+            self.tabs.setTabToolTip(i, "" if available else "Known once every layer is read")
 
     def _drop_pending(self) -> None:
         """Forget the source of a load that ended; if one of its images was shown, show
@@ -451,6 +467,9 @@ class MainWindow(QMainWindow):
     # -- closing -------------------------------------------------------------------------
 
     def close_archive(self) -> None:
+        if self.pending_image >= 0:  # the image shown is still loading: stop it
+            self.cancel_load()
+            return
         if self.image_index < 0 or not self.analysis.images:
             return
         archive = self.analysis.images[self.image_index].archive_index
@@ -461,6 +480,8 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Closed {name}", 4000)
 
     def close_all(self) -> None:
+        if self.pending_image >= 0:
+            self.cancel_load()
         self.analysis = session.empty()
         self._show_analysis(select=None)
         heap.release()
@@ -556,6 +577,7 @@ class MainWindow(QMainWindow):
         layer = self.current_layer() if i >= 0 else 0
         self.image_index = i
         self.pending_image = -1
+        self._set_tabs_available(pending=False)
         if i >= 0:
             self._last_image = i
         self.sidebar.set_image(a, i)
@@ -670,7 +692,8 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"{path} is not shown at layer {layer}", 4000)
 
     def show_tab(self, index: int) -> None:
-        self.tabs.setCurrentIndex(index)
+        if self.tabs.isTabEnabled(index):  # not while it has nothing to show (loading)
+            self.tabs.setCurrentIndex(index)
 
     # -- the file tree's commands --------------------------------------------------------
 

@@ -138,6 +138,9 @@ def _light_palette() -> QPalette:
     }
     for r, c in colors.items():
         p.setColor(r, QColor(c))
+    # setColor() above set the disabled group too: disabled text must look disabled
+    for r in (role.WindowText, role.Text, role.ButtonText):
+        p.setColor(QPalette.ColorGroup.Disabled, r, QColor("#8c959f"))
     return p
 
 

@@ -98,6 +98,13 @@ def test_the_layers_show_before_the_load_is_done_then_the_analysis_replaces_them
     assert "Layer 5" in details
     assert "mkdir -p /opt/tool/lib" in details
     assert not window.commands.export_report.isEnabled()
+    # the tabs with nothing to show yet are disabled; Files and Image are not
+    assert window.tabs.isTabEnabled(Tab.FILES)
+    assert window.tabs.isTabEnabled(Tab.IMAGE)
+    assert not window.tabs.isTabEnabled(Tab.WASTE)
+    assert "every layer is read" in window.tabs.tabToolTip(Tab.WASTE)
+    window.show_tab(Tab.WASTE)
+    assert window.tabs.currentIndex() == Tab.FILES
 
     with qtbot.waitSignal(window.loadFinished, timeout=20_000):
         stage.release.set()
@@ -109,6 +116,7 @@ def test_the_layers_show_before_the_load_is_done_then_the_analysis_replaces_them
     assert layers.data(layers.index(5, Col.ADDED)) == "11"
     assert window.files.model.rowCount() > 0
     assert window.commands.export_report.isEnabled()
+    assert all(window.tabs.isTabEnabled(i) for i in range(window.tabs.count()))
 
 
 def test_cancel_mid_read_takes_the_pending_image_away(
@@ -123,6 +131,20 @@ def test_cancel_mid_read_takes_the_pending_image_away(
     assert not window.files.is_pending
     QThreadPool.globalInstance().waitForDone(2000)
     assert QThreadPool.globalInstance().activeThreadCount() == 0
+
+
+def test_closing_the_image_still_loading_cancels_its_load(
+    qtbot: QtBot, window: MainWindow, stage: Stage
+) -> None:
+    window.show_tab(Tab.WASTE)
+    open_and_hold(qtbot, window, stage, "app-docker.tar")
+    assert window.tabs.currentIndex() == Tab.FILES  # the Wasted tab has nothing yet
+    assert window.commands.close.isEnabled()
+    with qtbot.waitSignal(window.loadCancelled, timeout=2000):
+        window.commands.close.trigger()
+    assert window.analysis.images == []
+    assert window.stack.currentIndex() == 0
+    assert window.tabs.isTabEnabled(Tab.WASTE)
 
 
 def test_an_open_image_chosen_mid_load_stays_chosen(

@@ -99,6 +99,7 @@ class ImagePane(Pane):
     """The selected image's config, digests, environment, labels, history and warnings."""
 
     TITLE = "Image"
+    SHOWS_PENDING = True
     ICON = "image"
 
     def __init__(self, parent: QWidget | None = None):

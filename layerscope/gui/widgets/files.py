@@ -102,6 +102,7 @@ class DragTree(QTreeView):
 
 class FilesPanel(Pane):
     TITLE = "Files"
+    SHOWS_PENDING = True
     ICON = "folder"
 
     COMPACT_WIDTH = 90  # characters: below this the mode buttons show their icons only

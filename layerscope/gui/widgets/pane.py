@@ -32,6 +32,7 @@ class Pane(QWidget):
 
     TITLE = ""  # the tab's text (tab_title() may add a count)
     ICON = ""  # a name from layerscope/resources/icons
+    SHOWS_PENDING = False  # has something to show for an image still loading (show_pending)
 
     navigate = Signal(object)  # Navigate
     message = Signal(str)  # a short note for the status bar
