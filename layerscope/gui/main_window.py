@@ -112,6 +112,7 @@ class MainWindow(QMainWindow):
         self.pending: SourceOutline | None = None  # the source the running load reads
         self.pending_image = -1  # the image of `pending` shown (then image_index is -1)
         self._last_image = -1  # the open image shown last, to go back to from `pending`
+        self._tabs_pending = False  # the tabs are set for an image still loading
         self.last_error: str | None = None
         self._select_next_load = False  # the first archive of a batch is shown, not the last
         self._panes_balanced = False  # the splitter's first sizes are set once it is shown
@@ -401,6 +402,9 @@ class MainWindow(QMainWindow):
     def _set_tabs_available(self, *, pending: bool) -> None:
         """While an image still loading is shown, the tabs with nothing to show for it yet
         are disabled (the Files tab says how far the load is)."""
+        if pending == self._tabs_pending:
+            return
+        self._tabs_pending = pending
         current = self.tabs.currentIndex()
         for i, pane in enumerate(self.panes):
             available = not pending or pane.SHOWS_PENDING
