@@ -533,6 +533,9 @@ def main() -> int:
             continue
         os.environ["LAYERSCOPE_THEME"] = scheme
         gui_app.configure(app)
+        # Each shot starts from no saved window state: a window closed before would
+        # otherwise hand its splitter sizes to the next one, and shots would depend on order.
+        QSettings().clear()
         window = open_window([demo if f == DEMO else args.corpus / f for f in files])
         arrange(window)
         shoot(window, args.out, name)
