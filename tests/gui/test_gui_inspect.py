@@ -130,6 +130,21 @@ def test_viewer_pages_large_files_and_guesses_encodings(qtbot, window, mixed_arc
     assert not viewer.page.sure
 
 
+def test_compare_diffs_only_while_its_tab_is_shown(qtbot, window):
+    """A diff of a big image is seconds of Python in a worker thread, which slows the GUI
+    thread: the tab compares the image's top two layers when it is shown, not before."""
+    open_and_wait(qtbot, window, corpus_file("podman/app-docker.tar"))
+    compare = window.compare
+    qtbot.wait(100)
+    assert compare.result is None
+    assert not compare.comparing
+    with qtbot.waitSignal(compare.compared, timeout=10_000):
+        window.show_tab(Tab.COMPARE)
+    assert compare.result is not None
+    assert (compare.result.a.layer, compare.result.b.layer) == (9, 10)
+    assert not compare.comparing
+
+
 def test_compare_two_layers_from_the_layers_table(qtbot, window):
     open_and_wait(qtbot, window, corpus_file("podman/app-docker.tar"))
     window.select_layer(6)

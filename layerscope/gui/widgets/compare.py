@@ -3,13 +3,15 @@
 Pick A and B (an image and a layer each; the layers table and the images list can fill
 them in), and the tree shows every added, removed and changed path, each directory with
 the size delta below it, largest first. A changed text file shows its text diff below.
-The diff and the file contents are computed off the GUI thread.
+The diff and the file contents are computed off the GUI thread, and the diff only while
+the tab is on screen: it is seconds of Python on a big image, and a busy worker thread
+slows every call the GUI thread makes (they share the interpreter lock).
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QItemSelection, QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QFont, QSyntaxHighlighter, QTextCharFormat
+from PySide6.QtGui import QFont, QShowEvent, QSyntaxHighlighter, QTextCharFormat
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -168,6 +170,7 @@ class ComparePane(Pane):
         super().__init__(parent)
         self._analysis: Analysis | None = None
         self.result: FsDiff | None = None
+        self._stale = False  # sides were set while the tab was hidden: compare when shown
         self._diff_task = Latest()
         self._text_task = Latest()
         self._filter_timer = QTimer(self)
@@ -321,6 +324,11 @@ class ComparePane(Pane):
         a, b = self.side_a.value(), self.side_b.value()
         if analysis is None or a is None or b is None:
             return
+        if not self.isVisible():
+            self._stale = True
+            self._diff_task.cancel()
+            return
+        self._stale = False
         side_a = Side(analysis.images[a[0]], a[1])
         side_b = Side(analysis.images[b[0]], b[1])
         ignore = self.ignore_times.isChecked()
@@ -379,7 +387,19 @@ class ComparePane(Pane):
         else:
             self.shared.setText("Shared: no layer; every path is compared.")
 
+    @property
+    def comparing(self) -> bool:
+        """The tab is on screen and its diff is due or being computed."""
+        return (self._stale and self.isVisible()) or self._diff_task.running
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self.recompute()
+
     def _clear(self, message: str) -> None:
+        self._stale = False
+        self._diff_task.cancel()
         self.result = None
         self.model.set_tree(None)
         self.summary.setText(message)
