@@ -170,6 +170,10 @@ def size_map(window: MainWindow) -> None:
     boxes = window.size_map.colour_box
     boxes.setCurrentIndex(boxes.findData(Colouring.WASTE))
     wait(300)
+    for _ in range(250):  # the map is laid out in a worker thread
+        if not window.size_map.treemap.laying_out:
+            break
+        wait(20)
 
 
 def packages(window: MainWindow) -> None:

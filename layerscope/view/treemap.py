@@ -17,7 +17,7 @@ from enum import Enum
 import squarify
 
 from layerscope.analysis.waste import Waste
-from layerscope.model.filesystem import Change, FileSystem, Node
+from layerscope.model.filesystem import Change, Check, FileSystem, Node
 from layerscope.view.tree import LayerView, TreeMode
 
 MAX_CHILDREN = 120  # tiles per directory before the rest share a "N more" tile
@@ -108,14 +108,18 @@ def layout(
     min_area: float = 36.0,
     wasted: dict[Node, int] | None = None,
     max_tiles: int = 5000,
+    check: Check | None = None,
 ) -> list[Tile]:
     """The tiles of `root`'s children in a `width` x `height` box, nested `depth` levels.
 
     Children too small to be seen (area below `min_area`) join the directory's "N more"
     tile. Directories are opened largest first (breadth first by area), each only when its
     box can show children, until `max_tiles` tiles are placed: the budget goes where the
-    bytes are, and the top level is always complete.
+    bytes are, and the top level is always complete. `check`, if given, is called before
+    each directory is laid out; it cancels by raising.
     """
+    if check is not None:
+        check()
     top = _place(view, root, 0.0, 0.0, width, height, 0, min_area, wasted, max(max_tiles, 1))
     budget = max_tiles - len(top)
     queue: list[tuple[float, int, Tile]] = []
@@ -134,6 +138,8 @@ def layout(
         inner_w, inner_h = tile.w - 2 * PAD, tile.h - HEADER - PAD
         if inner_w * inner_h < 4 * min_area:
             continue
+        if check is not None:
+            check()
         assert tile.node is not None
         tile.children = _place(
             view, tile.node, tile.x + PAD, tile.y + HEADER, inner_w, inner_h,

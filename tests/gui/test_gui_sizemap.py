@@ -135,7 +135,8 @@ def test_size_map_colours_and_modes(opened, qtbot) -> None:
     w.set_mode(TreeMode.CHANGES)
     assert pane.mode_box.currentData() is TreeMode.CHANGES
     pane.colour_box.setCurrentIndex(pane.colour_box.findData(Colouring.WASTE))
-    qtbot.waitUntil(lambda: bool(pane.treemap.tiles), timeout=5_000)
+    qtbot.waitUntil(lambda: not pane.treemap.laying_out and bool(pane.treemap.tiles),
+                    timeout=5_000)  # fmt: skip
     curl = next(t for t in walk(pane.treemap.tiles) if t.name == "curl")
     assert curl.wasted == curl.size == 200  # shipped by layer 1, deleted in layer 4
     assert "kept in the final image" in pane.legend.text()

@@ -5,12 +5,15 @@ The layout and the colours are the core's (view/treemap.py, shared with the HTML
 this module only paints them and turns clicks into navigation: a click on a directory zooms
 into it, a click on a file selects it, and either selects the path in the file tree;
 a double-click (or Enter) also shows the Files tab. Layouts are computed when the pane is
-shown and after the window rests from resizing, and only as many tiles as can be seen.
+shown and after the window rests from resizing, and only as many tiles as can be seen,
+off the GUI thread (a directory of 100,000 files takes a while to size up): the map
+shows the tiles it has until the new ones are laid out.
 """
 
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
@@ -40,8 +43,10 @@ from PySide6.QtWidgets import (
 
 from layerscope.analysis import Analysis
 from layerscope.analysis.waste import Waste
+from layerscope.errors import Cancelled
 from layerscope.format import exact_size, human_size, short_command
 from layerscope.gui import icons, theme
+from layerscope.gui.tasks import Latest, Task
 from layerscope.gui.text import plain_tooltip
 from layerscope.gui.widgets.common import ElidedLabel
 from layerscope.gui.widgets.pane import Navigate, Pane
@@ -197,13 +202,15 @@ class TreemapWidget(QWidget):
     pathSelected = Signal(str)  # a click: select it in the tree
     pathActivated = Signal(str)  # a double-click or Enter: show it in the tree
     hovered = Signal(object)  # Tile | None
+    laidOut = Signal()  # the tiles of the current view, root and size are shown
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.view: LayerView | None = None
         self.root: Node | None = None
         self.colouring = Colouring.CHANGE
-        self.wasted: dict[Node, int] | None = None
+        # the WASTE colouring's bytes per path, computed with the layout (off the GUI thread)
+        self.wasted: Callable[[], dict[Node, int]] | None = None
         self.tiles: list[Tile] = []
         self.selected: Node | None = None
         self._hover: Tile | None = None
@@ -212,6 +219,7 @@ class TreemapWidget(QWidget):
         self._timer.setSingleShot(True)
         self._timer.setInterval(RELAYOUT_DELAY_MS)
         self._timer.timeout.connect(self.relayout)
+        self._layout_task = Latest()
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setMinimumSize(120, 80)
@@ -219,7 +227,12 @@ class TreemapWidget(QWidget):
 
     # -- what is shown -------------------------------------------------------------------
 
-    def set_view(self, view: LayerView | None, wasted: dict[Node, int] | None = None) -> None:
+    def set_view(
+        self, view: LayerView | None, wasted: Callable[[], dict[Node, int]] | None = None
+    ) -> None:
+        if view is None or self.view is None or view.fs is not self.view.fs:
+            self.tiles = []  # another image's tiles: not shown, not clicked, meanwhile
+            self.update()
         self.view = view
         self.wasted = wasted
         if view is None:
@@ -228,7 +241,9 @@ class TreemapWidget(QWidget):
             self.root = view.fs.root
         self._mark_stale()
 
-    def set_colouring(self, colouring: Colouring, wasted: dict[Node, int] | None) -> None:
+    def set_colouring(
+        self, colouring: Colouring, wasted: Callable[[], dict[Node, int]] | None
+    ) -> None:
         self.colouring = colouring
         self.wasted = wasted
         self._mark_stale()
@@ -252,6 +267,11 @@ class TreemapWidget(QWidget):
         if self.isVisible():
             self._timer.start(0)
 
+    @property
+    def laying_out(self) -> bool:
+        """The map is on screen with the tiles before while new ones are laid out."""
+        return (self._stale and self.isVisible()) or self._layout_task.running
+
     def _shown_root(self) -> Node | None:
         """The root, or its nearest ancestor the layer shows (a directory it deleted)."""
         view, node = self.view, self.root
@@ -266,28 +286,39 @@ class TreemapWidget(QWidget):
         return node or view.fs.root
 
     def relayout(self) -> None:
+        """Lay the tiles out again, in a worker thread; they replace the shown ones when done."""
         self._timer.stop()
         self._stale = False
-        self._hover = None
         view = self.view
         root = self._shown_root()
         if view is None or root is None or self.width() < 8 or self.height() < 8:
-            self.tiles = []
-        else:
-            if root is not self.root:
-                self.root = root
-                self.rootChanged.emit(root)
-            self.tiles = layout(
-                view,
-                root,
-                float(self.width()),
-                float(self.height()),
-                depth=DEPTH,
-                min_area=MIN_TILE_AREA,
-                wasted=self.wasted if self.colouring is Colouring.WASTE else None,
-                max_tiles=MAX_TILES,
-            )
+            self._layout_task.cancel()
+            self._show_tiles([])
+            return
+        if root is not self.root:
+            self.root = root
+            self.rootChanged.emit(root)
+        width, height = float(self.width()), float(self.height())
+        wasted = self.wasted if self.colouring is Colouring.WASTE else None
+
+        def lay_out(task: Task) -> list[Tile]:
+            def check() -> None:
+                if task.cancelled():
+                    raise Cancelled()
+
+            return layout(
+                view, root, width, height, depth=DEPTH, min_area=MIN_TILE_AREA,
+                wasted=wasted() if wasted is not None else None, max_tiles=MAX_TILES,
+                check=check,
+            )  # fmt: skip
+
+        self._layout_task.start(lay_out, self._show_tiles, lambda _message: self._show_tiles([]))
+
+    def _show_tiles(self, tiles: list[Tile]) -> None:
+        self.tiles = tiles
+        self._hover = None
         self.update()
+        self.laidOut.emit()
 
     # -- events --------------------------------------------------------------------------
 
@@ -571,16 +602,21 @@ class SizeMapPane(Pane):
         value = self.colour_box.currentData()
         return value if isinstance(value, Colouring) else Colouring.CHANGE
 
-    def _wasted(self) -> dict[Node, int] | None:
-        if self.colouring is not Colouring.WASTE or self._fs is None or self._waste is None:
+    def _wasted(self) -> Callable[[], dict[Node, int]] | None:
+        """What the WASTE colouring needs at this layer and mode, made (once) when the map
+        is laid out, off the GUI thread."""
+        fs, waste = self._fs, self._waste
+        if self.colouring is not Colouring.WASTE or fs is None or waste is None:
             return None
-        key = (self.layer, self.mode)
-        cached = self._wasted_cache.get(key)
-        if cached is None:
-            cached = self._wasted_cache[key] = wasted_sizes(
-                self._fs, self._waste, self.layer, self.mode
-            )
-        return cached
+        layer, mode, cache = self.layer, self.mode, self._wasted_cache
+
+        def sizes() -> dict[Node, int]:
+            found = cache.get((layer, mode))
+            if found is None:
+                found = cache[(layer, mode)] = wasted_sizes(fs, waste, layer, mode)
+            return found
+
+        return sizes
 
     def _update_view(self) -> None:
         fs = self._fs
