@@ -10,7 +10,8 @@ user does not notice. Actions, on the 180,000-file benchmark image of synthetic.
 
   open           from File > Open until the image is shown (the load runs in a worker)
   switch layer   every layer, in Layer changes and in Filesystem at layer mode
-  switch tab     to each tab and back to Files
+  switch tab     to each tab and back to Files (until what the tab computes in a worker,
+                 the Size Map's layout or the Compare diff, is shown)
   filter         typing a filter (applied), and clearing it
   expand all     Ctrl+E on the biggest layer's changes
   close          closing the window with the image open
@@ -141,9 +142,16 @@ class Run:
         window.set_mode(TreeMode.CHANGES)
         window.select_layer(0)
         spin(100)
+        def settled() -> bool:  # what a tab computes in a worker when shown is in place
+            return not window.size_map.treemap.laying_out and not (
+                window.tabs.currentIndex() == Tab.COMPARE and window.compare.comparing
+            )
+
         for tab in range(1, window.tabs.count()):
             name = window.tabs.tabText(tab)
-            self.measure(f"{label}: switch tab to {name}", lambda t=tab: window.show_tab(t))
+            self.measure(
+                f"{label}: switch tab to {name}", lambda t=tab: window.show_tab(t), until=settled
+            )
             self.measure(f"{label}: switch tab back to Files", lambda: window.show_tab(Tab.FILES))
 
         def type_filter(text: str) -> None:

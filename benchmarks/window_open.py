@@ -59,16 +59,18 @@ def main() -> int:
     result: dict[str, object] = {}
 
     def loaded() -> None:
+        # The window took in the result (merged it, filled its models) in the handler that
+        # ends with loadFinished, here: the loop has not run since the last tick. Measured
+        # before anything else runs (events processed here would tick the timer first).
+        show_ms = (time.perf_counter() - last[0]) * 1000 - 10
         app.processEvents()
         rows = window.files.model.rowCount()
         result["interactive_s"] = time.time() - started
         result["tree_rows"] = rows
         timer.stop()
-        # The last gap is the window taking in the result (merging it, filling its models),
-        # which ends with loadFinished; every gap before it is the loop during the load.
-        gaps.append(((time.perf_counter() - last[0]) * 1000, time.perf_counter() - shown))
-        result["show_ms"] = round(gaps[-1][0], 1)
-        result["load_gap_ms"] = round(max(gaps[:-1], default=(0.0, 0.0))[0], 1)
+        result["show_ms"] = round(max(show_ms, 0.0), 1)
+        # every earlier gap is the loop during the load
+        result["load_gap_ms"] = round(max(gaps, default=(0.0, 0.0))[0], 1)
         QTimer.singleShot(0, run_actions)
 
     def held(action: object) -> float:
