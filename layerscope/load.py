@@ -669,11 +669,13 @@ def _build_image(
         image.known_counts = known.counts
         warnings.extend(known.filesystem_warnings)
         return image, known.waste, known.dive, known.packages
+    # dive's figures need only the entries: made before the stacked tree, their per-layer
+    # trees are gone when it grows, and the two never take memory at the same time
+    dive = dive_figures(image, budget.check_cancel)
     fs = image.filesystem
     warnings.extend(fs.warnings)
     budget.report(f"Analysing {image.name}")
     waste = analyse_waste(image, budget.check_cancel)
-    dive = dive_figures(image, budget.check_cancel)
     packages = analyse_packages(image, budget.check_cancel)
     if cache is not None:
         cache.put_image(key, ImageRecord(waste, dive, packages, fs.counts, list(fs.warnings)))

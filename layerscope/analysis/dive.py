@@ -178,19 +178,17 @@ class DiveFigures:
     inefficient_files: list[DiveFile] = field(default_factory=list)
 
 
-def _occurrences(leaves: list[str], tree: _Tree, stacked: _Tree) -> list[tuple[str, int]] | None:
-    """Each leaf's (path, size); None when a whiteout names nothing below (dive aborts)."""
-    out: list[tuple[str, int]] = []
-    sizes = tree.size
-    for leaf in leaves:
-        if _name(leaf).startswith(_WH):
-            path = _dive_path(leaf)
-            if path not in stacked.size:
-                return None
-            out.append((path, stacked.subtree_size(path) if path in stacked.dirs else 0))
-        else:
-            out.append((leaf, sizes[leaf]))
-    return out
+def _names_nothing(leaf: str, stacked: _Tree) -> bool:
+    """A whiteout leaf whose path is not in the stack below: dive aborts its walk there."""
+    return _WH in leaf and _name(leaf).startswith(_WH) and _dive_path(leaf) not in stacked.size
+
+
+def _occurrence(leaf: str, tree: _Tree, stacked: _Tree) -> tuple[str, int]:
+    """A leaf's path and size; a whiteout's is its path's subtree in the stack below."""
+    if _WH in leaf and _name(leaf).startswith(_WH):
+        path = _dive_path(leaf)
+        return path, stacked.subtree_size(path) if path in stacked.dirs else 0
+    return leaf, tree.size[leaf]
 
 
 def dive_figures(
@@ -218,20 +216,15 @@ def dive_figures(
             _stack_onto(stacked, below)
         below = tree
         leaves = tree.leaves()
-        found = _occurrences(leaves, tree, stacked)
-        if found is None:
+        if any(_names_nothing(leaf, stacked) for leaf in leaves):
             # dive's visitor returns an error at that whiteout and the rest of this layer's
             # walk (children first, names sorted) is skipped: replay it in that order.
             leaves.sort(key=_leaf_key)
-            found = []
-            for leaf in leaves:
-                one = _occurrences([leaf], tree, stacked)
-                if one is None:
-                    break
-                found.extend(one)
+            del leaves[next(i for i, leaf in enumerate(leaves) if _names_nothing(leaf, stacked)) :]
         if check is not None:
             check()
-        for path, size in found:
+        for leaf in leaves:
+            path, size = _occurrence(leaf, tree, stacked)
             st = stats.get(path)
             if st is None:
                 stats[path] = size
