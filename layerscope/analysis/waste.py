@@ -56,12 +56,12 @@ class Waste:
     final_bytes: int = 0
 
 
-def _dead_in_node(node: Node, visible: dict[int, Entry], path_alive: bool) -> list[DeadFile]:
+def _dead_in_node(node: Node, visible: set[Entry], path_alive: bool) -> list[DeadFile]:
     out: list[DeadFile] = []
     versions = node.versions
     for i, v in enumerate(versions):
         e = v.entry
-        if e is None or e.kind != Kind.FILE or id(e) in visible or e.size == 0:
+        if e is None or e.kind != Kind.FILE or e in visible or e.size == 0:
             continue
         nxt = versions[i + 1] if i + 1 < len(versions) else None
         killer = nxt.layer if nxt is not None else None
@@ -83,9 +83,10 @@ def analyse_waste(
     denominator of efficiency) stay as they are, since the bytes still ship.
     """
     fs: FileSystem = image.filesystem
-    # One walk over every path ever touched: what the final filesystem shows (by shipment
-    # identity), and which paths ever held file bytes (the only places waste can be).
-    visible: dict[int, Entry] = {}
+    # One walk over every path ever touched: what the final filesystem shows (shipments,
+    # by identity: an Entry hashes as itself), and which paths ever held file bytes (the
+    # only places waste can be).
+    visible: set[Entry] = set()
     # Equal content is equal (digest, size). The first path with a digest is remembered on
     # its own; a group (a key and a list) is made only when a second one comes: most
     # contents are unique, and a million of them would cost a tuple and a list each.
@@ -111,8 +112,8 @@ def analyse_waste(
         if e is not None and e.kind != Kind.DIR:
             final_files += 1
             content = last.content
-            if content is not None and id(content) not in visible:
-                visible[id(content)] = content
+            if content is not None and content not in visible:
+                visible.add(content)
                 if content.size:
                     seen = first.setdefault(content.digest, node)
                     if seen is not node:
@@ -123,12 +124,12 @@ def analyse_waste(
                                 [seen] if same else []
                             )
                         group.append(node)
-        if len(versions) > 1 or e is None or e.kind != file_kind or id(e) not in visible:
+        if len(versions) > 1 or e is None or e.kind != file_kind or e not in visible:
             for v in versions:
                 if v.entry is not None and v.entry.kind == file_kind and v.entry.size:
                     held_bytes.append(node)
                     break
-    final_bytes = sum(e.size for e in visible.values())
+    final_bytes = sum(e.size for e in visible)
 
     shipped_per_layer = [
         sum(e.size for e in layer.entries if e.kind == file_kind) for layer in image.layers

@@ -202,7 +202,7 @@ class EntryTable:
         file_kind = Kind.FILE
         links, raw_names = self.links, self.raw_names
         digests = bytes(self.digests)
-        # Equal small values (modes, ids, times) share one int object: much less memory.
+        # Equal values (sizes, modes, ids, times) share one int object: much less memory.
         shared: dict[int, int] = {}
         share = shared.setdefault
         out: list[Entry] = []
@@ -220,7 +220,7 @@ class EntryTable:
                     digest = None
             append(
                 Entry(
-                    path, kinds[kind], size, share(mode, mode), share(uid, uid),
+                    path, kinds[kind], share(size, size), share(mode, mode), share(uid, uid),
                     share(gid, gid), share(mtime, mtime), links.get(row), digest,
                     raw_names.get(row), offset,
                 )

@@ -99,7 +99,9 @@ class Node:
         self.name = name
         self.parent = parent
         self.children: dict[str, Node] | None = None
-        self.versions: list[Version] = []
+        # A tuple, not a list: most paths have one version, and a one-item tuple is half
+        # the size of a one-item list (180,000 paths: 7 MiB). Versions are only appended.
+        self.versions: tuple[Version, ...] = ()
 
     @property
     def path(self) -> str:
@@ -168,7 +170,7 @@ class FileSystem:
     def __init__(self) -> None:
         self.root = Node("", None)
         self.root.children = {}
-        self.root.versions.append(Version(-1, Change.UNCHANGED, _implied_dir("/")))
+        self.root.versions = (Version(-1, Change.UNCHANGED, _implied_dir("/")),)
         self.layers = 0
         # per layer: the paths it changed and the change relative to the layer below
         self.changes: list[dict[Node, Change]] = []
@@ -245,7 +247,7 @@ class FileSystem:
     # -- applying a layer ------------------------------------------------------------------
 
     def _push(self, node: Node, version: Version) -> None:
-        node.versions.append(version)
+        node.versions += (version,)
         self._touched[node] = None
 
     def _delete_subtree(self, top: Node, layer: int, detail: str) -> None:
