@@ -7,6 +7,10 @@ are small, so these tests lower the threshold to send them through the workers t
 from __future__ import annotations
 
 import dataclasses
+import json
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -80,3 +84,42 @@ def test_the_load_budget_and_cancel_reach_the_workers(tmp_path: Path, in_workers
 
     with pytest.raises(Cancelled):
         load([str(path)], cancel=cancel, cache=None)
+
+
+def test_workers_fork_in_a_process_with_one_thread_else_spawn() -> None:
+    from layerscope.archive.parallel import start_method
+
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert start_method() == "spawn"  # fork would copy the other thread's locks
+    finally:
+        stop.set()
+        other.join()
+
+
+@pytest.mark.corpus
+def test_forked_workers_read_what_the_loader_reads(corpus: Path) -> None:
+    """The CLI's case (one thread: the workers fork), in a process of its own."""
+    path = corpus / "podman/multi-docker.tar"
+    code = (
+        "import json, sys\n"
+        "from layerscope import load as load_module\n"
+        "from layerscope.archive.parallel import start_method\n"
+        "from layerscope.report import to_json\n"
+        "assert start_method() == 'fork'\n"
+        "load_module.PARALLEL_MIN_BYTES = 0\n"
+        "calls = []\n"
+        "real = load_module.read_in_processes\n"
+        "load_module.read_in_processes = lambda jobs, **kw: calls.append(1) or real(jobs, **kw)\n"
+        "a = load_module.load([sys.argv[1]], cache=None)\n"
+        "assert calls\n"
+        "json.dump(to_json(a, list(range(len(a.images))), files=True), sys.stdout)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=120,
+        check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == json.loads(json.dumps(report(path)))
