@@ -7,6 +7,7 @@ command line, always with one line on stderr and never a traceback.
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 import time
 
@@ -79,10 +80,18 @@ class StderrProgress:
 
 def load_archives(args: argparse.Namespace, paths: list[str] | None = None) -> Analysis:
     """Load `paths` (default `args.archives`) with the reading options, showing progress on a
-    terminal. A cache that cannot be written is said once on stderr; the load goes on."""
+    terminal. A cache that cannot be written is said once on stderr; the load goes on.
+
+    What is loaded lives as long as the command, so the cyclic garbage collector is kept
+    from walking it: off while loading (as load() keeps it), then it is frozen. Its first
+    pass over the million objects of a 180,000-file image took 0.13 s, and printing the
+    report set off more.
+    """
     limits = limits_from(args.limit)
     progress = StderrProgress(not args.quiet)
     cache = cache_for(args)
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         return load(
             args.archives if paths is None else paths,
@@ -94,6 +103,9 @@ def load_archives(args: argparse.Namespace, paths: list[str] | None = None) -> A
             need_filesystem=False,
         )
     finally:
+        gc.freeze()
+        if collecting:
+            gc.enable()
         progress.done()
         warn_about(cache)
 
