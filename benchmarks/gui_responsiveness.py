@@ -142,6 +142,7 @@ class Run:
         window.set_mode(TreeMode.CHANGES)
         window.select_layer(0)
         spin(100)
+
         def settled() -> bool:  # what a tab computes in a worker when shown is in place
             return not window.size_map.treemap.laying_out and not (
                 window.tabs.currentIndex() == Tab.COMPARE and window.compare.comparing

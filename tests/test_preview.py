@@ -45,8 +45,7 @@ def test_binary_is_not_text():
 def test_hex_dump():
     lines = list(hex_lines(b"hello\nworld\x00\x01abcdefgh", offset=0x100))
     assert (
-        lines[0]
-        == "00000100  68 65 6c 6c 6f 0a 77 6f  72 6c 64 00 01 61 62 63  |hello.world..abc|"
+        lines[0] == "00000100  68 65 6c 6c 6f 0a 77 6f  72 6c 64 00 01 61 62 63  |hello.world..abc|"
     )
     assert lines[1].startswith("00000110  64 65 66 67 68")
     assert lines[1].endswith("|defgh|")

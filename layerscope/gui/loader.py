@@ -11,14 +11,12 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 
-from PySide6.QtCore import QDeadlineTimer, QObject, QThreadPool, Signal
+from PySide6.QtCore import QObject, QThreadPool, Signal
 
 from layerscope.analysis import Analysis
 from layerscope.gui.worker import LoadWorker
 from layerscope.limits import DEFAULT_LIMITS, Limits
 from layerscope.remote import RemoteOptions, is_remote
-
-SHUTDOWN_WAIT_MS = 800  # closing waits this long at most for a cancelled load to stop
 
 
 class LoadController(QObject):
@@ -83,10 +81,9 @@ class LoadController(QObject):
             self._worker.cancel()
 
     def shutdown(self) -> None:
-        """The window is closing: cancel, stop listening, and wait a moment for the thread.
-
-        The core notices a cancel within milliseconds, so the worker is normally done well
-        within the wait; if it is not, it finishes off-screen and nothing hears from it.
+        """The window is closing: cancel and stop listening. The window then waits a moment
+        for every pool thread (tasks.cancel_all): the core notices a cancel within
+        milliseconds; a worker that does not finishes off-screen and nobody hears from it.
         """
         self._shut = True
         worker = self._worker
@@ -102,7 +99,6 @@ class LoadController(QObject):
                 signals.cancelled,
             ):
                 signal.disconnect()
-            QThreadPool.globalInstance().waitForDone(QDeadlineTimer(SHUTDOWN_WAIT_MS))
 
     def _start_next(self) -> None:
         if not self._queue or self._shut:

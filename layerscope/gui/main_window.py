@@ -47,7 +47,7 @@ from PySide6.QtWidgets import (
 import layerscope
 from layerscope.analysis import Analysis
 from layerscope.format import human_size, percent, plural
-from layerscope.gui import heap, icons, settings, theme
+from layerscope.gui import heap, icons, settings, tasks, theme
 from layerscope.gui.actions import Actions, build_menus, build_toolbar
 from layerscope.gui.dialogs import AboutDialog, ErrorDialog, ShortcutsDialog
 from layerscope.gui.extracting import Extractor
@@ -491,11 +491,10 @@ class MainWindow(QMainWindow):
         heap.release()
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Cancel a running load (it stops within milliseconds) and remember the layout."""
+        """Cancel a running load and every task (they stop within milliseconds) and remember
+        the layout."""
         self.loader.shutdown()
-        self.extractor.cancel()
-        self.reporter.cancel()
-        self.files.stop()
+        tasks.cancel_all()  # a filter, the Size Map, a diff, an extraction, a report
         self.files.drag_folders.cleanup()
         self._save_settings()
         heap.reset()

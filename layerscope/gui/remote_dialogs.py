@@ -15,7 +15,6 @@ from collections.abc import Callable
 from PySide6.QtCore import (
     QSortFilterProxyModel,
     Qt,
-    QThreadPool,
     Signal,
 )
 from PySide6.QtGui import QStandardItem, QStandardItemModel
@@ -38,7 +37,7 @@ from PySide6.QtWidgets import (
 
 from layerscope.errors import LayerscopeError
 from layerscope.format import human_size, plural
-from layerscope.gui.tasks import Task
+from layerscope.gui.tasks import Task, start
 from layerscope.limits import DEFAULT_LIMITS, Limits
 from layerscope.remote import RemoteOptions, platforms_of, registry_host
 from layerscope.remote.engine import EngineImage, engine_images
@@ -150,7 +149,7 @@ class EngineDialog(QDialog):
         task.signals.done.connect(lambda images, s=scheme: self._show_images(s, images))
         task.signals.failed.connect(lambda message, s=scheme: self._show_error(s, message))
         self._task = task
-        QThreadPool.globalInstance().start(task)
+        start(task)
 
     def _current(self, scheme: str) -> bool:
         return str(self.engine.currentData()) == scheme
@@ -298,7 +297,7 @@ class RegistryDialog(QDialog):
         task.signals.done.connect(self._show_platforms)
         task.signals.failed.connect(self._show_error)
         self._task = task
-        QThreadPool.globalInstance().start(task)
+        start(task)
 
     def _show_platforms(self, platforms: list[str]) -> None:
         self.list_button.setEnabled(True)

@@ -2,7 +2,8 @@
 
 The call never raises into Qt: its result, its one-line error or its cancellation travel
 back as signal data, queued to the GUI thread. A task can be cancelled (the call polls
-`task.cancelled`, or passes it as a `cancel` callable) and can report progress.
+`task.cancelled`, or passes it as a `cancel` callable) and can report progress. When the
+window closes, `cancel_all` stops whatever still runs, so nothing outlives it.
 """
 
 from __future__ import annotations
@@ -13,13 +14,17 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QDeadlineTimer, QObject, QRunnable, QThreadPool, Signal, SignalInstance
 
 from layerscope.errors import Cancelled, LayerscopeError
 
 log = logging.getLogger(__name__)
 
 PROGRESS_INTERVAL = 0.05  # seconds between progress signals
+SHUTDOWN_WAIT_MS = 800  # closing waits this long at most for cancelled tasks to stop
+
+# The tasks started and not yet finished (a set's add and discard are atomic under the GIL).
+_running: set[Task] = set()
 
 
 class TaskSignals(QObject):
@@ -50,30 +55,51 @@ class Task(QRunnable):
         now = time.monotonic()
         if now - self._last_progress >= PROGRESS_INTERVAL or done >= total:
             self._last_progress = now
-            self.signals.progress.emit(done, total)
+            _tell(self.signals.progress, done, total)
 
     def run(self) -> None:
+        signals = self.signals
         try:
             result = self.call(self)
         except Cancelled:
-            self.signals.cancelled.emit()
+            _tell(signals.cancelled)
         except LayerscopeError as exc:
-            self.signals.failed.emit(str(exc))
+            _tell(signals.failed, str(exc))
         except OSError as exc:
-            self.signals.failed.emit(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
+            _tell(signals.failed, f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
         except Exception as exc:  # a bug must not kill the app or the thread
             log.exception("task failed")
-            self.signals.failed.emit(f"unexpected error: {type(exc).__name__}: {exc}")
+            _tell(signals.failed, f"unexpected error: {type(exc).__name__}: {exc}")
         else:
             if self.cancelled():
-                self.signals.cancelled.emit()
+                _tell(signals.cancelled)
             else:
-                self.signals.done.emit(result)
+                _tell(signals.done, result)
+        finally:
+            _running.discard(self)
+
+
+def _tell(signal: SignalInstance, *args: object) -> None:
+    """Emit, unless the signals object is already gone: at exit Qt deletes every QObject
+    still alive, and a task that outlived the window has nobody left to tell."""
+    try:
+        signal.emit(*args)
+    except RuntimeError:
+        pass
 
 
 def start(task: Task) -> Task:
+    _running.add(task)
     QThreadPool.globalInstance().start(task)
     return task
+
+
+def cancel_all(wait_ms: int = SHUTDOWN_WAIT_MS) -> bool:
+    """The window is closing: cancel every running task and wait up to `wait_ms` for the
+    pool's threads. True when they all stopped in time."""
+    for task in list(_running):
+        task.cancel()
+    return QThreadPool.globalInstance().waitForDone(QDeadlineTimer(wait_ms))
 
 
 class Latest:

@@ -466,10 +466,6 @@ class FilesPanel(Pane):
         if fs is self.model.filesystem and text == self.filter_edit.text():
             self.model.set_filter(text, matches)
 
-    def stop(self) -> None:
-        """The window closes: a filter still looking has nothing to show its result in."""
-        self._filter_task.cancel()
-
     def show_change(self, change: Change, shown: bool) -> None:
         """Show or hide the paths with this change (the toggle buttons, or the View menu)."""
         self.toggles[change].setChecked(shown)
