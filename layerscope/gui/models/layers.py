@@ -24,6 +24,13 @@ BarRole = Qt.ItemDataRole.UserRole + 10  # float 0..1 for the bar delegate
 BarColorRole = Qt.ItemDataRole.UserRole + 11
 
 
+def _command_cell(layer: Layer | LayerOutline) -> str:
+    """The Command column: the instruction on one line, or why there is none."""
+    if layer.unavailable:
+        return f"(not in the archive) {short_command(layer.created_by)}".strip()
+    return short_command(layer.created_by) or "(no history)"
+
+
 class Col(IntEnum):
     INDEX = 0
     COMMAND = 1
@@ -182,9 +189,7 @@ class LayersModel(RowsModel[Layer | LayerOutline]):
         if col == Col.INDEX:
             return str(layer.index)
         if col == Col.COMMAND:
-            if layer.unavailable:
-                return f"(not in the archive) {short_command(layer.created_by)}".strip()
-            return short_command(layer.created_by) or "(no history)"
+            return _command_cell(layer)
         if col == Col.SIZE:
             return human_size(layer.size_bytes)
         if col == Col.COMPRESSED:
@@ -230,9 +235,7 @@ class LayersModel(RowsModel[Layer | LayerOutline]):
             if col == Col.INDEX:
                 return str(layer.index)
             if col == Col.COMMAND:
-                if layer.unavailable:
-                    return f"(not in the archive) {short_command(layer.created_by)}".strip()
-                return short_command(layer.created_by) or "(no history)"
+                return _command_cell(layer)
             if col == Col.COMPRESSED:
                 return human_size(layer.stored_bytes) if layer.stored_bytes is not None else ""
             if col == Col.SIZE:
