@@ -258,6 +258,22 @@ def test_report_imports_only_what_reading_a_file_needs(tmp_path):
     assert proc.stderr == "[]"
 
 
+
+def test_the_window_starts_without_the_http_client():
+    """httpx (and what it pulls in) cost 80 ms of the window's start; only listing an
+    engine's images or reading a registry needs it."""
+    code = (
+        "import sys\n"
+        "import layerscope.gui.app\n"
+        "sys.stderr.write(repr(sorted(m for m in ('httpx', 'layerscope.remote.engine',\n"
+        "    'layerscope.remote.registry') if m in sys.modules)))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == "[]"
+
 def test_every_command_is_listed_and_the_version_is_known(capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["--help"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import platform as host_platform
 from dataclasses import dataclass, field
 
 from layerscope.errors import LayerscopeError
@@ -57,3 +58,22 @@ def platform_matches(actual: str | None, wanted: str) -> bool:
     if (a_os, a_arch) != (w_os, w_arch):
         return False
     return w_variant is None or a_variant is None or w_variant == a_variant
+
+
+def host_platform_name() -> str:
+    """The platform `podman pull` would choose here, as os/arch[/variant]."""
+    machine = host_platform.machine().lower()
+    arch = {
+        "x86_64": "amd64",
+        "amd64": "amd64",
+        "aarch64": "arm64",
+        "arm64": "arm64",
+        "armv7l": "arm/v7",
+        "armv6l": "arm/v6",
+        "i686": "386",
+        "i386": "386",
+        "ppc64le": "ppc64le",
+        "s390x": "s390x",
+        "riscv64": "riscv64",
+    }.get(machine, machine)
+    return f"linux/{arch}"

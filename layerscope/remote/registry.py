@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import platform as host_platform
 from collections.abc import Iterable, Iterator
 from typing import Any, BinaryIO, cast
 
@@ -39,7 +38,7 @@ from layerscope.errors import (
 )
 from layerscope.limits import Limits
 from layerscope.remote.auth import RegistryAuth, Secrets, find_credentials
-from layerscope.remote.options import RemoteOptions, platform_matches
+from layerscope.remote.options import RemoteOptions, host_platform_name, platform_matches
 from layerscope.remote.reference import RegistryReference
 
 REGISTRY = "registry"  # the format name of an image read from a registry
@@ -53,25 +52,6 @@ _ACCEPT = ", ".join(
 )
 _CHUNK = 1 << 20
 _TIMEOUT = httpx.Timeout(60.0, connect=15.0)
-
-
-def host_platform_name() -> str:
-    """The platform `podman pull` would choose here, as os/arch[/variant]."""
-    machine = host_platform.machine().lower()
-    arch = {
-        "x86_64": "amd64",
-        "amd64": "amd64",
-        "aarch64": "arm64",
-        "arm64": "arm64",
-        "armv7l": "arm/v7",
-        "armv6l": "arm/v6",
-        "i686": "386",
-        "i386": "386",
-        "ppc64le": "ppc64le",
-        "s390x": "s390x",
-        "riscv64": "riscv64",
-    }.get(machine, machine)
-    return f"linux/{arch}"
 
 
 class RegistryClient:
@@ -624,7 +604,6 @@ __all__ = [
     "REGISTRY",
     "LayerscopeError",
     "RegistryContainer",
-    "host_platform_name",
     "open_registry",
     "open_registry_blobs",
 ]

@@ -17,7 +17,7 @@ from layerscope.cli import main
 from layerscope.errors import Cancelled
 from layerscope.load import Progress, load
 from layerscope.remote import RemoteOptions
-from layerscope.remote.registry import host_platform_name
+from layerscope.remote.options import host_platform_name
 
 BLOB_FIELDS = ("digest", "media_type", "compressed_bytes", "compression")
 
