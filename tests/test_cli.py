@@ -218,6 +218,40 @@ def test_bad_command_line_is_exit_2(capsys):
     assert exc.value.code == 2
 
 
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["report"], "layerscope report: the following arguments are required: ARCHIVE"),
+        (["report", "x.tar", "--top", "abc"], "layerscope report: argument --top: invalid int"),
+        (["extract", "x.tar"], "layerscope extract: one of the arguments --to --tar"),
+        (["limits", "extra"], "layerscope limits: unrecognized arguments: extra"),
+        (["diff", "a.tar", "b.tar", "--bogus"], "layerscope diff: unrecognized arguments: --bogus"),
+        (["bogus"], "layerscope: argument COMMAND: invalid choice: 'bogus'"),
+    ],
+)
+def test_a_wrong_command_line_is_one_line_naming_the_command(capsys, args, said):
+    with pytest.raises(SystemExit) as exc:
+        main(args)
+    out, err = capsys.readouterr()
+    assert exc.value.code == 2
+    assert out == ""
+    assert err.count("\n") == 1, err  # no usage block
+    assert err.startswith(said)
+    command = args[0] if args[0] != "bogus" else None
+    assert err.rstrip().endswith(f"(see layerscope{' ' + command if command else ''} --help)")
+
+
+@pytest.mark.parametrize("command", ["report", "ci", "diff", "extract", "open"])
+def test_help_fits_a_narrow_terminal(capsys, monkeypatch, command):
+    """Option groups' descriptions wrap; only hand-laid-out tables (report's figures)
+    keep their lines, and those stay within 82 columns."""
+    monkeypatch.setenv("COLUMNS", "60")
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    out, _ = capsys.readouterr()
+    assert max(len(line) for line in out.splitlines()) <= 82
+
+
 def test_sample_is_bundled_and_readable(capsys):
     code, out, _ = run(capsys, "report", sample_archive())
     assert code == 0

@@ -14,6 +14,7 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from layerscope.cli.common import EXIT_OK, EXIT_RULE_FAILED, EXIT_UNUSABLE, fail
 from layerscope.cli.open_cmd import open_gui, sample_archive
@@ -47,13 +48,28 @@ class _Version(argparse.Action):
         parser.exit()
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a wrong command line said in one line (the exit-code contract) that
+    points at the command's --help instead of printing its usage block."""
+
+    commands: argparse._SubParsersAction[argparse.ArgumentParser]
+
+    def error(self, message: str) -> NoReturn:
+        one_line = " ".join(message.split())
+        self.exit(EXIT_UNUSABLE, f"{self.prog}: {one_line} (see {self.prog} --help)\n")
+
+
 def _parser(argv: Sequence[str]) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="layerscope",
-        description="Look inside container image archives: layers, changes, wasted space.",
+        description="Look inside container image archives: layers, changes, wasted space. "
+        "Without a command, the desktop app opens (as `layerscope open`).",
+        epilog="`layerscope COMMAND --help` says what each command takes. Exit codes: 0 ok, "
+        "1 a ci rule failed, 2 unusable input or a wrong command line (one line on stderr).",
     )
     parser.add_argument("--version", action=_Version)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser.commands = sub
     # The command is the first word that is not an option (the top level has no option
     # that takes a value); anything else (no command, --help, a typo) gets every command.
     command = next((a for a in argv if not a.startswith("-")), None)
@@ -70,7 +86,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
             reconfigure(errors="backslashreplace")
-    args = _parser(argv).parse_args(argv)
+    parser = _parser(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # said by the command that was given, whose --help lists what it takes
+        command = parser.commands.choices.get(getattr(args, "command", None) or "", parser)
+        command.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         run = getattr(args, "run", None)
         if run is None:  # `layerscope` alone: the desktop app, empty

@@ -24,6 +24,17 @@ EXIT_RULE_FAILED = 1
 EXIT_UNUSABLE = 2
 
 
+class EpilogFormatter(argparse.HelpFormatter):
+    """Help whose hand-laid-out texts (an epilog of aligned columns: any text with a line
+    break) keep their lines, while one-paragraph texts (descriptions, option groups') are
+    wrapped to the terminal as usual."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if "\n" in text:
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
+
+
 def add_read_options(p: argparse.ArgumentParser) -> None:
     """Options of every subcommand that reads archives."""
     p.add_argument(

@@ -20,7 +20,13 @@ def sample_archive() -> str:
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("open", help="open archives in the desktop app")
+    p = sub.add_parser(
+        "open",
+        help="open archives in the desktop app",
+        description="Open ARCHIVEs in the desktop app (several at once; with none, the window "
+        "opens empty, as `layerscope` alone does). It needs a screen: without one it says "
+        "what is missing in one line and exits 2.",
+    )
     p.add_argument("archives", nargs="*", metavar="ARCHIVE")
     p.add_argument("--sample", action="store_true", help="open the bundled sample archive")
     add_read_options(p)

@@ -9,6 +9,7 @@ import sys
 
 from layerscope.cli.common import (
     EXIT_OK,
+    EpilogFormatter,
     add_image_option,
     add_read_options,
     load_archives,
@@ -43,10 +44,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p = sub.add_parser(
         "report",
         help="analyse archives and print a report (text, JSON, HTML or Markdown)",
-        description="Analyse image archives (docker save / podman save tars, oci-archives,\n"
+        description="Analyse image archives (docker save / podman save tars, oci-archives, "
         "OCI layout or docker-dir directories, optionally gzip/zstd-compressed).",
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=EpilogFormatter,
     )
     p.add_argument("archives", nargs="+", metavar="ARCHIVE")
     p.add_argument(
