@@ -19,6 +19,7 @@ from typing import BinaryIO, Protocol
 from layerscope.archive.compression import open_decompressed
 from layerscope.archive.content import ImageContent, open_again
 from layerscope.errors import Cancelled, LayerscopeError
+from layerscope.format import plural
 from layerscope.limits import DEFAULT_LIMITS, Limits
 from layerscope.model.entry import Entry, Kind
 from layerscope.model.filesystem import Node, Version
@@ -128,7 +129,8 @@ def extract(
     items = _relocate(plan(image, layer, paths), under, top_name)
     clashes = output.conflicts((i.path, i.is_dir) for i in items)
     if clashes:
-        more = f" (and {len(clashes) - 1} more)" if len(clashes) > 1 else ""
+        others = len(clashes) - 1
+        more = f", and {plural(others, 'other path')} too" if others else ""
         raise ExtractError(f"{clashes[0]}{more}; nothing was written")
 
     def check() -> None:

@@ -14,7 +14,7 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import NoReturn, cast
 
 from layerscope.cli.common import EXIT_OK, EXIT_RULE_FAILED, EXIT_UNUSABLE, fail
 from layerscope.cli.open_cmd import open_gui, sample_archive
@@ -52,14 +52,15 @@ class _Parser(argparse.ArgumentParser):
     """argparse, with a wrong command line said in one line (the exit-code contract) that
     points at the command's --help instead of printing its usage block."""
 
-    commands: argparse._SubParsersAction[argparse.ArgumentParser]
-
     def error(self, message: str) -> NoReturn:
         one_line = " ".join(message.split())
         self.exit(EXIT_UNUSABLE, f"{self.prog}: {one_line} (see {self.prog} --help)\n")
 
 
-def _parser(argv: Sequence[str]) -> argparse.ArgumentParser:
+def _parser(
+    argv: Sequence[str],
+) -> tuple[argparse.ArgumentParser, argparse._SubParsersAction[argparse.ArgumentParser]]:
+    """The parser, and its commands (each a parser of its own)."""
     parser = _Parser(
         prog="layerscope",
         description="Look inside container image archives: layers, changes, wasted space. "
@@ -68,15 +69,18 @@ def _parser(argv: Sequence[str]) -> argparse.ArgumentParser:
         "1 a ci rule failed, 2 unusable input or a wrong command line (one line on stderr).",
     )
     parser.add_argument("--version", action=_Version)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    parser.commands = sub
+    # the commands' parsers are _Parsers too (argparse makes them of the parser's class)
+    sub = cast(
+        "argparse._SubParsersAction[argparse.ArgumentParser]",
+        parser.add_subparsers(dest="command", metavar="COMMAND"),
+    )
     # The command is the first word that is not an option (the top level has no option
     # that takes a value); anything else (no command, --help, a typo) gets every command.
     command = next((a for a in argv if not a.startswith("-")), None)
     wanted = [command] if command in SUBCOMMANDS else list(SUBCOMMANDS)
     for name in wanted:
         importlib.import_module(f"layerscope.cli.{SUBCOMMANDS[name]}").add_parser(sub)
-    return parser
+    return parser, sub
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -86,10 +90,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
             reconfigure(errors="backslashreplace")
-    parser = _parser(argv)
+    parser, commands = _parser(argv)
     args, extra = parser.parse_known_args(argv)
     if extra:  # said by the command that was given, whose --help lists what it takes
-        command = parser.commands.choices.get(getattr(args, "command", None) or "", parser)
+        command = commands.choices.get(getattr(args, "command", None) or "", parser)
         command.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         run = getattr(args, "run", None)
@@ -106,7 +110,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         # `layerscope report x | head`: the reader left; not an error worth a message
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
-    except (OSError, MemoryError, RecursionError) as exc:
+    except OSError as exc:
+        if exc.strerror and exc.filename:  # as a person reads it: the file and the problem
+            return fail(f"{exc.filename}: {exc.strerror}", EXIT_UNUSABLE)
+        return fail(f"{type(exc).__name__}: {exc}", EXIT_UNUSABLE)
+    except (MemoryError, RecursionError) as exc:
         return fail(f"{type(exc).__name__}: {exc}", EXIT_UNUSABLE)
     except Exception as exc:  # noqa: BLE001 - the contract is one line, never a traceback
         if os.environ.get("LAYERSCOPE_DEBUG"):

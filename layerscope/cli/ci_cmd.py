@@ -7,7 +7,6 @@ layerscope's own rules on the exact figures (see `ci_config` for where settings 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from layerscope.analysis.dive import dive_figures
@@ -20,6 +19,7 @@ from layerscope.cli.common import (
     EXIT_RULE_FAILED,
     add_image_option,
     add_read_options,
+    check_output_file,
     load_archives,
     select,
 )
@@ -108,11 +108,7 @@ def run(args: argparse.Namespace) -> int:
     if args.top < 0:
         raise LayerscopeError("--top: must be 0 or more")
     if args.junit_xml:
-        parent = os.path.dirname(args.junit_xml) or "."
-        if os.path.isdir(args.junit_xml):
-            raise LayerscopeError(f"--junit-xml {args.junit_xml}: is a directory")
-        if not os.path.isdir(parent):
-            raise LayerscopeError(f"--junit-xml {args.junit_xml}: no such directory {parent}")
+        check_output_file("--junit-xml", args.junit_xml)
 
     analysis = load_archives(args)
     results: list[ImageResult] = []

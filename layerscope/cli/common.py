@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import sys
 import time
 
@@ -60,6 +61,31 @@ def add_read_options(p: argparse.ArgumentParser) -> None:
 
 def add_image_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--image", metavar="REF_OR_INDEX", help="only this image (index or ref)")
+
+
+def check_output_file(option: str, path: str) -> None:
+    """Refuse, before any work, a file destination that cannot be written: one line naming
+    the option, instead of an OSError once the archive has been read."""
+    if os.path.isdir(path):
+        raise LayerscopeError(f"{option} {path}: is a directory")
+    parent = os.path.dirname(path) or "."
+    if not os.path.isdir(parent):
+        raise LayerscopeError(f"{option} {path}: no such directory {parent}")
+    if not os.access(parent, os.W_OK):
+        raise LayerscopeError(f"{option} {path}: the directory {parent} is not writable")
+
+
+def check_output_dir(option: str, path: str) -> None:
+    """The same for a directory that is made if missing: what exists of it must be a
+    writable directory."""
+    existing = path
+    while not os.path.lexists(existing):
+        existing = os.path.dirname(existing.rstrip(os.sep)) or "."
+    if not os.path.isdir(existing):
+        what = path if existing == path else f"{existing} (in {path})"
+        raise LayerscopeError(f"{option} {path}: {what} is not a directory")
+    if not os.access(existing, os.W_OK):
+        raise LayerscopeError(f"{option} {path}: the directory {existing} is not writable")
 
 
 def limits_from(options: list[str]) -> Limits:

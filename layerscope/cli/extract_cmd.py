@@ -11,6 +11,8 @@ from layerscope.cli.common import (
     StderrProgress,
     add_read_options,
     cache_for,
+    check_output_dir,
+    check_output_file,
     limits_from,
     warn_about,
 )
@@ -18,7 +20,7 @@ from layerscope.cli.remote_options import remote_options_from
 from layerscope.cli.specs import parse_image_spec, resolve
 from layerscope.errors import LayerscopeError
 from layerscope.extract import Output, TarOutput, extract, save_layer_tar
-from layerscope.format import human_size
+from layerscope.format import human_size, plural
 from layerscope.load import Progress, load
 from layerscope.remote import is_remote
 from layerscope.remote.reference import REGISTRY, scheme_of
@@ -57,6 +59,11 @@ def run(args: argparse.Namespace) -> int:
             f"{spec.archive}: extract reads saved archives and registry images; save the "
             "image first (podman save, docker save, or skopeo copy ... oci-archive:FILE)"
         )
+    if args.to:
+        check_output_dir("--to", args.to)
+    for option, target in (("--tar", args.tar), ("--layer-tar", args.layer_tar)):
+        if target:
+            check_output_file(option, target)
     limits = limits_from(args.limit)
     progress = StderrProgress(not args.quiet)
     cache = cache_for(args)
@@ -81,11 +88,16 @@ def run(args: argparse.Namespace) -> int:
                 f"Saved layer {resolved.layer} ({human_size(size)} tar) to {args.layer_tar}\n"
             )
             return EXIT_OK
-        output: Output = (
-            SafeWriter(args.to, force=args.force)
-            if args.to
-            else TarOutput(args.tar, force=args.force)
-        )
+        output: Output
+        if args.to:
+            try:
+                output = SafeWriter(args.to, force=args.force)
+            except OSError as exc:
+                raise LayerscopeError(
+                    f"--to {args.to}: cannot make it a directory ({exc.strerror or exc})"
+                ) from None
+        else:
+            output = TarOutput(args.tar, force=args.force)
         try:
             summary = extract(
                 image,
@@ -100,17 +112,17 @@ def run(args: argparse.Namespace) -> int:
     finally:
         progress.done()
         warn_about(cache)
-    target = args.to or args.tar
-    parts = [f"{summary.files} file{'s' * (summary.files != 1)} ({human_size(summary.bytes)})"]
-    for count, word in (
-        (summary.directories, "directory"),
-        (summary.symlinks, "symlink"),
-        (summary.hardlinks, "hardlink"),
+    # a directory is named with one trailing separator, however the user wrote it
+    target = (args.to.rstrip(os.sep) or os.sep) + os.sep if args.to else args.tar
+    parts = [f"{plural(summary.files, 'file')} ({human_size(summary.bytes)})"]
+    for count, word, words in (
+        (summary.directories, "directory", "directories"),
+        (summary.symlinks, "symlink", None),
+        (summary.hardlinks, "hardlink", None),
     ):
         if count:
-            plural = ("directories" if word == "directory" else word + "s") if count != 1 else word
-            parts.append(f"{count} {plural}")
-    sys.stdout.write(f"Wrote {', '.join(parts)} to {target}{os.sep if args.to else ''}\n")
+            parts.append(plural(count, word, words))
+    sys.stdout.write(f"Wrote {', '.join(parts)} to {target}\n")
     if summary.skipped:
         sys.stdout.write(f"Skipped {len(summary.skipped)}:\n")
         sys.stdout.writelines(f"  {s}\n" for s in summary.skipped[:20])
@@ -119,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
     if summary.outward_links:
         n = len(summary.outward_links)
         sys.stdout.write(
-            f"{n} symlink{'s' * (n != 1)} point outside the destination "
+            f"{plural(n, 'symlink')} {'points' if n == 1 else 'point'} outside the destination "
             f"(written as links, never followed), e.g. {summary.outward_links[0]}\n"
         )
     return EXIT_OK

@@ -4,7 +4,6 @@ self-contained HTML page or GitHub-flavoured Markdown, on stdout or in a file.""
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from layerscope.cli.common import (
@@ -12,6 +11,7 @@ from layerscope.cli.common import (
     EpilogFormatter,
     add_image_option,
     add_read_options,
+    check_output_file,
     load_archives,
     select,
 )
@@ -73,15 +73,6 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.set_defaults(run=run)
 
 
-def _check_output(path: str) -> None:
-    """Refuse before any work a destination that cannot be written."""
-    if os.path.isdir(path):
-        raise LayerscopeError(f"--output {path}: is a directory")
-    parent = os.path.dirname(path) or "."
-    if not os.path.isdir(parent):
-        raise LayerscopeError(f"--output {path}: no such directory {parent}")
-
-
 def run(args: argparse.Namespace) -> int:
     fmt = args.format or ("json" if args.json else "text")
     if args.json and fmt != "json":
@@ -89,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     if args.top is not None and args.top < 0:
         raise LayerscopeError("--top: must be 0 or more")
     if args.output:
-        _check_output(args.output)
+        check_output_file("--output", args.output)
     analysis = load_archives(args)
     selected = select(analysis, args.image)
     text = render(analysis, selected, fmt, top=args.top, files=args.files, encode=json_text)

@@ -1,0 +1,113 @@
+"""What the command line says when it writes somewhere, and when it cannot: one line naming
+the option and the problem (exit 2) before any archive is read, and summaries whose words
+agree with their numbers."""
+
+from __future__ import annotations
+
+import errno
+from pathlib import Path
+
+import pytest
+
+from layerscope.cli import main, sample_archive
+from tests import builders as b
+
+
+def run(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def a_file(tmp_path: Path) -> Path:
+    path = tmp_path / "notes.txt"
+    path.write_text("mine\n")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("option", "where", "said"),
+    [
+        (
+            "--to",
+            "{file}/sub/dir",
+            "--to {file}/sub/dir: {file} (in {file}/sub/dir) is not a directory",
+        ),
+        ("--to", "{file}", "--to {file}: {file} is not a directory"),
+        (
+            "--tar",
+            "{tmp}/missing/x.tar",
+            "--tar {tmp}/missing/x.tar: no such directory {tmp}/missing",
+        ),
+        ("--tar", "{tmp}", "--tar {tmp}: is a directory"),
+        (
+            "--layer-tar",
+            "{tmp}/missing/l.tar",
+            "--layer-tar {tmp}/missing/l.tar: no such directory",
+        ),
+    ],
+)
+def test_extract_names_a_destination_it_cannot_write(capsys, tmp_path, a_file, option, where, said):
+    fill = {"file": str(a_file), "tmp": str(tmp_path)}
+    before = sorted(p.name for p in tmp_path.iterdir())
+    code, out, err = run(capsys, "extract", sample_archive(), option, where.format(**fill))
+    assert code == 2
+    assert out == ""
+    assert err.startswith(f"layerscope: {said.format(**fill)}")
+    assert err.count("\n") == 1
+    assert "Error" not in err  # no exception class names
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_a_directory_that_cannot_be_made_is_one_line(capsys, tmp_path, monkeypatch):
+    """What the checks cannot foresee (a file system that refuses the directory) is still
+    one line naming the option, not an exception's name."""
+    import layerscope.cli.extract_cmd as extract_cmd
+
+    def refuse(dest: str, **_kw: object) -> None:
+        raise OSError(errno.EROFS, "Read-only file system", dest)
+
+    monkeypatch.setattr(extract_cmd, "SafeWriter", refuse)
+    code, _, err = run(capsys, "extract", sample_archive(), "/etc", "--to", str(tmp_path / "o"))
+    assert code == 2
+    said = f"--to {tmp_path / 'o'}: cannot make it a directory (Read-only file system)"
+    assert err == f"layerscope: {said}\n"
+
+
+def test_an_unforeseen_os_error_names_the_file_not_the_exception(capsys, monkeypatch):
+    import layerscope.cli.report_cmd as report_cmd
+
+    def broken(*_args: object, **_kw: object) -> str:
+        raise FileNotFoundError(errno.ENOENT, "No such file or directory", "/gone/template")
+
+    monkeypatch.setattr(report_cmd, "render", broken)
+    code, _, err = run(capsys, "report", "-q", sample_archive())
+    assert code == 2
+    assert err == "layerscope: /gone/template: No such file or directory\n"
+
+
+def test_extract_summary_names_the_directory_once(capsys, tmp_path):
+    code, out, _ = run(capsys, "extract", sample_archive(), "/etc", "--to", f"{tmp_path}/out//")
+    assert code == 0
+    assert out == f"Wrote 5 files (74 B), 1 directory to {tmp_path}/out/\n"
+
+
+def test_one_outward_symlink_is_singular(capsys, tmp_path):
+    image = b.Image([b.Layer(b.layer_tar([b.file("etc/conf", b"x"), b.symlink("abs", "/etc")]))])
+    path = b.write_docker_archive(tmp_path / "one.tar", [image], style="podman")
+    code, out, _ = run(capsys, "extract", str(path), "--to", str(tmp_path / "out"))
+    assert code == 0
+    assert "Wrote 1 file (1 B), 1 directory, 1 symlink to" in out
+    assert "\n1 symlink points outside the destination" in out
+
+
+def test_several_existing_files_are_counted_in_words(capsys, tmp_path):
+    dest = tmp_path / "out"
+    assert run(capsys, "extract", sample_archive(), "/etc", "--to", str(dest))[0] == 0
+    code, _, err = run(capsys, "extract", sample_archive(), "/etc", "--to", str(dest))
+    assert code == 2
+    assert err.endswith(
+        ": exists (use --force to replace it), and 4 other paths too; nothing was written\n"
+    )
+    assert "(and" not in err
