@@ -36,6 +36,20 @@ def plural(n: int, noun: str, nouns: str | None = None) -> str:
     return f"{n:,} {noun if n == 1 else nouns or noun + 's'}"
 
 
+def ratio_text(ratio: float | None) -> str:
+    """'60.2%' for the reports; 'n/a' for None. A ratio that is not exactly 1 or 0 never
+    reads as 100.0% or 0.0%: more digits until it does not ('99.97%'), so the text agrees
+    with the JSON it rounds."""
+    if ratio is None:
+        return "n/a"
+    for digits in range(1, 5):
+        text = f"{ratio:.{digits}%}"
+        shown = float(text[:-1])
+        if not ((shown == 100 and ratio < 1) or (shown == 0 and ratio > 0)):
+            break
+    return text
+
+
 def percent(ratio: float | None) -> str:
     if ratio is None:
         return "n/a"

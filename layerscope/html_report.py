@@ -19,7 +19,7 @@ from markupsafe import Markup
 from layerscope.analysis import Analysis
 from layerscope.analysis.packages import ImagePackages
 from layerscope.analysis.shared import analyse_sharing
-from layerscope.format import human_size, short_command, when
+from layerscope.format import human_size, plural, ratio_text, short_command, when
 from layerscope.model.filesystem import Node
 from layerscope.model.image import Image
 from layerscope.report import package_change_words, runs_summary
@@ -57,6 +57,7 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["size"] = human_size
+    env.filters["plural"] = plural
     env.filters["json_island"] = _json_island
     return env
 
@@ -198,7 +199,6 @@ def _image_context(
                 "unavailable": layer.unavailable,
             }
         )
-    ratio = dive.user_wasted_percent
     return {
         "anchor": f"image-{index}",
         "index": index,
@@ -209,7 +209,9 @@ def _image_context(
         "runs": runs_summary(image),
         "waste": waste,
         "dive": dive,
-        "user_wasted": "n/a" if ratio is None else f"{ratio:.1%}",
+        "efficiency": ratio_text(waste.efficiency),
+        "dive_efficiency": ratio_text(dive.efficiency),
+        "user_wasted": ratio_text(dive.user_wasted_percent),
         "layers": layers,
         "wasted_files": waste.dead_files[:top],
         "wasted_more": max(0, len(waste.dead_files) - top),

@@ -14,7 +14,7 @@ import re
 from layerscope.analysis import Analysis
 from layerscope.analysis.shared import analyse_sharing
 from layerscope.format import human_size as size
-from layerscope.format import short_command, when
+from layerscope.format import ratio_text, short_command, when
 from layerscope.report import package_change_words, runs_summary
 
 MAX_LAYER_ROWS = 40
@@ -60,7 +60,6 @@ def to_markdown(analysis: Analysis, selected: list[int], *, top: int = 10) -> st
             facts.append(f"runs {code(runs, 120)}")
         lines.append(" · ".join(facts))
         lines.append("")
-        ratio = dive.user_wasted_percent
         lines.append(_row("size", "layers", "efficiency", "reclaimable", "dive efficiency",
                           "dive wasted", "dive user-wasted"))  # fmt: skip
         lines.append("|---:|---:|---:|---:|---:|---:|---:|")
@@ -68,11 +67,11 @@ def to_markdown(analysis: Analysis, selected: list[int], *, top: int = 10) -> st
             _row(
                 size(image.size_bytes),
                 len(image.layers),
-                f"{waste.efficiency:.1%}",
+                ratio_text(waste.efficiency),
                 size(waste.reclaimable_bytes),
-                f"{dive.efficiency:.1%}",
+                ratio_text(dive.efficiency),
                 size(dive.wasted_bytes),
-                "n/a" if ratio is None else f"{ratio:.1%}",
+                ratio_text(dive.user_wasted_percent),
             )
         )
         lines.append("")

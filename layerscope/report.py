@@ -13,7 +13,7 @@ from layerscope.analysis import Analysis
 from layerscope.analysis.packages import ImagePackages, LayerPackages, Package, Upgrade
 from layerscope.analysis.shared import Sharing, analyse_sharing
 from layerscope.format import human_size as size
-from layerscope.format import plural, short_command, when
+from layerscope.format import plural, ratio_text, short_command, when
 from layerscope.model.entry import Kind
 from layerscope.model.filesystem import Change, FileSystem
 from layerscope.model.image import Image, Layer
@@ -266,6 +266,11 @@ def _s(n: int) -> str:
 def _stored_as(image: Image) -> str:
     """What the 'stored' figure counts, which is more than the files in an uncompressed tar."""
     kinds = {layer.compression for layer in image.layers if not layer.unavailable}
+    if len(image.layers) == 1:
+        if kinds == {"none"}:
+            return "the layer as an uncompressed tar (its headers and padding count)"
+        if "none" not in kinds:
+            return f"the layer {'- and '.join(sorted(kinds))}-compressed"
     if kinds == {"none"}:
         return "the layers as uncompressed tars (their headers and padding count)"
     if "none" not in kinds:
@@ -354,15 +359,15 @@ def to_text(analysis: Analysis, selected: list[int], *, files: bool = False, top
         )
         lines.append(f"  {size(image.compressed_bytes)} stored: {_stored_as(image)}")
         lines.append(
-            f"  efficiency {waste.efficiency:.1%} · reclaimable {size(waste.reclaimable_bytes)} "
+            f"  efficiency {ratio_text(waste.efficiency)} · "
+            f"reclaimable {size(waste.reclaimable_bytes)} "
             f"(overwritten {size(waste.overwritten_bytes)}, deleted {size(waste.deleted_bytes)})"
             f" · duplicate content {size(waste.duplicate_bytes)}"
         )
-        ratio = "n/a" if dive.user_wasted_percent is None else f"{dive.user_wasted_percent:.1%}"
         lines.append(
-            f"  dive would say: efficiency {dive.efficiency:.1%}, "
+            f"  dive would say: efficiency {ratio_text(dive.efficiency)}, "
             f"wasted {size(dive.wasted_bytes)}, "
-            f"user-wasted {ratio}"
+            f"user-wasted {ratio_text(dive.user_wasted_percent)}"
         )
         lines.extend(f"  warning: {w}" for w in image.warnings)
         lines.append("")
@@ -401,12 +406,17 @@ def to_text(analysis: Analysis, selected: list[int], *, files: bool = False, top
                     where = f"layer {d.layer}, {d.fate} in layer {d.killed_by}"
                 lines.append(f"  {size(d.size):>10}  {d.path}  — {where}")
             if len(waste.dead_files) > top:
-                lines.append(f"  … and {len(waste.dead_files) - top} more (--json for all)")
+                lines.append(
+                    f"  … and {len(waste.dead_files) - top} more (--top N, or --json for all)"
+                )
         if waste.duplicates:
             lines.append("")
             lines.append("  Same content at several paths")
             for g in waste.duplicates[:top]:
-                lines.append(f"  {size(g.wasted):>10}  {', '.join(g.paths[:4])}")
+                more = f" … and {len(g.paths) - 4} more" if len(g.paths) > 4 else ""
+                lines.append(f"  {size(g.wasted):>10}  {', '.join(g.paths[:4])}{more}")
+            if len(waste.duplicates) > top:
+                lines.append(f"  … and {len(waste.duplicates) - top} more (--top N)")
         lines.extend(_packages_text(analysis.packages[i], top))
         if files:
             for layer in image.layers:

@@ -111,3 +111,56 @@ def test_several_existing_files_are_counted_in_words(capsys, tmp_path):
         ": exists (use --force to replace it), and 4 other paths too; nothing was written\n"
     )
     assert "(and" not in err
+
+
+# -- the report's words and figures -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("ratio", "text"),
+    [
+        (0.6019970079185726, "60.2%"),
+        (0.9997270767326053, "99.97%"),  # the sample's dive user-wasted ratio
+        (0.99999, "99.999%"),
+        (1.0, "100.0%"),
+        (0.0, "0.0%"),
+        (0.00004, "0.004%"),
+        (None, "n/a"),
+    ],
+)
+def test_a_ratio_never_reads_as_all_or_nothing_when_it_is_not(ratio, text):
+    from layerscope.format import ratio_text
+
+    assert ratio_text(ratio) == text
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "html"])
+def test_every_format_gives_the_json_ratio(capsys, fmt):
+    """The sample's dive user-wasted ratio is 0.99973: no format rounds it to 100.0%."""
+    code, out, _ = run(capsys, "report", "-q", sample_archive(), "--format", fmt)
+    assert code == 0
+    assert "99.97%" in out
+    assert "100.0%" not in out
+
+
+def test_one_layer_and_one_file_are_singular_in_every_format(capsys, tmp_path):
+    image = b.Image([b.Layer(b.layer_tar([b.file("hello", b"hi\n")]), "gzip")])
+    path = b.write_oci_archive(tmp_path / "one.tar", [image])
+    _, text, _ = run(capsys, "report", "-q", str(path))
+    assert "3 B of files in 1 layer · 1 file in the final filesystem" in text
+    assert "stored: the layer gzip-compressed\n" in text
+    _, html, _ = run(capsys, "report", "-q", str(path), "--format", "html")
+    assert '<div class="hint">1 layer · ' in html
+    assert '<div class="hint">1 file in the final filesystem</div>' in html
+    assert "1 layers" not in html
+    assert "1 files" not in html
+
+
+def test_top_0_says_how_many_lists_left_out(capsys):
+    code, out, _ = run(capsys, "report", "-q", sample_archive(), "--top", "0")
+    assert code == 0
+    lines = out.splitlines()
+    after = lines[lines.index("  Same content at several paths") + 1]
+    assert after == "  … and 1 more (--top N)"
+    after = lines[lines.index("  Largest wasted files") + 1]
+    assert after == "  … and 16 more (--top N, or --json for all)"
