@@ -10,7 +10,7 @@ import os
 from typing import Any
 
 from layerscope.analysis.diff import ADDED, CHANGED, REMOVED, FsDiff, PathDiff, Side
-from layerscope.format import human_size, short_command
+from layerscope.format import human_size, short_created_by
 from layerscope.model.entry import Kind
 
 SCHEMA = "layerscope.diff/1"
@@ -81,10 +81,11 @@ def _signed(n: int) -> str:
 
 def _side_text(label: str, side: Side) -> str:
     image = side.image
+    last = len(image.layers) - 1
     where = (
-        "final filesystem"
-        if side.layer == len(image.layers) - 1
-        else f"layer {side.layer} of {len(image.layers)}"
+        f"the final filesystem (layer {last})"
+        if side.layer == last
+        else f"layer {side.layer} (of layers 0 to {last})"
     )
     name = image.ref or "(untagged) " + image.config_digest[:19]
     platform = f" ({image.platform})" if image.platform else ""
@@ -140,8 +141,8 @@ def diff_text(d: FsDiff) -> str:
         span = "layer 0" if last == 0 else f"layers 0-{last}"
         lines.append(f"Shared: {span} (same chain ids); compared what follows them.")
         for layer in d.a.image.layers[: d.shared_layers]:
-            command = short_command(layer.created_by) or "-"
-            lines.append(f"  {layer.index:>3}  {layer.chain_id[:19]}  {command[:80]}")
+            command = short_created_by(layer.created_by, 80)
+            lines.append(f"  {layer.index:>3}  {layer.chain_id[:19]}  {command}")
     else:
         lines.append("Shared: no layer (different bases); compared every path.")
     added, removed, changed = d.tally(ADDED), d.tally(REMOVED), d.tally(CHANGED)

@@ -71,6 +71,12 @@ def short_command(created_by: str | None) -> str:
     return _SPACE.sub(" ", _CONTINUED.sub(" ", command_text(created_by))).strip()
 
 
+def short_created_by(text: str | None, width: int = 60) -> str:
+    """The history command as a person reads it, cut to `width` characters."""
+    short = short_command(text) or "-"
+    return short if len(short) <= width else short[: width - 1] + "…"
+
+
 def command_text(created_by: str | None) -> str:
     """The command without its shell wrapper, as written (newlines and spacing kept)."""
     if not created_by:

@@ -13,7 +13,7 @@ from layerscope.analysis import Analysis
 from layerscope.analysis.packages import ImagePackages, LayerPackages, Package, Upgrade
 from layerscope.analysis.shared import Sharing, analyse_sharing
 from layerscope.format import human_size as size
-from layerscope.format import plural, ratio_text, short_command, when
+from layerscope.format import plural, ratio_text, short_created_by, when
 from layerscope.model.entry import Kind
 from layerscope.model.filesystem import Change, FileSystem
 from layerscope.model.image import Image, Layer
@@ -276,12 +276,6 @@ def _stored_as(image: Image) -> str:
     if "none" not in kinds:
         return f"the layers {'- and '.join(sorted(kinds))}-compressed"
     return "the layers compressed, or as tars with their headers and padding"
-
-
-def short_created_by(text: str | None, width: int = 60) -> str:
-    """The history command as a person reads it, cut to `width` characters."""
-    short = short_command(text) or "-"
-    return short if len(short) <= width else short[: width - 1] + "…"
 
 
 def runs_summary(image: Image) -> str:

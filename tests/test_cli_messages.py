@@ -164,3 +164,32 @@ def test_top_0_says_how_many_lists_left_out(capsys):
     assert after == "  … and 1 more (--top N)"
     after = lines[lines.index("  Largest wasted files") + 1]
     assert after == "  … and 16 more (--top N, or --json for all)"
+
+
+# -- diff -------------------------------------------------------------------------------------
+
+
+def test_diff_text_names_the_layers_and_cuts_commands_visibly(capsys):
+    app = sample_archive()
+    code, out, _ = run(capsys, "diff", "-q", f"{app}@5", app)
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].endswith("at layer 5 (of layers 0 to 10)")
+    assert lines[1].endswith("at the final filesystem (layer 10)")
+    shared = lines[3:9]
+    assert shared[2].startswith("    2  sha256:")
+    assert shared[2].endswith("…")  # a long RUN line is cut where it can be seen
+    assert all(len(line) <= 2 + 3 + 2 + 19 + 2 + 80 for line in shared)
+
+
+@pytest.mark.parametrize("spec", ["{app}@x", "{app}@top"])
+def test_a_layer_that_is_not_a_number_is_named_as_such(capsys, spec):
+    written = spec.format(app=sample_archive())
+    code, out, err = run(capsys, "diff", written, sample_archive())
+    assert code == 2
+    assert out == ""
+    suffix = written[written.rindex("@") :]
+    assert (
+        err == f"layerscope: {written}: {suffix!r} is not a layer: write @ and its index, e.g. @0\n"
+    )
+    assert "no such file" not in err

@@ -57,7 +57,19 @@ def parse_image_spec(text: str) -> ImageSpec:
             if not image:
                 raise LayerscopeError(f"{text}: nothing after ':' (give an image index or ref)")
             return ImageSpec(base[:pos], image, layer)
+    at = text.rfind("@")
+    if at > 0 and _names_an_archive(text[:at]):  # `app.tar@top`, `app.tar:1@-1`
+        raise LayerscopeError(
+            f"{text}: {text[at:]!r} is not a layer: write @ and its index, e.g. @0"
+        )
     raise LayerscopeError(f"{base.split(':', 1)[0]}: no such file or directory")
+
+
+def _names_an_archive(text: str) -> bool:
+    """Whether `text`, or a part of it before a ':', is a file or directory."""
+    return os.path.exists(text) or any(
+        os.path.exists(text[:pos]) for pos, ch in enumerate(text) if ch == ":" and pos
+    )
 
 
 @dataclass(frozen=True)
