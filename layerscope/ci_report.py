@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from layerscope.analysis import Analysis
-from layerscope.analysis.rules import Offender, Outcome
+from layerscope.analysis.rules import Offender, Outcome, parse_bytes
 from layerscope.format import human_size as size
 
 CI_SCHEMA = "layerscope.ci/1"
@@ -38,6 +38,24 @@ def _value(kind: str, value: float) -> str:
     return f"{value:.2%}"
 
 
+def _compared(kind: str, actual: float, limit: float) -> tuple[str, str]:
+    """The figure and the threshold as people read them, precise enough to be told apart
+    (1,311,033 B > 1,311,032 B, not 1.25 MiB > 1.25 MiB), and a threshold the rounding
+    changes named exactly (`20MB` is 19.1 MiB (20,000,000 B), not 19.1 MiB)."""
+    shown_actual, shown_limit = _value(kind, actual), _value(kind, limit)
+    if kind == "max-bytes":
+        if shown_actual == shown_limit and actual != limit:
+            return f"{int(actual):,} B", f"{int(limit):,} B"
+        if parse_bytes(shown_limit.replace(" ", "")) != limit:
+            shown_limit += f" ({int(limit):,} B)"
+    elif kind not in ("max-count", "forbid"):
+        digits = 2
+        while shown_actual == shown_limit and actual != limit and digits < 12:
+            digits += 1
+            shown_actual, shown_limit = f"{actual:.{digits}%}", f"{limit:.{digits}%}"
+    return shown_actual, shown_limit
+
+
 def describe(o: Outcome) -> str:
     """`dive efficiency 68.16% < 90.00%`: the figure, how it compares, the threshold."""
     spec = o.rule.spec
@@ -52,7 +70,8 @@ def describe(o: Outcome) -> str:
         op = ">=" if o.passed else "<"
     else:
         op = "<=" if o.passed else ">"
-    text = f"{spec.figure} {_value(spec.kind, o.actual)} {op} {_value(spec.kind, o.rule.limit)}"
+    actual, limit = _compared(spec.kind, o.actual, o.rule.limit)
+    text = f"{spec.figure} {actual} {op} {limit}"
     if spec.kind == "forbid" and o.rule.patterns is not None:
         text += " (" + ", ".join(o.rule.patterns.patterns) + ")"
     return text

@@ -193,3 +193,32 @@ def test_a_layer_that_is_not_a_number_is_named_as_such(capsys, spec):
         err == f"layerscope: {written}: {suffix!r} is not a layer: write @ and its index, e.g. @0\n"
     )
     assert "no such file" not in err
+
+
+# -- ci ---------------------------------------------------------------------------------------
+
+
+def ci_lines(capsys, *flags: str) -> dict[str, str]:
+    code, out, err = run(capsys, "ci", "-q", "--no-config", "--top", "0", sample_archive(), *flags)
+    assert code in (0, 1), err
+    return {line.split()[1]: line for line in out.splitlines() if line[2:6] in ("PASS", "FAIL")}
+
+
+def test_ci_tells_a_figure_from_a_threshold_the_rounding_makes_equal(capsys):
+    lines = ci_lines(
+        capsys,
+        "--max-reclaimable", "1311032",  # one byte under the sample's 1,311,033
+        "--max-reclaimable-ratio", "0.3980",  # the sample's is 0.398003...
+    )  # fmt: skip
+    assert "reclaimable bytes 1,311,033 B > 1,311,032 B  [" in lines["max-reclaimable"]
+    assert "reclaimable ratio 39.8003% > 39.8000%  [" in lines["max-reclaimable-ratio"]
+
+
+def test_ci_names_a_decimal_threshold_exactly(capsys):
+    lines = ci_lines(capsys, "--highest-wasted-bytes", "20MB", "--max-image-bytes", "1MB")
+    assert (
+        "dive wasted bytes 1.25 MiB <= 19.1 MiB (20,000,000 B)  [" in lines["highest-wasted-bytes"]
+    )
+    assert "image size 3.14 MiB > 977 KiB (1,000,000 B)  [" in lines["max-image-bytes"]
+    lines = ci_lines(capsys, "--highest-wasted-bytes", "50MiB")
+    assert "dive wasted bytes 1.25 MiB <= 50 MiB  [" in lines["highest-wasted-bytes"]
