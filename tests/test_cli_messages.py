@@ -222,3 +222,18 @@ def test_ci_names_a_decimal_threshold_exactly(capsys):
     assert "image size 3.14 MiB > 977 KiB (1,000,000 B)  [" in lines["max-image-bytes"]
     lines = ci_lines(capsys, "--highest-wasted-bytes", "50MiB")
     assert "dive wasted bytes 1.25 MiB <= 50 MiB  [" in lines["highest-wasted-bytes"]
+
+
+def test_dive_ci_keys_besides_rules_are_noted_as_ignored(capsys, tmp_path, monkeypatch):
+    """CI.md: other keys (dive's `plugins:`) are ignored with a note on stderr."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".dive-ci").write_text(
+        "plugins:\n  - plugin1\nrules:\n  lowestEfficiency: 0.5\n  plugin1/rule1: error\n"
+    )
+    code, out, err = run(capsys, "ci", "-q", sample_archive())
+    assert code == 1  # dive's default user-wasted rule still fails the sample
+    assert "PASS  lowest-efficiency" in out
+    assert err.splitlines() == [
+        "layerscope: note: .dive-ci: plugins is not one of dive's rules; ignored",
+        "layerscope: note: .dive-ci: rules.plugin1/rule1 is not one of dive's rules; ignored",
+    ]

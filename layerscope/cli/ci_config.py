@@ -101,6 +101,9 @@ def read_dive_ci(path: str, settings: Settings) -> None:
         doc = {}
     if not isinstance(doc, dict):
         raise ConfigError(f"{path}: expected a mapping with a 'rules:' key")
+    for key in doc:
+        if key != "rules":  # dive's `plugins:`: dive itself reads no more than the rules
+            settings.notes.append(f"{path}: {key} is not one of dive's rules; ignored")
     rules = doc.get("rules")
     if rules is None:
         return
