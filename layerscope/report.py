@@ -343,6 +343,9 @@ def to_text(analysis: Analysis, selected: list[int], *, files: bool = False, top
         lines.append(title)
         lines.append("=" * min(len(title), width))
         created = when(image.config.created, ago=False) or "unknown"
+        # with several archives, two images can carry one name: say which file each is from
+        if len(analysis.archives) > 1:
+            lines.append(f"  from {analysis.archives[image.archive_index].path}")
         lines.append(f"  platform {image.platform or 'unknown'} · created {created}")
         runs = runs_summary(image)
         if runs:

@@ -237,3 +237,18 @@ def test_dive_ci_keys_besides_rules_are_noted_as_ignored(capsys, tmp_path, monke
         "layerscope: note: .dive-ci: plugins is not one of dive's rules; ignored",
         "layerscope: note: .dive-ci: rules.plugin1/rule1 is not one of dive's rules; ignored",
     ]
+
+
+def test_images_of_several_archives_say_which_file_they_are_from(capsys, tmp_path):
+    """Two archives holding one image give two images of one name: each says its file."""
+    copy = tmp_path / "copy.tar"
+    copy.write_bytes(Path(sample_archive()).read_bytes())
+    code, out, _ = run(capsys, "report", "-q", sample_archive(), str(copy))
+    assert code == 0
+    blocks = out.split("\nImage ")[1:]
+    assert [block.splitlines()[2] for block in blocks] == [
+        f"  from {sample_archive()}",
+        f"  from {copy}",
+    ]
+    code, out, _ = run(capsys, "report", "-q", sample_archive())
+    assert "  from " not in out  # one archive: its path heads the report already

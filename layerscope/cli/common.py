@@ -60,7 +60,12 @@ def add_read_options(p: argparse.ArgumentParser) -> None:
 
 
 def add_image_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--image", metavar="REF_OR_INDEX", help="only this image (index or ref)")
+    p.add_argument(
+        "--image",
+        metavar="REF_OR_INDEX",
+        help="only the images this names: an index (0, 1, ...), a ref or part of one, the "
+        "start of the config digest, or a platform (linux/arm64)",
+    )
 
 
 def check_output_file(option: str, path: str) -> None:
