@@ -5,6 +5,7 @@ agree with their numbers."""
 from __future__ import annotations
 
 import errno
+import os
 from pathlib import Path
 
 import pytest
@@ -252,3 +253,30 @@ def test_images_of_several_archives_say_which_file_they_are_from(capsys, tmp_pat
     ]
     code, out, _ = run(capsys, "report", "-q", sample_archive())
     assert "  from " not in out  # one archive: its path heads the report already
+
+
+def test_ci_piped_into_head_keeps_its_verdict(tmp_path):
+    """`layerscope ci ... | head` under `set -o pipefail`: the reader leaving early must not
+    turn a failed rule into success (exit 1, not 0), nor print a traceback."""
+    import subprocess
+    import sys
+
+    files = [b.file(f"srv/data/file-{n:05}.txt", b"x") for n in range(3000)]
+    path = b.write_docker_archive(
+        tmp_path / "many.tar", [b.Image([b.Layer(b.layer_tar(files))])], style="podman"
+    )
+    command = [sys.executable, "-m", "layerscope", "ci", "-q", "--no-config", str(path)]
+    command += ["--forbid", "*.txt", "--top", "100000"]  # 3000 offender lines: over 64 KiB
+    # as a user's shell runs it: stdout buffered (PYTHONUNBUFFERED makes a short write pass
+    # silently instead of raising BrokenPipeError)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path, env=env
+    ) as proc:
+        assert proc.stdout is not None
+        assert proc.stderr is not None
+        assert proc.stdout.readline().startswith(b"Image 0")
+        proc.stdout.close()  # as head does after its first line
+        err = proc.stderr.read()
+        assert proc.wait(timeout=60) == 1
+    assert err == b""

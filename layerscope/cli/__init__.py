@@ -16,7 +16,13 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn, cast
 
-from layerscope.cli.common import EXIT_OK, EXIT_RULE_FAILED, EXIT_UNUSABLE, fail
+from layerscope.cli.common import (
+    EXIT_OK,
+    EXIT_RULE_FAILED,
+    EXIT_UNUSABLE,
+    discard_stdout,
+    fail,
+)
 from layerscope.cli.open_cmd import open_gui, sample_archive
 from layerscope.errors import Cancelled, LayerscopeError
 
@@ -108,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return fail(str(exc), EXIT_UNUSABLE)
     except BrokenPipeError:
         # `layerscope report x | head`: the reader left; not an error worth a message
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        discard_stdout()
         return EXIT_OK
     except OSError as exc:
         if exc.strerror and exc.filename:  # as a person reads it: the file and the problem

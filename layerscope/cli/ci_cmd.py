@@ -20,6 +20,7 @@ from layerscope.cli.common import (
     add_image_option,
     add_read_options,
     check_output_file,
+    discard_stdout,
     load_archives,
     select,
 )
@@ -128,8 +129,13 @@ def run(args: argparse.Namespace) -> int:
             raise LayerscopeError(
                 f"--junit-xml {args.junit_xml}: cannot write it ({exc.strerror or exc})"
             ) from None
-    if args.json:
-        write_json(ci_json(analysis, results, settings.files, ignored), sys.stdout)
-    else:
-        sys.stdout.write(ci_text(analysis, results, settings.files, ignored))
-    return EXIT_OK if passed(results) else EXIT_RULE_FAILED
+    verdict = EXIT_OK if passed(results) else EXIT_RULE_FAILED
+    try:
+        if args.json:
+            write_json(ci_json(analysis, results, settings.files, ignored), sys.stdout)
+        else:
+            sys.stdout.write(ci_text(analysis, results, settings.files, ignored))
+        sys.stdout.flush()
+    except BrokenPipeError:  # `layerscope ci ... | head`: the reader left; the verdict stands
+        discard_stdout()
+    return verdict

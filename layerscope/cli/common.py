@@ -169,6 +169,12 @@ def select(analysis: Analysis, selector: str | None) -> list[int]:
         raise LayerscopeError(str(exc)) from None
 
 
+def discard_stdout() -> None:
+    """After the reader of a pipe left (`| head`): what is still buffered goes nowhere,
+    instead of failing again, with a message, when Python exits."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
 def fail(message: str, code: int) -> int:
     """One line on stderr, whatever the message holds."""
     sys.stderr.write("layerscope: " + " ".join(message.split()) + "\n")
