@@ -280,3 +280,18 @@ def test_ci_piped_into_head_keeps_its_verdict(tmp_path):
         err = proc.stderr.read()
         assert proc.wait(timeout=60) == 1
     assert err == b""
+
+
+@pytest.mark.parametrize("option", ["--tar", "--layer-tar"])
+def test_a_tar_on_standard_output_is_refused_not_written_to_a_file_named_dash(
+    capsys, tmp_path, monkeypatch, option
+):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "extract", sample_archive(), option, "-")
+    assert code == 2
+    assert out == ""
+    assert err == (
+        f"layerscope: {option} -: writing the tar to standard output is not supported; "
+        f"name a file ({option} out.tar)\n"
+    )
+    assert list(tmp_path.iterdir()) == []

@@ -62,6 +62,11 @@ def run(args: argparse.Namespace) -> int:
     if args.to:
         check_output_dir("--to", args.to)
     for option, target in (("--tar", args.tar), ("--layer-tar", args.layer_tar)):
+        if target == "-":  # not a file named '-' that `| tar t` then waits for in vain
+            raise LayerscopeError(
+                f"{option} -: writing the tar to standard output is not supported; "
+                f"name a file ({option} out.tar)"
+            )
         if target:
             check_output_file(option, target)
     limits = limits_from(args.limit)
