@@ -6,7 +6,9 @@ rename or change one.
 
 from __future__ import annotations
 
+import re
 import shutil
+import textwrap
 from typing import Any
 
 from layerscope.analysis import Analysis
@@ -329,8 +331,39 @@ def _packages_text(packages: ImagePackages, top: int) -> list[str]:
     return lines
 
 
+_SIZE_WITH_UNIT = re.compile(r"(\d) (B|KiB|MiB|GiB|TiB|PiB|EiB)\b")
+
+
+def wrap_prose(text: str, width: int) -> list[str]:
+    """A sentence of the report wrapped to `width` columns, indented by two and continued
+    by four: broken between its ' · ' parts where they fit, else between words, never
+    inside a size ('302 B')."""
+    lines: list[str] = []
+    for part in text.strip().split(" · "):
+        if lines and len(lines[-1]) + 3 + len(part) <= width:
+            lines[-1] += " · " + part
+            continue
+        first = "  " if not lines else "    · "
+        kept = _SIZE_WITH_UNIT.sub("\\1\xa0\\2", part)  # one word to textwrap
+        wrapped = textwrap.wrap(
+            kept,
+            width=width,
+            initial_indent=first,
+            subsequent_indent="    ",
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+        lines.extend(line.replace("\xa0", " ") for line in wrapped)
+    return lines
+
+
 def to_text(analysis: Analysis, selected: list[int], *, files: bool = False, top: int = 10) -> str:
-    width = max(80, min(shutil.get_terminal_size((120, 24)).columns, 160))
+    columns = shutil.get_terminal_size((120, 24)).columns
+    width = max(80, min(columns, 160))  # the layer table's: narrower, a command is unreadable
+
+    def prose(text: str) -> list[str]:
+        return wrap_prose(text, max(40, columns - 1))
+
     lines: list[str] = []
     for a in analysis.archives:
         lines.append(f"{a.path}  ({a.format})")
@@ -346,23 +379,23 @@ def to_text(analysis: Analysis, selected: list[int], *, files: bool = False, top
         # with several archives, two images can carry one name: say which file each is from
         if len(analysis.archives) > 1:
             lines.append(f"  from {analysis.archives[image.archive_index].path}")
-        lines.append(f"  platform {image.platform or 'unknown'} · created {created}")
+        lines += prose(f"platform {image.platform or 'unknown'} · created {created}")
         runs = runs_summary(image)
         if runs:
-            lines.append(f"  runs {runs}")
-        lines.append(
-            f"  {size(image.size_bytes)} of files in {plural(len(image.layers), 'layer')} · "
+            lines += prose(f"runs {runs}")
+        lines += prose(
+            f"{size(image.size_bytes)} of files in {plural(len(image.layers), 'layer')} · "
             f"{plural(waste.final_files, 'file')} in the final filesystem"
         )
-        lines.append(f"  {size(image.compressed_bytes)} stored: {_stored_as(image)}")
-        lines.append(
-            f"  efficiency {ratio_text(waste.efficiency)} · "
+        lines += prose(f"{size(image.compressed_bytes)} stored: {_stored_as(image)}")
+        lines += prose(
+            f"efficiency {ratio_text(waste.efficiency)} · "
             f"reclaimable {size(waste.reclaimable_bytes)} "
             f"(overwritten {size(waste.overwritten_bytes)}, deleted {size(waste.deleted_bytes)})"
             f" · duplicate content {size(waste.duplicate_bytes)}"
         )
-        lines.append(
-            f"  dive would say: efficiency {ratio_text(dive.efficiency)}, "
+        lines += prose(
+            f"dive would say: efficiency {ratio_text(dive.efficiency)}, "
             f"wasted {size(dive.wasted_bytes)}, "
             f"user-wasted {ratio_text(dive.user_wasted_percent)}"
         )
@@ -387,8 +420,8 @@ def to_text(analysis: Analysis, selected: list[int], *, files: bool = False, top
                 f"{c.added:>5} {c.modified:>5} {c.deleted:>5}  "
                 f"{size(dead) if dead else '-':>9}  {cb}"
             )
-        lines.append(
-            "  (size: the layer's file bytes · stored: as the archive holds it · "
+        lines += prose(
+            "(size: the layer's file bytes · stored: as the archive holds it · "
             "dead: shipped, not in the final filesystem)"
         )
         if any(sharing.shared_with[pos]):

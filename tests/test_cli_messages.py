@@ -295,3 +295,42 @@ def test_a_tar_on_standard_output_is_refused_not_written_to_a_file_named_dash(
         f"name a file ({option} out.tar)\n"
     )
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_summary_wraps_to_a_narrow_terminal_between_parts(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "60")
+    code, out, _ = run(capsys, "report", "-q", sample_archive())
+    assert code == 0
+    lines = out.splitlines()
+    table = lines.index("    #       size     stored   +add  ~mod  -del       dead  created by")
+    summary = lines[4:table]  # from 'platform' to the table
+    assert summary == [
+        "  platform linux/amd64 · created 2026-11-28 01:44:47 UTC",
+        "  runs httpd -f -p 8080 -h /srv/app/site as app in /srv/app",
+        "    · ports 8080/tcp",
+        "  3.14 MiB of files in 11 layers",
+        "    · 40 files in the final filesystem",
+        "  3.23 MiB stored: the layers as uncompressed tars (their",
+        "    headers and padding count)",
+        "  efficiency 60.2%",
+        "    · reclaimable 1.25 MiB (overwritten 302 B, deleted",  # never '302\n B'
+        "    1.25 MiB) · duplicate content 224 B",
+        "  dive would say: efficiency 68.2%, wasted 1.25 MiB,",
+        "    user-wasted 99.97%",
+        "",
+    ]
+    legend = lines[table + 12 :][:3]
+    assert legend == [
+        "  (size: the layer's file bytes",
+        "    · stored: as the archive holds it",
+        "    · dead: shipped, not in the final filesystem)",
+    ]
+
+
+def test_a_wide_terminal_keeps_each_sentence_on_one_line(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "120")
+    _, out, _ = run(capsys, "report", "-q", sample_archive())
+    assert (
+        "  efficiency 60.2% · reclaimable 1.25 MiB (overwritten 302 B, deleted 1.25 MiB)"
+        " · duplicate content 224 B\n" in out
+    )
