@@ -16,7 +16,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="add layerscope to your desktop's menu (for the current user)",
         description="Install a freedesktop menu entry and icon for the current user under "
         "$XDG_DATA_HOME (default ~/.local/share). The entry starts this installation of "
-        "layerscope and opens .tar archives from a file manager.",
+        "layerscope and opens .tar, .tar.gz and .tar.zst archives from a file manager.",
     )
     p.add_argument("--uninstall", action="store_true", help="remove the entry and the icon")
     p.set_defaults(run=run)
