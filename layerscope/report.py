@@ -287,6 +287,8 @@ def runs_summary(image: Image) -> str:
     parts = []
     if argv:
         parts.append(" ".join(argv)[:80])
+    elif conf.user or conf.working_dir or conf.exposed_ports:
+        parts.append("no command")  # not 'runs in /', as if a command were missing
     if conf.user:
         parts.append(f"as {conf.user}")
     if conf.working_dir:

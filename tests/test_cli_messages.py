@@ -334,3 +334,12 @@ def test_a_wide_terminal_keeps_each_sentence_on_one_line(capsys, monkeypatch):
         "  efficiency 60.2% · reclaimable 1.25 MiB (overwritten 302 B, deleted 1.25 MiB)"
         " · duplicate content 224 B\n" in out
     )
+
+
+def test_an_image_without_a_command_says_so(capsys, tmp_path):
+    image = b.Image([b.Layer(b.layer_tar([b.file("a", b"x")]))], config={"WorkingDir": "/srv"})
+    path = b.write_docker_archive(tmp_path / "nocmd.tar", [image], style="podman")
+    _, out, _ = run(capsys, "report", "-q", str(path))
+    assert "\n  runs no command in /srv\n" in out
+    _, md, _ = run(capsys, "report", "-q", str(path), "--format", "markdown")
+    assert "runs ` no command in /srv `" in md
