@@ -456,7 +456,10 @@ def to_text(analysis: Analysis, selected: list[int], *, files: bool = False, top
                 lines.append(f"  Layer {layer.index} changes")
                 for item in layer_changes(image.filesystem, layer.index):
                     sign = {"added": "+", "modified": "~", "deleted": "-"}[item["change"]]
-                    link = f" -> {item['link']}" if item["link"] else ""
+                    link = ""
+                    if item["link"]:  # a hardlink names the path it shares content with
+                        hard = item["type"] == Kind.HARDLINK.label
+                        link = f" (hardlink to {item['link']})" if hard else f" -> {item['link']}"
                     lines.append(
                         f"    {sign} {item['path']}"
                         f"{'/' if item['type'] == Kind.DIR.label else ''}{link}"

@@ -343,3 +343,9 @@ def test_an_image_without_a_command_says_so(capsys, tmp_path):
     assert "\n  runs no command in /srv\n" in out
     _, md, _ = run(capsys, "report", "-q", str(path), "--format", "markdown")
     assert "runs ` no command in /srv `" in md
+
+
+def test_files_tells_a_hardlink_from_a_symlink(capsys):
+    _, out, _ = run(capsys, "report", "-q", "--files", sample_archive())
+    assert "    + /opt/tool/lib/libbig.so.1 (hardlink to /opt/tool/lib/libbig.so)\n" in out
+    assert "    + /opt/tool/lib/libbig.so.link -> libbig.so\n" in out
