@@ -85,7 +85,7 @@ def parse_limit_option(text: str) -> tuple[str, int]:
     name, sep, value = text.partition("=")
     if not sep or not name:
         raise LayerscopeError(f"--limit expects NAME=N, got {text!r}")
-    value = value.strip()
+    given = value = value.strip()
     scale = 1
     if value and value[-1].upper() in "KMG":
         scale = {"K": KiB, "M": MiB, "G": GiB}[value[-1].upper()]
@@ -93,7 +93,10 @@ def parse_limit_option(text: str) -> tuple[str, int]:
     try:
         number = int(value) * scale
     except ValueError:
-        raise LayerscopeError(f"--limit {name}: {value!r} is not a number") from None
+        raise LayerscopeError(
+            f"--limit {name}: {given!r} is not a whole number "
+            "(e.g. 200, or 64G: K, M and G are binary units)"
+        ) from None
     if number <= 0:
         raise LayerscopeError(f"--limit {name}: must be positive")
-    return name.strip().replace("-", "_"), number
+    return name.strip().lower().replace("-", "_"), number

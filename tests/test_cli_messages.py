@@ -349,3 +349,23 @@ def test_files_tells_a_hardlink_from_a_symlink(capsys):
     _, out, _ = run(capsys, "report", "-q", "--files", sample_archive())
     assert "    + /opt/tool/lib/libbig.so.1 (hardlink to /opt/tool/lib/libbig.so)\n" in out
     assert "    + /opt/tool/lib/libbig.so.link -> libbig.so\n" in out
+
+
+@pytest.mark.parametrize(
+    ("option", "said"),
+    [
+        ("max_ratio=1.5", "--limit max_ratio: '1.5' is not a whole number"),
+        ("max_layer_bytes=1.5G", "--limit max_layer_bytes: '1.5G' is not a whole number"),
+        ("max_layer_bytes=1T", "--limit max_layer_bytes: '1T' is not a whole number"),
+    ],
+)
+def test_a_limit_value_that_is_not_whole_is_named_as_given(capsys, option, said):
+    code, _, err = run(capsys, "report", "-q", sample_archive(), "--limit", option)
+    assert code == 2
+    assert err.startswith(f"layerscope: {said} (e.g. 200, or 64G: K, M and G are binary units)")
+
+
+def test_a_limit_name_ignores_case(capsys):
+    from layerscope.limits import parse_limit_option
+
+    assert parse_limit_option("MAX_LAYER_BYTES=64G") == ("max_layer_bytes", 64 << 30)
