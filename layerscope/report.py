@@ -454,15 +454,17 @@ def to_text(analysis: Analysis, selected: list[int], *, files: bool = False, top
             for layer in image.layers:
                 lines.append("")
                 lines.append(f"  Layer {layer.index} changes")
-                for item in layer_changes(image.filesystem, layer.index):
+                owners = analysis.packages[i] if analysis.packages[i].found else None
+                for item in layer_changes(image.filesystem, layer.index, owners):
                     sign = {"added": "+", "modified": "~", "deleted": "-"}[item["change"]]
                     link = ""
                     if item["link"]:  # a hardlink names the path it shares content with
                         hard = item["type"] == Kind.HARDLINK.label
                         link = f" (hardlink to {item['link']})" if hard else f" -> {item['link']}"
+                    owner = f"  [{item['owner']}]" if item.get("owner") else ""
                     lines.append(
                         f"    {sign} {item['path']}"
-                        f"{'/' if item['type'] == Kind.DIR.label else ''}{link}"
+                        f"{'/' if item['type'] == Kind.DIR.label else ''}{link}{owner}"
                     )
     if len(selected) > 1:
         lines.append("")

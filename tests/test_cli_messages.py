@@ -369,3 +369,16 @@ def test_a_limit_name_ignores_case(capsys):
     from layerscope.limits import parse_limit_option
 
     assert parse_limit_option("MAX_LAYER_BYTES=64G") == ("max_layer_bytes", 64 << 30)
+
+
+def test_files_text_names_each_files_package_as_the_readme_says(capsys, tmp_path):
+    """README: `report --files` lists every path each layer changed (and its package)."""
+    curl = b.DebPackage("curl", "7.88.1-10+deb12u5", ["/usr/bin/curl"], installed_kib=500)
+    layer = b.layer_tar(
+        [*b.dpkg_entries([curl]), b.file("usr/bin/curl", b"elf"), b.file("app/main", b"x")]
+    )
+    image = b.Image([b.Layer(layer)])
+    path = b.write_docker_archive(tmp_path / "pkg.tar", [image], style="podman")
+    _, out, _ = run(capsys, "report", "-q", "--files", str(path))
+    assert "    + /usr/bin/curl  [deb:curl]\n" in out
+    assert "    + /app/main\n" in out  # not from any package: nothing added
