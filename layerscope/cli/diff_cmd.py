@@ -23,9 +23,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="compare two layers or two images: added, removed, changed paths",
         description="Compare the filesystems of two layers of one image, or of two images "
         "(from one archive or two). Layers both stacks share are named, and only what "
-        "follows them is compared. " + SPEC_HELP,
+        "follows them is compared. " + SPEC_HELP + " Example: layerscope diff app.tar@5 "
+        "app.tar@6 (what layer 6 changed). Exit codes: 0 ok, 2 unusable input or a wrong "
+        "command line.",
     )
-    p.add_argument("a", metavar="A", help="the old side: " + SPEC_HELP)
+    p.add_argument("a", metavar="A", help="the old side, ARCHIVE[:IMAGE][@LAYER]")
     p.add_argument("b", metavar="B", help="the new side, written the same way")
     p.add_argument("--json", action="store_true", help="print the JSON (docs/DIFF.md)")
     p.add_argument(
