@@ -382,3 +382,35 @@ def test_files_text_names_each_files_package_as_the_readme_says(capsys, tmp_path
     _, out, _ = run(capsys, "report", "-q", "--files", str(path))
     assert "    + /usr/bin/curl  [deb:curl]\n" in out
     assert "    + /app/main\n" in out  # not from any package: nothing added
+
+
+@pytest.mark.parametrize(
+    ("name", "starts"),
+    [
+        ("report.html", "<!DOCTYPE html>"),
+        ("summary.md", "### Image 0:"),
+        ("report.json", '{\n  "schema": "layerscope.report/1"'),
+        ("report.txt", sample_archive()),
+        ("report.out", sample_archive()),  # an extension that says nothing: text
+    ],
+)
+def test_output_without_format_writes_what_its_name_says(capsys, tmp_path, name, starts):
+    target = tmp_path / name
+    code, out, _ = run(capsys, "report", "-q", sample_archive(), "-o", str(target))
+    assert (code, out) == (0, "")
+    assert target.read_text().startswith(starts)
+
+
+def test_format_given_wins_over_the_output_name(capsys, tmp_path):
+    target = tmp_path / "report.html"
+    assert (
+        run(capsys, "report", "-q", sample_archive(), "-o", str(target), "--format", "text")[0] == 0
+    )
+    assert target.read_text().startswith(sample_archive())
+
+
+@pytest.mark.parametrize("fmt", ["html", "markdown"])
+def test_files_with_a_page_format_is_a_wrong_command_line(capsys, fmt):
+    code, out, err = run(capsys, "report", "-q", sample_archive(), "--files", "--format", fmt)
+    assert (code, out) == (2, "")
+    assert err == f"layerscope: --files lists paths in the text and JSON reports, not in {fmt}\n"

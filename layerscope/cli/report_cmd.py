@@ -17,7 +17,7 @@ from layerscope.cli.common import (
 )
 from layerscope.cli.jsonout import json_text
 from layerscope.errors import LayerscopeError
-from layerscope.publish import FORMATS, render
+from layerscope.publish import FORMATS, format_for_path, render
 
 EPILOG = """\
 figures:
@@ -32,7 +32,7 @@ figures:
 formats: text (default); json, the contract; html, one self-contained page
 (layers with live and dead bytes, wasted files, packages, shared layers, a
 zoomable treemap); markdown, sized for a pull-request comment or
-$GITHUB_STEP_SUMMARY. --output FILE writes it to a file.
+$GITHUB_STEP_SUMMARY. --output FILE writes it to a file (report.html: html).
 
 Every JSON field and figure is defined in docs/REPORT.md in layerscope's
 source. The safety limits and their defaults: layerscope limits.
@@ -53,7 +53,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument(
         "--format",
         choices=FORMATS,
-        help="text (default), json (the contract, docs/REPORT.md), html or markdown",
+        help="text, json (the contract, docs/REPORT.md), html or markdown (default: text, "
+        "or with --output what the file's extension names: html, md, json)",
     )
     p.add_argument(
         "--json", action="store_true", help="the same as --format json (fields: see the end)"
@@ -61,7 +62,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument(
         "-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout"
     )
-    p.add_argument("--files", action="store_true", help="list every changed path per layer")
+    p.add_argument(
+        "--files",
+        action="store_true",
+        help="list every changed path per layer, and its package (text and json)",
+    )
     add_image_option(p)
     p.add_argument(
         "--top",
@@ -74,9 +79,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
-    fmt = args.format or ("json" if args.json else "text")
+    fmt = args.format or ("json" if args.json else None)
+    if fmt is None:  # `-o report.html` asks for the page, as the window's export does
+        fmt = format_for_path(args.output, default="text") if args.output else "text"
     if args.json and fmt != "json":
         raise LayerscopeError(f"--json and --format {fmt}: choose one")
+    if args.files and fmt not in ("text", "json"):
+        raise LayerscopeError(f"--files lists paths in the text and JSON reports, not in {fmt}")
     if args.top is not None and args.top < 0:
         raise LayerscopeError("--top: must be 0 or more")
     if args.output:
