@@ -43,6 +43,20 @@ class Item:
         return self.entry.kind == Kind.DIR
 
 
+def _where_else(node: Node | None) -> str:
+    """Which layers ship a path missing at the layer asked for, for the error that says so:
+    a file a later layer deleted is one @LAYER away."""
+    shipped = (
+        sorted({v.layer for v in node.versions if v.entry is not None and v.layer >= 0})
+        if node
+        else []
+    )
+    if not shipped:
+        return ""
+    shown = ", ".join(map(str, shipped[:5])) + (", ..." if len(shipped) > 5 else "")
+    return f"; layer{'s' * (len(shipped) > 1)} {shown} ship{'s' * (len(shipped) == 1)} it (@LAYER)"
+
+
 def plan(image: Image, layer: int, paths: Iterable[str]) -> list[Item]:
     """Every path at or below `paths` present after `layer`, with their parent directories,
     sorted by path (parents first)."""
@@ -52,7 +66,7 @@ def plan(image: Image, layer: int, paths: Iterable[str]) -> list[Item]:
         node = fs.lookup(wanted)
         top = node.state_at(layer) if node is not None else None
         if node is None or top is None or top.entry is None:
-            raise LayerscopeError(f"{wanted}: no such path at layer {layer}")
+            raise LayerscopeError(f"{wanted}: no such path at layer {layer}{_where_else(node)}")
         parent = node.parent
         while parent is not None and parent.parent is not None:  # the parents, for their modes
             state = parent.state_at(layer)

@@ -414,3 +414,16 @@ def test_files_with_a_page_format_is_a_wrong_command_line(capsys, fmt):
     code, out, err = run(capsys, "report", "-q", sample_archive(), "--files", "--format", fmt)
     assert (code, out) == (2, "")
     assert err == f"layerscope: --files lists paths in the text and JSON reports, not in {fmt}\n"
+
+
+def test_a_path_a_later_layer_deleted_says_which_layers_ship_it(capsys, tmp_path):
+    code, _, err = run(
+        capsys, "extract", sample_archive(), "/tmp/build-cache.bin", "--to", str(tmp_path / "o")
+    )
+    assert code == 2
+    assert err == (
+        "layerscope: /tmp/build-cache.bin: no such path at layer 10; layer 2 ships it (@LAYER)\n"
+    )
+    _, _, err = run(capsys, "extract", sample_archive(), "/nope", "--to", str(tmp_path / "o"))
+    assert err == "layerscope: /nope: no such path at layer 10\n"
+    assert not (tmp_path / "o").exists()

@@ -94,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
             )
             return EXIT_OK
         output: Output
+        made = _first_missing(args.to) if args.to else None
         if args.to:
             try:
                 output = SafeWriter(args.to, force=args.force)
@@ -112,8 +113,12 @@ def run(args: argparse.Namespace) -> int:
                 limits=limits,
                 progress=lambda done, total: progress(Progress("Extracting", done, total)),
             )
-        finally:
+        except BaseException:
             output.close()
+            if made is not None:  # nothing was written: nor is the directory left behind
+                _remove_if_empty(args.to, made)
+            raise
+        output.close()
     finally:
         progress.done()
         warn_about(cache)
@@ -140,3 +145,24 @@ def run(args: argparse.Namespace) -> int:
             f"(written as links, never followed), e.g. {summary.outward_links[0]}\n"
         )
     return EXIT_OK
+
+
+def _first_missing(path: str) -> str | None:
+    """The outermost directory of `path` that does not exist yet (None: it all exists)."""
+    missing = None
+    while path and not os.path.lexists(path):
+        missing, path = path, os.path.dirname(path.rstrip(os.sep))
+    return missing
+
+
+def _remove_if_empty(path: str, made: str) -> None:
+    """Take back the directories from `path` up to `made` that this command made, while
+    they are empty."""
+    while True:
+        try:
+            os.rmdir(path)
+        except OSError:
+            return
+        if os.path.normpath(path) == os.path.normpath(made):
+            return
+        path = os.path.dirname(path.rstrip(os.sep))
