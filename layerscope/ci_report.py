@@ -27,6 +27,8 @@ def _label(analysis: Analysis, index: int) -> str:
     label = image.ref or image.config_digest[:19]
     if image.platform and len(analysis.images) > 1:
         label += f" ({image.platform})"
+    if len(analysis.archives) > 1:  # one image name can come from two files
+        label += f" from {analysis.archives[image.archive_index].path}"
     return label
 
 

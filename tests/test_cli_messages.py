@@ -427,3 +427,13 @@ def test_a_path_a_later_layer_deleted_says_which_layers_ship_it(capsys, tmp_path
     _, _, err = run(capsys, "extract", sample_archive(), "/nope", "--to", str(tmp_path / "o"))
     assert err == "layerscope: /nope: no such path at layer 10\n"
     assert not (tmp_path / "o").exists()
+
+
+def test_ci_names_the_file_of_each_image_when_there_are_several(capsys, tmp_path):
+    copy = tmp_path / "copy.tar"
+    copy.write_bytes(Path(sample_archive()).read_bytes())
+    _, out, _ = run(capsys, "ci", "-q", "--no-config", "--top", "0", sample_archive(), str(copy))
+    assert [line for line in out.splitlines() if line.startswith("Image")] == [
+        f"Image 0: localhost/lscorpus/app:1 (linux/amd64) from {sample_archive()}",
+        f"Image 1: localhost/lscorpus/app:1 (linux/amd64) from {copy}",
+    ]
