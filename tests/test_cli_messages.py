@@ -437,3 +437,25 @@ def test_ci_names_the_file_of_each_image_when_there_are_several(capsys, tmp_path
         f"Image 0: localhost/lscorpus/app:1 (linux/amd64) from {sample_archive()}",
         f"Image 1: localhost/lscorpus/app:1 (linux/amd64) from {copy}",
     ]
+
+
+def test_progress_fits_a_narrow_terminal(monkeypatch):
+    """A progress line longer than the terminal wraps, and '\\r' then erases only its last
+    part: every update must fit in one line."""
+    import io
+
+    from layerscope.cli.common import StderrProgress
+    from layerscope.load import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    monkeypatch.setenv("COLUMNS", "40")
+    progress = StderrProgress(True)
+    progress(Progress("Reading longrun-oci-zstd.tar: 3 layers, layer 2 of 3 (zstd)", 5, 10))
+    updates = terminal.getvalue().split("\r\033[K")[1:]
+    assert updates == [" 50% Reading longrun-oci-zstd.tar: 3 la"]
+    assert all(len(u) < 40 for u in updates)

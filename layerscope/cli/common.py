@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import shutil
 import sys
 import time
 
@@ -111,7 +112,9 @@ class StderrProgress:
             return
         self._last = now
         pct = f"{p.done / p.total:4.0%} " if p.total else ""
-        sys.stderr.write(f"\r\033[K{pct}{p.stage[:70]}")
+        # one line that fits the terminal: a wrapped one would not be erased by the next
+        room = max(10, shutil.get_terminal_size((80, 24)).columns - 1)
+        sys.stderr.write(f"\r\033[K{(pct + p.stage)[:room]}")
         sys.stderr.flush()
 
     def done(self) -> None:
