@@ -459,3 +459,15 @@ def test_progress_fits_a_narrow_terminal(monkeypatch):
     updates = terminal.getvalue().split("\r\033[K")[1:]
     assert updates == [" 50% Reading longrun-oci-zstd.tar: 3 la"]
     assert all(len(u) < 40 for u in updates)
+
+
+def test_limits_wraps_its_meanings_in_their_column(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "60")
+    code, out, _ = run(capsys, "limits")
+    assert code == 0
+    lines = out.splitlines()
+    assert max(len(line) for line in lines) < 60
+    start = lines[0].index("what it bounds")
+    row = lines.index(next(line for line in lines if line.startswith("max_ratio ")))
+    assert lines[row][start:] == "uncompressed / compressed"
+    assert lines[row + 1] == " " * start + "size of a stream, checked"

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
+import textwrap
 
 from layerscope.cli.common import EXIT_OK
 from layerscope.limits import describe
@@ -29,7 +31,14 @@ def run(args: argparse.Namespace) -> int:
     name_width = max(len(name) for name, _, _ in rows)
     value_width = max(len(value) for _, value, _ in rows)
     out = [f"{'limit':<{name_width}}  {'default':>{value_width}}  what it bounds"]
-    out += [f"{n:<{name_width}}  {v:>{value_width}}  {m}" for n, v, m in rows]
-    out += ["", "Raise one for a command that reads archives with --limit NAME=N."]
+    # the meaning wraps in its own column on a narrow terminal, never under the names
+    indent = name_width + 2 + value_width + 2
+    room = max(20, shutil.get_terminal_size((120, 24)).columns - 1 - indent)
+    for name, value, meaning in rows:
+        first, *rest = textwrap.wrap(meaning, room) or [""]
+        out.append(f"{name:<{name_width}}  {value:>{value_width}}  {first}")
+        out += [" " * indent + line for line in rest]
+    out += ["", *textwrap.wrap("Raise one for a command that reads archives with --limit NAME=N.",
+                                room + indent)]  # fmt: skip
     sys.stdout.write("\n".join(out) + "\n")
     return EXIT_OK
