@@ -471,3 +471,20 @@ def test_limits_wraps_its_meanings_in_their_column(capsys, monkeypatch):
     row = lines.index(next(line for line in lines if line.startswith("max_ratio ")))
     assert lines[row][start:] == "uncompressed / compressed"
     assert lines[row + 1] == " " * start + "size of a stream, checked"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["extract", "{app}", "--to", ""],
+        ["extract", "{app}", "--tar", ""],
+        ["extract", "{app}", "--layer-tar", ""],
+        ["report", "{app}", "-o", ""],
+        ["ci", "--no-config", "{app}", "--junit-xml", ""],
+    ],
+)
+def test_an_empty_destination_is_named(capsys, args):
+    option = args[-2] if args[-2] != "-o" else "--output"
+    code, out, err = run(capsys, *(a.format(app=sample_archive()) for a in args))
+    assert (code, out) == (2, "")
+    assert err == f"layerscope: {option} needs a path, not an empty name\n"

@@ -108,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
     rules, ignore = build_rules(settings)
     if args.top < 0:
         raise LayerscopeError("--top: must be 0 or more")
-    if args.junit_xml:
+    if args.junit_xml is not None:
         check_output_file("--junit-xml", args.junit_xml)
 
     analysis = load_archives(args)

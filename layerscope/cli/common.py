@@ -72,6 +72,8 @@ def add_image_option(p: argparse.ArgumentParser) -> None:
 def check_output_file(option: str, path: str) -> None:
     """Refuse, before any work, a file destination that cannot be written: one line naming
     the option, instead of an OSError once the archive has been read."""
+    if not path:
+        raise LayerscopeError(f"{option} needs a path, not an empty name")
     if os.path.isdir(path):
         raise LayerscopeError(f"{option} {path}: is a directory")
     parent = os.path.dirname(path) or "."
@@ -84,6 +86,8 @@ def check_output_file(option: str, path: str) -> None:
 def check_output_dir(option: str, path: str) -> None:
     """The same for a directory that is made if missing: what exists of it must be a
     writable directory."""
+    if not path:
+        raise LayerscopeError(f"{option} needs a path, not an empty name")
     existing = path
     while not os.path.lexists(existing):
         existing = os.path.dirname(existing.rstrip(os.sep)) or "."

@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
             f"{spec.archive}: extract reads saved archives and registry images; save the "
             "image first (podman save, docker save, or skopeo copy ... oci-archive:FILE)"
         )
-    if args.to:
+    if args.to is not None:
         check_output_dir("--to", args.to)
     for option, target in (("--tar", args.tar), ("--layer-tar", args.layer_tar)):
         if target == "-":  # not a file named '-' that `| tar t` then waits for in vain
@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
                 f"{option} -: writing the tar to standard output is not supported; "
                 f"name a file ({option} out.tar)"
             )
-        if target:
+        if target is not None:
             check_output_file(option, target)
     limits = limits_from(args.limit)
     progress = StderrProgress(not args.quiet)

@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
         raise LayerscopeError(f"--files lists paths in the text and JSON reports, not in {fmt}")
     if args.top is not None and args.top < 0:
         raise LayerscopeError("--top: must be 0 or more")
-    if args.output:
+    if args.output is not None:
         check_output_file("--output", args.output)
     analysis = load_archives(args)
     selected = select(analysis, args.image)
