@@ -157,6 +157,7 @@ def ci_json(
                 "image": r.index,
                 "ref": analysis.images[r.index].ref,
                 "platform": analysis.images[r.index].platform,
+                "archive": analysis.archives[analysis.images[r.index].archive_index].path,
                 "rules": [
                     {
                         "rule": o.rule.name,

@@ -488,3 +488,12 @@ def test_an_empty_destination_is_named(capsys, args):
     code, out, err = run(capsys, *(a.format(app=sample_archive()) for a in args))
     assert (code, out) == (2, "")
     assert err == f"layerscope: {option} needs a path, not an empty name\n"
+
+
+def test_ci_json_names_each_images_archive(capsys, tmp_path):
+    import json
+
+    copy = tmp_path / "copy.tar"
+    copy.write_bytes(Path(sample_archive()).read_bytes())
+    _, out, _ = run(capsys, "ci", "-q", "--no-config", "--json", sample_archive(), str(copy))
+    assert [i["archive"] for i in json.loads(out)["images"]] == [sample_archive(), str(copy)]
