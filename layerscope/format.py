@@ -45,7 +45,7 @@ def ratio_text(ratio: float | None) -> str:
     for digits in range(1, 5):
         text = f"{ratio:.{digits}%}"
         shown = float(text[:-1])
-        if not ((shown == 100 and ratio < 1) or (shown == 0 and ratio > 0)):
+        if not ((shown == 100 and ratio != 1) or (shown == 0 and ratio != 0)):
             break
     return text
 

@@ -126,6 +126,7 @@ def test_several_existing_files_are_counted_in_words(capsys, tmp_path):
         (1.0, "100.0%"),
         (0.0, "0.0%"),
         (0.00004, "0.004%"),
+        (1.00002, "100.002%"),  # dive's user-wasted ratio can pass 1
         (None, "n/a"),
     ],
 )
