@@ -18,7 +18,7 @@ from layerscope.analysis import Analysis, ImagePackages
 from layerscope.analysis.dive import DiveFigures
 from layerscope.analysis.shared import analyse_sharing
 from layerscope.analysis.waste import DeadFile, DuplicateGroup, Waste
-from layerscope.gui.models.waste import DupCol, WasteCol
+from layerscope.gui.models.waste import DupCol, DuplicatesModel, WasteCol
 from layerscope.gui.widgets.waste import WastePanel
 from layerscope.model.filesystem import FileSystem
 from layerscope.model.image import Image, ImageConfig
@@ -144,3 +144,15 @@ def test_a_duplicate_path_double_clicked_goes_to_the_file_tree(qtbot: QtBot, row
     target = blocker.args[0]
     assert target.path == index.data()
     assert target.show_files
+
+
+@pytest.mark.parametrize(("copies", "cell"), [(2, "/a0, /a1"), (3, "/a0, /a1 and 1 more"),
+                                              (57, "/a0, /a1 and 55 more")])  # fmt: skip
+def test_the_paths_cell_counts_the_paths_it_leaves_out_in_plain_english(
+    copies: int, cell: str
+) -> None:
+    # it read "… and 55 mores": the count went through plural() as if "more" were a noun
+    model = DuplicatesModel()
+    group = DuplicateGroup(7, [f"/a{i}" for i in range(copies)])
+    model.set_waste(Waste(0, 0, 0, 0, 1.0, [], duplicates=[group]))
+    assert model.index(0, DupCol.PATHS).data() == cell

@@ -146,7 +146,7 @@ def _paths_summary(group: DuplicateGroup) -> str:
     """The first two paths and how many more: a cell never holds 90,000 of them."""
     first = ", ".join(group.paths[:2])
     rest = len(group.paths) - 2
-    return f"{first} and {plural(rest, 'more')}" if rest > 0 else first
+    return f"{first} and {rest:,} more" if rest > 0 else first
 
 
 class GroupPathsModel(RowsModel[str]):
