@@ -254,3 +254,16 @@ def test_viewer_names_extended_attributes(qtbot, window, tmp_path):
     assert viewer.page.xattrs == {"security.capability": b"x", "user.note": b"hi"}
     assert "xattrs: security.capability, user.note" in viewer.info.text()
     assert "-rw-r--r--  ·  0:0" in viewer.meta.text()
+
+
+def test_a_note_in_the_viewer_keeps_no_line_of_the_file_shown_before(qtbot, window, mixed_archive):
+    # A folder after main.py read "utf-8 · Python" above "/app/ is a directory".
+    open_and_wait(qtbot, window, mixed_archive)
+    viewer = view(qtbot, window, 1, "/app/main.py")
+    assert viewer.info.text() == "utf-8 · Python"
+    assert window.files.reveal("/app")
+    with qtbot.waitSignal(viewer.shown, timeout=10_000):
+        window.files.show_contents_tab()
+    assert viewer.stack.currentIndex() == viewer_module.NOTE
+    assert viewer.note.text() == "/app/ is a directory"
+    assert viewer.info.text() == ""

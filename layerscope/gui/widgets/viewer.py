@@ -360,6 +360,7 @@ class FileViewer(QWidget):
 
     def _note(self, message: str) -> None:
         self.note.setText(message)
+        self.info.clear()  # the encoding or picture size of the file shown before
         self.stack.setCurrentIndex(NOTE)
         for button in self.mode_buttons.values():
             button.setEnabled(False)
