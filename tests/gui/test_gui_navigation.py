@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from guitest_support import corpus_file
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QToolButton, QWidget
 from pytestqt.qtbot import QtBot
 
 from layerscope.gui.main_window import MainWindow
@@ -171,3 +171,32 @@ def test_on_a_big_image_the_filter_matches_in_a_worker_thread(
     qtbot.waitUntil(lambda: w.files.model.filter_text == "cache.sha1", timeout=10_000)
     assert w.files.model.index_for_path("/srv/app/cache.sha1").isValid()
     assert not w.files.model.index_for_path("/tmp/build-cache.bin").isValid()
+
+
+@pytest.mark.parametrize(
+    ("layer", "path", "mode"),
+    [(1, "/srv/app/site/index.html", "text"), (0, "/bin/busybox", "hex"),
+     (4, "/etc/passwd", "diff")],  # fmt: skip
+)
+def test_tab_from_the_tree_goes_into_the_file_shown_in_any_mode(
+    qtbot: QtBot, app_window: MainWindow, layer: int, path: str, mode: str
+) -> None:
+    # Hex and diff were skipped: Tab went from the tree to the layer's details, then the
+    # viewer's buttons, and reached the bytes last, after the details.
+    from layerscope.gui.widgets import viewer as viewer_module
+
+    w = app_window
+    viewer = w.files.viewer
+    w.select_layer(layer)
+    assert w.files.reveal(path)
+    with qtbot.waitSignal(viewer.shown, timeout=10_000):
+        w.files.show_contents_tab()
+    qtbot.waitUntil(lambda: viewer.page is not None)
+    viewer.set_mode(getattr(viewer_module, mode.upper()))
+    content = getattr(viewer, mode)
+    seen = tab_through(qtbot, w.files.tree, 12)
+    assert seen[1] is content
+    details = seen.index(w.sidebar.layer_details)
+    # the viewer's own buttons come after what it shows, before the next pane
+    assert all(isinstance(x, QToolButton) and viewer.isAncestorOf(x) for x in seen[2:details])
+    assert seen[details + 1] is w.sidebar.images_view

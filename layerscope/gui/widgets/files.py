@@ -346,7 +346,7 @@ class FilesPanel(Pane):
         self.loading.restyle()
 
     def focus_chain(self) -> list[QWidget]:
-        return [self.filter_edit, self.tree, self.history, self.viewer.text]
+        return [self.filter_edit, self.tree, self.history, *self.viewer.focus_chain()]
 
     def show_pending(self, source: SourceOutline, image: ImageOutline) -> None:
         self.pages.setCurrentWidget(self.loading)

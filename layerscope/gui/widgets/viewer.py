@@ -516,6 +516,13 @@ class FileViewer(QWidget):
         self._colors.rehighlight()
         self._diff_colors.rehighlight()
 
+    def focus_chain(self) -> list[QWidget]:
+        """What the file holds first (whichever view is shown: Qt skips hidden ones), then
+        the viewer's buttons."""
+        views: list[QWidget] = [self.text, self.hex, self.picture_area, self.diff]
+        buttons: list[QWidget] = [*self.mode_buttons.values(), self.save_button]
+        return [*views, *buttons, self.prev_button, self.next_button]
+
     @property
     def current(self) -> Shown | None:
         return self._shown
