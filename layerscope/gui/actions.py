@@ -188,7 +188,7 @@ class Actions:
 
     def add_tab(self, index: int, title: str, icon: str) -> QAction:
         act = self._add(
-            title,
+            f"{title} Tab",  # not a second "Compare" beside the command of that name
             lambda _=False, i=index: self._window.show_tab(i),
             [f"Ctrl+{index + 1}"] if index < 9 else [],
             icon,
@@ -205,11 +205,12 @@ class Actions:
 
     def shortcut_rows(self) -> list[tuple[str, list[QKeySequence]]]:
         rows: list[tuple[str, list[QKeySequence]]] = []
-        for action in self._window.actions():
-            keys = action.shortcuts()
-            if keys:
-                rows.append((action.text().replace("&", "").rstrip("…"), keys))
-        rows.append(("Copy the selected path (file tree)", [QKeySequence("Ctrl+C")]))
+        tree = self._window.files.tree
+        for actions, where in ((self._window.actions(), ""), (tree.actions(), " (file tree)")):
+            for action in actions:
+                keys = action.shortcuts()
+                if keys:
+                    rows.append((action.text().replace("&", "").rstrip("…") + where, keys))
         rows.append(("Clear the filter (filter box)", [QKeySequence("Esc")]))
         rows.append(("Move between panes", [QKeySequence("Tab"), QKeySequence("Shift+Tab")]))
         return rows

@@ -79,10 +79,17 @@ def test_tree_mode_and_layer_keys(qtbot: QtBot, window: MainWindow) -> None:
     # at layer 1, the filesystem holds the base layer's files too
     assert change_of(window, "/etc/passwd") is Change.UNCHANGED
     assert change_of(window, "/srv/app/site/index.html") is Change.ADDED
-    keys = {name: [k.toString() for k in ks] for name, ks in window.shortcut_rows()}
+    rows = window.shortcut_rows()
+    keys = {name: [k.toString() for k in ks] for name, ks in rows}
+    assert len(keys) == len(rows)  # no two rows named alike ("Compare" was Ctrl+D and Ctrl+5)
     assert keys["Next Layer"] == ["Alt+Down", "Ctrl+]"]
     assert keys["Switch Tree Mode"] == ["Ctrl+T"]
     assert "Ctrl+O" in keys["Open"]
+    assert keys["Compare"] == ["Ctrl+D"]
+    assert keys["Compare Tab"] == ["Ctrl+5"]
+    # the file tree's own keys are listed too (Space and F3 were not)
+    assert keys["View Contents (file tree)"] == ["Space", "F3"]
+    assert keys["Copy Path (file tree)"] == ["Ctrl+C"]
 
 
 def test_layer_switch_keeps_the_selected_path(qtbot: QtBot, window: MainWindow) -> None:
