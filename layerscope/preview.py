@@ -77,6 +77,9 @@ def looks_binary(head: bytes) -> bool:
     return controls * 20 > min(len(head), 8192)
 
 
+WESTERN = "cp1252"  # Latin-1 as most files labelled so are written (as browsers read it)
+
+
 def decode(data: bytes, *, complete: bool = True) -> Decoded | None:
     """Text from bytes, with the encoding it was read as; None when it is not text.
 
@@ -93,10 +96,16 @@ def decode(data: bytes, *, complete: bool = True) -> Decoded | None:
         return Decoded(decoder.decode(data, final=complete), "utf-8", True)
     except UnicodeDecodeError:
         pass
-    best = charset_normalizer.from_bytes(data[:65536]).best()
+    matches = charset_normalizer.from_bytes(data[:65536])
+    best = matches.best()
     if best is None:
         return None
     encoding = best.encoding
+    # On a few bytes many code pages fit equally well and the first by name wins (cp1006,
+    # Urdu, for Latin-1 "café"): among the equals, the Western one is the likeliest.
+    tied = (m for m in matches if (m.chaos, m.coherence) == (best.chaos, best.coherence))
+    if any(WESTERN in m.could_be_from_charset for m in tied):
+        encoding = WESTERN
     return Decoded(data.decode(encoding, errors="replace"), encoding, False)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from pygments.token import Keyword
 
 from layerscope.preview import (
@@ -79,3 +80,22 @@ def test_text_diff():
     assert "-b" in diff
     assert "+B" in diff
     assert text_diff(b"\0\1\2", b"text", "a", "b") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding"),
+    [
+        ("café crème\n", "latin-1"),
+        ("Grüße aus München\n", "latin-1"),
+        ("naïve “quotes” – déjà vu\n", "cp1252"),
+        ("Привет мир, как дела?\n", "cp1251"),
+        ("Ελληνικά κείμενο\n", "iso8859-7"),
+    ],  # fmt: skip
+)
+def test_a_short_non_utf8_file_reads_as_the_likeliest_code_page(text: str, encoding: str) -> None:
+    # "café crème" in Latin-1 read as cp1006 (Urdu): "caf⅃ cr⅃me". charset_normalizer finds
+    # many code pages equally good on a few bytes and picks the first by name.
+    d = decode(text.encode(encoding))
+    assert d is not None
+    assert not d.sure
+    assert d.text == text
