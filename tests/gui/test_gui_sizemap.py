@@ -127,6 +127,36 @@ def test_size_map_zooms_selects_in_the_tree_and_shows_files(opened, qtbot) -> No
     assert w.current_layer() == 1
 
 
+def test_size_map_is_usable_from_the_keyboard(opened, qtbot) -> None:
+    # Tab reached the map, but no key selected a tile: arrows did nothing, Enter needed a
+    # click first, and Alt+Up (a zoom-out key in the code) was the window's Previous Layer.
+    w = opened
+    w.set_mode(TreeMode.FILESYSTEM)
+    w.select_layer(3)
+    w.show_tab(Tab.SIZE_MAP)
+    treemap = w.size_map.treemap
+    qtbot.waitUntil(lambda: bool(treemap.tiles), timeout=5_000)
+    top = [t.node for t in treemap.tiles if t.node is not None]  # largest first
+    treemap.setFocus()
+    qtbot.keyClick(treemap, Qt.Key.Key_Right)  # nothing selected yet: the first tile
+    assert treemap.selected is top[0]
+    assert w.files.current_node() is top[0]  # selected in the file tree, as a click does
+    qtbot.keyClick(treemap, Qt.Key.Key_Right)
+    assert treemap.selected is top[1]
+    qtbot.keyClick(treemap, Qt.Key.Key_Left)
+    assert treemap.selected is top[0]
+    assert top[0].children  # /var: a directory
+    qtbot.keyClick(treemap, Qt.Key.Key_Return)  # a directory: zoom into it
+    qtbot.waitUntil(lambda: treemap.root is top[0])
+    qtbot.waitUntil(lambda: bool(treemap.tiles) and treemap.tiles[0].node.parent is top[0])
+    qtbot.keyClick(treemap, Qt.Key.Key_Down)  # the first tile inside
+    inner = treemap.selected
+    assert inner is not None and inner.parent is top[0]
+    qtbot.keyClick(treemap, Qt.Key.Key_Backspace)
+    assert treemap.root is w.analysis.images[0].filesystem.root
+    assert w.current_layer() == 3
+
+
 def test_size_map_colours_and_modes(opened, qtbot) -> None:
     w = opened
     w.show_tab(Tab.SIZE_MAP)

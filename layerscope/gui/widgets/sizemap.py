@@ -449,17 +449,34 @@ class TreemapWidget(QWidget):
             self.pathActivated.emit(tile.node.path)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Arrows select the tile beside the selected one, Enter does what a click on a
+        directory or a double-click on a file does, Backspace or Esc zoom out, Home to /.
+        (Alt+Up stays the window's Previous Layer.)"""
         key = event.key()
-        if key in (Qt.Key.Key_Backspace, Qt.Key.Key_Escape) or (
-            key == Qt.Key.Key_Up and event.modifiers() & Qt.KeyboardModifier.AltModifier
-        ):
+        if key in (Qt.Key.Key_Backspace, Qt.Key.Key_Escape):
             self.zoom_out()
         elif key == Qt.Key.Key_Home:
             self.zoom_top()
+        elif key in (Qt.Key.Key_Right, Qt.Key.Key_Down, Qt.Key.Key_Left, Qt.Key.Key_Up):
+            self._step(1 if key in (Qt.Key.Key_Right, Qt.Key.Key_Down) else -1)
         elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.selected is not None:
-            self.pathActivated.emit(self.selected.path)
+            if self.selected.children and self.selected is not self.root:
+                self.set_root(self.selected)
+            else:
+                self.pathActivated.emit(self.selected.path)
         else:
             super().keyPressEvent(event)
+
+    def _step(self, step: int) -> None:
+        """Select the next (or previous) tile beside the selected one; the first if none is."""
+        level = [t.node for t in _siblings(self.tiles, self.selected) if t.node is not None]
+        if not level:
+            return
+        at = level.index(self.selected) if self.selected in level else None
+        node = level[0] if at is None else level[max(0, min(len(level) - 1, at + step))]
+        self.selected = node
+        self.pathSelected.emit(node.path)
+        self.update()
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:
         tile = self.tile_at(event.pos())
@@ -474,6 +491,17 @@ class TreemapWidget(QWidget):
         up.setEnabled(self.root is not None and self.root.parent is not None)
         menu.addAction("Zoom to /", self.zoom_top)
         menu.exec(event.globalPos())
+
+
+def _siblings(tiles: list[Tile], node: Node | None) -> list[Tile]:
+    """The tiles laid out beside `node`'s (the top ones when it is not shown)."""
+    levels = [tiles]
+    while node is not None and levels:
+        level = levels.pop()
+        if any(t.node is node for t in level):
+            return level
+        levels.extend(t.children for t in level if t.children)
+    return tiles
 
 
 class SizeMapPane(Pane):
