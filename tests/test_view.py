@@ -196,6 +196,9 @@ def test_images_are_named_apart_and_one_image_twice_counts_once(corpus: Path) ->
     names = image_names(both)
     assert names[0] != names[1]
     assert "app-docker.tar.gz" in names[1]
+    # the platform is added only where it tells images apart: here both are linux/amd64
+    assert names == ["localhost/lscorpus/app:1 in app-docker.tar",
+                     "localhost/lscorpus/app:1 in app-docker.tar.gz"]  # fmt: skip
     assert both.sharing.saved_bytes == 0  # the same image twice is not sharing
 
 

@@ -601,8 +601,10 @@ class MainWindow(QMainWindow):
             return
         image = a.images[i]
         waste = a.waste[i]
+        name = image_names(a)[i]
+        platform = image.platform or "unknown platform"
         text = (
-            f"{image_names(a)[i]}  ·  {image.platform or 'unknown platform'}  ·  "
+            f"{name}  ·  {'' if f'({platform})' in name else platform + '  ·  '}"
             f"{plural(len(image.layers), 'layer')}  ·  {human_size(image.size_bytes)}  ·  "
             f"efficiency {percent(waste.efficiency)}  ·  "
             f"{human_size(waste.reclaimable_bytes)} reclaimable"

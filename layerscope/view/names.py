@@ -1,8 +1,8 @@
 """Names that tell open images apart, wherever they are listed.
 
 An image is named by its first ref (or its short config digest). When several open images
-would read the same, the platform is added; when that still does not tell them apart (the
-same image opened from two archives), the archive's file name is added too.
+would read the same, the platform is added if theirs differ; when they still read the same
+(the same image opened from two archives), the archive's file name is added.
 """
 
 from __future__ import annotations
@@ -22,9 +22,11 @@ def image_names(analysis: Analysis) -> list[str]:
     """One name per image of `analysis`, unique wherever the inputs allow."""
     images = analysis.images
     base = [image.name for image in images]
-    counts = Counter(base)
-    named = [
-        _with_platform(image, name) if counts[name] > 1 else name
+    platforms: dict[str, set[str | None]] = {}
+    for image, name in zip(images, base, strict=True):
+        platforms.setdefault(name, set()).add(image.platform)
+    named = [  # the platform only where it tells them apart ("app:1 (linux/amd64)" twice did not)
+        _with_platform(image, name) if len(platforms[name]) > 1 else name
         for image, name in zip(images, base, strict=True)
     ]
     counts = Counter(named)

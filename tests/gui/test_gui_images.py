@@ -127,3 +127,16 @@ def test_one_layer_and_missing_recent_files(
     open_all(qtbot, window, one)
     assert "1 layer  ·" in window.summary.text()
     assert "layers" not in window.summary.text()
+
+
+def test_the_status_bar_names_the_platform_once(qtbot: QtBot, window: MainWindow) -> None:
+    # "localhost/lscorpus/hello:multi (linux/amd64)  ·  linux/amd64  ·  1 layer ..."
+    open_all(qtbot, window, corpus_file("podman", "hello-multiarch-oci.tar"))
+    window.select_image(1)
+    summary = window.summary.text()
+    assert summary.count("linux/arm64") == 1
+    assert summary.startswith("localhost/lscorpus/hello:multi (linux/arm64)  ·  1 layer  ·  ")
+    with qtbot.waitSignal(window.loadFinished, timeout=LOAD_TIMEOUT):
+        window.open_paths([str(corpus_file("podman", "app-docker.tar"))])
+    window.select_image(2)
+    assert window.summary.text().startswith("localhost/lscorpus/app:1  ·  linux/amd64  ·  ")
