@@ -175,8 +175,11 @@ def test_on_a_big_image_the_filter_matches_in_a_worker_thread(
 
 @pytest.mark.parametrize(
     ("layer", "path", "mode"),
-    [(1, "/srv/app/site/index.html", "text"), (0, "/bin/busybox", "hex"),
-     (4, "/etc/passwd", "diff")],  # fmt: skip
+    [
+        (1, "/srv/app/site/index.html", "text"),
+        (0, "/bin/busybox", "hex"),
+        (4, "/etc/passwd", "diff"),
+    ],
 )
 def test_tab_from_the_tree_goes_into_the_file_shown_in_any_mode(
     qtbot: QtBot, app_window: MainWindow, layer: int, path: str, mode: str

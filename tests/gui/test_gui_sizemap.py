@@ -151,7 +151,8 @@ def test_size_map_is_usable_from_the_keyboard(opened, qtbot) -> None:
     qtbot.waitUntil(lambda: bool(treemap.tiles) and treemap.tiles[0].node.parent is top[0])
     qtbot.keyClick(treemap, Qt.Key.Key_Down)  # the first tile inside
     inner = treemap.selected
-    assert inner is not None and inner.parent is top[0]
+    assert inner is not None
+    assert inner.parent is top[0]
     qtbot.keyClick(treemap, Qt.Key.Key_Backspace)
     assert treemap.root is w.analysis.images[0].filesystem.root
     assert w.current_layer() == 3
