@@ -267,3 +267,19 @@ def test_a_note_in_the_viewer_keeps_no_line_of_the_file_shown_before(qtbot, wind
     assert viewer.stack.currentIndex() == viewer_module.NOTE
     assert viewer.note.text() == "/app/ is a directory"
     assert viewer.info.text() == ""
+
+
+def test_an_empty_file_is_said_to_be_empty(qtbot, window, tmp_path):
+    # It showed an empty text view with the line number 1 and "utf-8", "Text" pressed.
+    tar = b.layer_tar([b.file("etc/machine-id", b""), b.file("etc/hostname", b"box\n")])
+    path = b.write_docker_archive(tmp_path / "e.tar", [b.Image([b.Layer(tar)])], style="podman")
+    open_and_wait(qtbot, window, path)
+    viewer = view(qtbot, window, 0, "/etc/hostname")
+    assert viewer.mode_buttons[viewer_module.TEXT].isChecked()
+    assert window.files.reveal("/etc/machine-id")
+    with qtbot.waitSignal(viewer.shown, timeout=10_000):
+        window.files.show_contents_tab()
+    assert viewer.stack.currentIndex() == viewer_module.NOTE
+    assert viewer.note.text() == "/etc/machine-id is empty: it holds no bytes"
+    assert not any(button.isChecked() for button in viewer.mode_buttons.values())
+    assert viewer.save_button.isEnabled()  # an empty file can still be saved

@@ -361,6 +361,10 @@ class FileViewer(QWidget):
     def _note(self, message: str) -> None:
         self.note.setText(message)
         self.info.clear()  # the encoding or picture size of the file shown before
+        self.mode_group.setExclusive(False)  # no mode looks chosen while none applies
+        for button in self.mode_buttons.values():
+            button.setChecked(False)
+        self.mode_group.setExclusive(True)
         self.stack.setCurrentIndex(NOTE)
         for button in self.mode_buttons.values():
             button.setEnabled(False)
@@ -397,6 +401,8 @@ class FileViewer(QWidget):
             self._note(f"{node.path} is a {entry.kind.label} device node: it holds no bytes")
         elif version.content is None:
             self._note(f"{node.path} is a hardlink to {entry.link}, a file this image lacks")
+        elif version.content.size == 0:
+            self._note(f"{node.path} is empty: it holds no bytes")
         else:
             self._load(0)
 
