@@ -283,3 +283,21 @@ def test_an_empty_file_is_said_to_be_empty(qtbot, window, tmp_path):
     assert viewer.note.text() == "/etc/machine-id is empty: it holds no bytes"
     assert not any(button.isChecked() for button in viewer.mode_buttons.values())
     assert viewer.save_button.isEnabled()  # an empty file can still be saved
+
+
+def test_compare_at_layer_0_says_there_is_nothing_to_compare(qtbot, window):
+    # Compare (Ctrl+D) on layer 0 set both sides to layer 0: an empty tree and "+0 added
+    # −0 removed ~0 changed", as if two layers had matched.
+    open_and_wait(qtbot, window, corpus_file("podman/app-docker.tar"))
+    window.select_layer(0)
+    window.commands.compare.trigger()
+    assert window.tabs.currentIndex() == Tab.COMPARE
+    compare = window.compare
+    qtbot.waitUntil(lambda: not compare.comparing)
+    assert compare.summary.text() == (
+        "A and B are the same, layer 0: pick another layer or image for one side."
+    )
+    assert compare.model.rowCount() == 0
+    compare.side_a.set(0, 3)  # what the pickers offer is compared
+    compare.recompute()
+    qtbot.waitUntil(lambda: compare.result is not None)

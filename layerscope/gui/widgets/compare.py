@@ -324,6 +324,11 @@ class ComparePane(Pane):
         a, b = self.side_a.value(), self.side_b.value()
         if analysis is None or a is None or b is None:
             return
+        if a == b:  # an empty diff would look like two sides that match
+            names = image_names(analysis) if len(analysis.images) > 1 else None
+            side = f"{names[a[0]]} at layer {a[1]}" if names else f"layer {a[1]}"
+            self._clear(f"A and B are the same, {side}: pick another layer or image for one side.")
+            return
         if not self.isVisible():
             self._stale = True
             self._diff_task.cancel()
