@@ -140,3 +140,14 @@ def test_the_status_bar_names_the_platform_once(qtbot: QtBot, window: MainWindow
         window.open_paths([str(corpus_file("podman", "app-docker.tar"))])
     window.select_image(2)
     assert window.summary.text().startswith("localhost/lscorpus/app:1  ·  linux/amd64  ·  ")
+
+
+def test_empty_panes_explain_themselves_in_plain_text(window: MainWindow) -> None:
+    # The Shared Layers pane read "such as `docker save app worker`": Markdown backticks.
+    from layerscope.gui.widgets.common import Placeholder
+
+    placeholders = window.findChildren(Placeholder)
+    assert placeholders
+    for placeholder in placeholders:
+        assert placeholder.text()
+        assert "`" not in placeholder.text()

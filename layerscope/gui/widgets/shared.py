@@ -37,7 +37,7 @@ class SharedPanel(Pane):
         self.placeholder = Placeholder(
             "Open two or more images to see which layers they share.\n\n"
             "Open several archives (they add up), or one archive that holds several images, "
-            "such as `docker save app worker` or a multi-platform OCI archive."
+            "such as “docker save app worker” or a multi-platform OCI archive."
         )
         self.stack.addWidget(self.placeholder)
 
