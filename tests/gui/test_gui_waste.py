@@ -156,3 +156,20 @@ def test_the_paths_cell_counts_the_paths_it_leaves_out_in_plain_english(
     group = DuplicateGroup(7, [f"/a{i}" for i in range(copies)])
     model.set_waste(Waste(0, 0, 0, 0, 1.0, [], duplicates=[group]))
     assert model.index(0, DupCol.PATHS).data() == cell
+
+
+def test_on_a_narrow_pane_the_paths_scroll_sideways_rather_than_shrink(qtbot: QtBot) -> None:
+    # At 2x scale on a laptop the wasted files read "/us…NTS" and "/usr…tool": the Path
+    # column got what the fixed columns left, next to nothing.
+    panel = WastePanel()
+    qtbot.addWidget(panel)
+    panel.resize(460, 600)
+    panel.show()
+    panel.show_image(duplicates_image(), 0)
+    chars = panel.table.fontMetrics().averageCharWidth()
+    assert panel.table.horizontalHeader().sectionSize(WasteCol.PATH) >= chars * 36
+    assert panel.dup_table.horizontalHeader().sectionSize(DupCol.PATHS) >= chars * 30
+    panel.resize(1400, 600)  # and on a wide one, they take the room there is
+    qtbot.waitUntil(
+        lambda: panel.table.horizontalHeader().length() >= panel.table.viewport().width()
+    )

@@ -28,7 +28,13 @@ from layerscope.gui.models.waste import (
     WasteCol,
     WasteModel,
 )
-from layerscope.gui.widgets.common import Card, CardRow, section_label, setup_table
+from layerscope.gui.widgets.common import (
+    Card,
+    CardRow,
+    StretchColumn,
+    section_label,
+    setup_table,
+)
 from layerscope.gui.widgets.pane import Navigate, Pane
 
 
@@ -78,6 +84,10 @@ class WastePanel(Pane):
             (WasteCol.HOW, "duplicate entry"),
         ):
             header.resizeSection(col, metrics.horizontalAdvance(widest) + 24)
+        # the path takes the width the others leave, but scrolls sideways rather than
+        # shrink to "/us…NTS" on a narrow pane (2x scale)
+        chars = metrics.averageCharWidth()
+        self._path_column = StretchColumn(self.table, header, WasteCol.PATH, chars * 36)
         self.table.clicked.connect(self._clicked)
         self.table.activated.connect(self._activated)
         self.table.selectionModel().currentRowChanged.connect(self._clicked)
@@ -90,6 +100,7 @@ class WastePanel(Pane):
         dh = self.dup_table.horizontalHeader()
         for section, width in ((DupCol.SIZE, 90), (DupCol.COPIES, 70), (DupCol.WASTED, 90)):
             dh.resizeSection(section, width)
+        self._paths_column = StretchColumn(self.dup_table, dh, DupCol.PATHS, chars * 30)
         self.dup_table.selectionModel().selectionChanged.connect(self._group_selected)
 
         self.group_paths = GroupPathsModel(self)
