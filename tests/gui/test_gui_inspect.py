@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from guitest_support import SAMPLE, corpus_file
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QUrl
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt, QUrl
 from PySide6.QtGui import QColor, QImage
 from pytestqt.qtbot import QtBot
 
@@ -301,3 +301,16 @@ def test_compare_at_layer_0_says_there_is_nothing_to_compare(qtbot, window):
     compare.side_a.set(0, 3)  # what the pickers offer is compared
     compare.recompute()
     qtbot.waitUntil(lambda: compare.result is not None)
+
+
+def test_esc_clears_the_compare_filter_as_it_does_the_files_filter(qtbot, window):
+    # Help > Keyboard Shortcuts says Esc clears the filter; in the Compare tab it did not.
+    open_and_wait(qtbot, window, corpus_file("podman/app-docker.tar"))
+    window.activateWindow()
+    window.compare_sides(0, 5, 0, 6)
+    compare = window.compare
+    qtbot.waitUntil(lambda: compare.result is not None)
+    compare.filter_edit.setFocus()
+    qtbot.keyClicks(compare.filter_edit, "doc1")
+    qtbot.keyClick(compare.filter_edit, Qt.Key.Key_Escape)
+    assert compare.filter_edit.text() == ""

@@ -93,6 +93,20 @@ def _tile_point(w, path: str) -> QPoint:
     return QPoint(int(tile.x + tile.w / 2), int(tile.y + tile.h - 2))
 
 
+def test_esc_clears_the_packages_filter(opened, qtbot) -> None:
+    # Esc cleared the Files tab's filter only; here it left the text in place.
+    w = opened
+    w.activateWindow()
+    w.select_layer(1)
+    w.show_tab(Tab.PACKAGES)
+    pane = w.packages
+    pane.filter_edit.setFocus()
+    qtbot.keyClicks(pane.filter_edit, "curl")
+    assert pane.model.rowCount() == 2
+    qtbot.keyClick(pane.filter_edit, Qt.Key.Key_Escape)
+    assert pane.filter_edit.text() == ""
+
+
 def test_size_map_zooms_selects_in_the_tree_and_shows_files(opened, qtbot) -> None:
     w = opened
     w.set_mode(TreeMode.FILESYSTEM)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, QSize, Qt
-from PySide6.QtGui import QFont, QGuiApplication, QResizeEvent
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
+from PySide6.QtGui import QFont, QGuiApplication, QKeyEvent, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
     QGridLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QSizePolicy,
     QTableView,
     QToolButton,
@@ -282,3 +283,33 @@ class Placeholder(QLabel):
 
     def restyle(self) -> None:
         self.setStyleSheet(f"color: {theme.current().muted.name()}; font-size: 11pt;")
+
+
+class FilterEdit(QLineEdit):
+    """A filter box. Esc clears it (`escaped` tells the owner, which clears it) when there
+    is text; otherwise Esc is the window's, which cancels a load. The window's Ctrl+E /
+    Ctrl+Shift+E still expand and collapse while it has the focus, instead of moving the
+    cursor."""
+
+    escaped = Signal()
+    PASS_THROUGH = (QKeySequence("Ctrl+E"), QKeySequence("Ctrl+Shift+E"))
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent):
+            if event.key() == Qt.Key.Key_Escape:
+                if self.text():
+                    event.accept()  # ours: keyPressEvent clears the text
+                    return True
+                event.ignore()
+                return False
+            if QKeySequence(event.keyCombination()) in self.PASS_THROUGH:
+                event.ignore()  # the window's shortcut, not QLineEdit's end-of-line
+                return False
+        return super().event(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Escape and self.text():
+            self.escaped.emit()
+            event.accept()
+            return
+        super().keyPressEvent(event)

@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QPlainTextEdit,
     QSizePolicy,
     QSplitter,
@@ -35,7 +34,7 @@ from layerscope.format import human_size, plural, short_command
 from layerscope.gui import theme
 from layerscope.gui.models.difftree import Col, DiffTreeModel, signed_size
 from layerscope.gui.tasks import Latest, Task
-from layerscope.gui.widgets.common import StretchColumn, section_label, setup_tree
+from layerscope.gui.widgets.common import FilterEdit, StretchColumn, section_label, setup_tree
 from layerscope.gui.widgets.pane import Navigate, Pane
 from layerscope.model.entry import Entry, Kind
 from layerscope.preview import DIFF_LIMIT, text_diff
@@ -211,7 +210,8 @@ class ComparePane(Pane):
             "Modification times alone do not make a change (reproducible-build diffs)"
         )
         self.ignore_times.toggled.connect(lambda _on: self.recompute())
-        self.filter_edit = QLineEdit(self)
+        self.filter_edit = FilterEdit(self)  # Esc clears it, as in the Files tab
+        self.filter_edit.escaped.connect(self.filter_edit.clear)
         self.filter_edit.setPlaceholderText("Filter paths: text, or a glob like *.so")
         self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.setMinimumWidth(120)

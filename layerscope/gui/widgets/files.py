@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import (
-    QEvent,
     QItemSelection,
     QMimeData,
     QModelIndex,
@@ -19,7 +18,7 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QAction, QDrag, QKeyEvent, QKeySequence, QResizeEvent
+from PySide6.QtGui import QAction, QDrag, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -51,6 +50,7 @@ from layerscope.gui.text import command_html
 from layerscope.gui.widgets.chrome import LoadingNote
 from layerscope.gui.widgets.common import (
     ElidedLabel,
+    FilterEdit,
     StretchColumn,
     bold,
     copy_text,
@@ -741,35 +741,6 @@ class FilesPanel(Pane):
         menu.addAction(icons.icon("expand"), "Expand All", lambda: self.expand_all())
         menu.addAction(icons.icon("collapse"), "Collapse All", self.collapse_all)
         menu.popup(self.tree.viewport().mapToGlobal(pos))
-
-
-class FilterEdit(QLineEdit):
-    """The filter box. Esc clears it (when there is text: otherwise Esc is the window's,
-    which cancels a load); the window's Ctrl+E / Ctrl+Shift+E still expand and collapse
-    while it has the focus, instead of moving the cursor."""
-
-    escaped = Signal()
-    PASS_THROUGH = (QKeySequence("Ctrl+E"), QKeySequence("Ctrl+Shift+E"))
-
-    def event(self, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent):
-            if event.key() == Qt.Key.Key_Escape:
-                if self.text():
-                    event.accept()  # ours: keyPressEvent clears the text
-                    return True
-                event.ignore()
-                return False
-            if QKeySequence(event.keyCombination()) in self.PASS_THROUGH:
-                event.ignore()  # the window's shortcut, not QLineEdit's end-of-line
-                return False
-        return super().event(event)
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() == Qt.Key.Key_Escape and self.text():
-            self.escaped.emit()
-            event.accept()
-            return
-        super().keyPressEvent(event)
 
 
 def _depth(node: Node) -> int:

@@ -8,7 +8,6 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QRadioButton,
     QStackedWidget,
     QTableView,
@@ -20,7 +19,7 @@ from layerscope.analysis import Analysis
 from layerscope.analysis.packages import ImagePackages
 from layerscope.format import exact_size, human_size, plural
 from layerscope.gui.models.packages import Col, PackagesModel
-from layerscope.gui.widgets.common import Card, CardRow, Placeholder, setup_table
+from layerscope.gui.widgets.common import Card, CardRow, FilterEdit, Placeholder, setup_table
 from layerscope.gui.widgets.pane import Pane
 
 NO_DATABASE = (
@@ -66,7 +65,8 @@ class PackagesPane(Pane):
         group.addButton(self.changes_button)
         group.addButton(self.installed_button)
         self.changes_button.toggled.connect(lambda _on: self._fill())
-        self.filter_edit = QLineEdit(page)
+        self.filter_edit = FilterEdit(page)  # Esc clears it, as in the Files tab
+        self.filter_edit.escaped.connect(self.filter_edit.clear)
         self.filter_edit.setPlaceholderText("Filter packages by name")
         self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.textChanged.connect(lambda _t: self._fill())
