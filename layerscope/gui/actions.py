@@ -132,7 +132,13 @@ class Actions:
         self.last_layer = a("Last Layer", lambda: w.select_layer(10**9), ["Alt+End"])
         self.next_image = a("Next &Image", lambda: w.step_image(1), ["Alt+PgDown"])
         self.prev_image = a("Previous I&mage", lambda: w.step_image(-1), ["Alt+PgUp"])
-        self.filter = a("&Filter Files", w.focus_filter, [QKeySequence.StandardKey.Find], "filter")
+        self.filter = a(
+            "&Filter",
+            w.focus_filter,
+            [QKeySequence.StandardKey.Find],
+            "filter",
+            "Filter the list shown: the files, the compared paths or the packages",
+        )
         self.compare = a(
             "&Compare",
             w.compare_selected,

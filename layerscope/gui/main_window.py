@@ -721,14 +721,21 @@ class MainWindow(QMainWindow):
             action.setChecked(change in shown)
 
     def focus_filter(self) -> None:
-        self.show_tab(Tab.FILES)
-        self.files.focus_filter()
+        """The filter of the tab shown (Compare, Packages), else the Files tab's."""
+        box = self.panes[self.tabs.currentIndex()].filter_box()
+        if box is None:
+            self.show_tab(Tab.FILES)
+            box = self.files.filter_edit
+        box.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        box.selectAll()
 
     def expand_all(self) -> None:
-        self.files.expand_all()
+        if not self.panes[self.tabs.currentIndex()].expand_all():
+            self.files.expand_all()
 
     def collapse_all(self) -> None:
-        self.files.collapse_all()
+        if not self.panes[self.tabs.currentIndex()].collapse_all():
+            self.files.collapse_all()
 
     # -- help ----------------------------------------------------------------------------
 

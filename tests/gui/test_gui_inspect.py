@@ -314,3 +314,30 @@ def test_esc_clears_the_compare_filter_as_it_does_the_files_filter(qtbot, window
     qtbot.keyClicks(compare.filter_edit, "doc1")
     qtbot.keyClick(compare.filter_edit, Qt.Key.Key_Escape)
     assert compare.filter_edit.text() == ""
+
+
+def test_ctrl_f_and_ctrl_e_work_on_the_tab_shown(qtbot, window):
+    # On the Compare tab Ctrl+F jumped to the Files tab, and Ctrl+E / Ctrl+Shift+E expanded
+    # and collapsed the (hidden) file tree: nothing happened where the user looked.
+    open_and_wait(qtbot, window, corpus_file("podman/app-docker.tar"))
+    window.activateWindow()
+    qtbot.waitUntil(lambda: window.isActiveWindow())
+    window.compare_sides(0, 5, 0, 6)
+    compare = window.compare
+    qtbot.waitUntil(lambda: compare.result is not None)
+    compare.tree.setFocus()
+    qtbot.keyClick(compare.tree, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert window.tabs.currentIndex() == Tab.COMPARE
+    assert compare.filter_edit.hasFocus()
+    top = compare.model.index(0, 0)
+    assert compare.tree.isExpanded(top)  # a small diff opens completely
+    ctrl_shift = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    qtbot.keyClick(compare.filter_edit, Qt.Key.Key_E, ctrl_shift)
+    assert not compare.tree.isExpanded(top)
+    qtbot.keyClick(compare.filter_edit, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
+    assert compare.tree.isExpanded(top)
+    # on a tab without a filter, Ctrl+F still goes to the Files tab's
+    window.show_tab(Tab.IMAGE)
+    qtbot.keyClick(window.image_pane, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert window.tabs.currentIndex() == Tab.FILES
+    assert window.files.filter_edit.hasFocus()

@@ -315,7 +315,7 @@ def test_shortcuts_dialog_lists_the_keys(window: MainWindow) -> None:
         "Next Layer",
         "Previous Layer",
         "Switch Tree Mode",
-        "Filter Files",
+        "Filter",
         "Close Archive",
         "Quit",
     } <= names

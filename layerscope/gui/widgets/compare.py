@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPlainTextEdit,
     QSizePolicy,
     QSplitter,
@@ -43,6 +44,7 @@ from layerscope.view.names import image_names
 
 FILTER_DELAY_MS = 180
 AUTO_EXPAND_LIMIT = 300  # a diff this small opens completely
+EXPAND_ALL_LIMIT = 5_000  # rows Ctrl+E opens at once (as in the Files tab)
 
 
 class SidePicker(QWidget):
@@ -300,6 +302,22 @@ class ComparePane(Pane):
 
     def tab_title(self, analysis: Analysis) -> str:
         return self.TITLE
+
+    def filter_box(self) -> QLineEdit:
+        return self.filter_edit
+
+    def expand_all(self) -> bool:
+        tree = self.model.tree
+        if tree is not None and tree.count <= EXPAND_ALL_LIMIT:
+            self.tree.expandAll()
+        elif tree is not None:
+            self.tree.expandToDepth(1)
+            self.message.emit("Expanded two levels only: too many paths to expand all at once.")
+        return True
+
+    def collapse_all(self) -> bool:
+        self.tree.collapseAll()
+        return True
 
     # -- comparing -----------------------------------------------------------------------
 

@@ -424,9 +424,8 @@ class FilesPanel(Pane):
 
     # -- filter and toggles --------------------------------------------------------------
 
-    def focus_filter(self) -> None:
-        self.filter_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
-        self.filter_edit.selectAll()
+    def filter_box(self) -> QLineEdit:
+        return self.filter_edit
 
     def clear_filter(self) -> None:
         self.filter_edit.clear()
@@ -578,10 +577,10 @@ class FilesPanel(Pane):
             finally:
                 self._restoring = False
 
-    def expand_all(self, quiet: bool = False) -> None:
+    def expand_all(self, quiet: bool = False) -> bool:
         view = self.model.layer_view
         if view is None:
-            return
+            return True
         if self.model.is_filtered:
             total = self.model.match_count or 0
         elif view.mode is TreeMode.CHANGES:
@@ -597,10 +596,12 @@ class FilesPanel(Pane):
                     "Expanded the first level only: too many paths to expand all at once. "
                     "Filter first, or expand directories one by one."
                 )
+        return True
 
-    def collapse_all(self) -> None:
+    def collapse_all(self) -> bool:
         self.tree.collapseAll()
         self._expanded.clear()
+        return True
 
     # -- selection, details, reveal ------------------------------------------------------
 

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QRadioButton,
     QStackedWidget,
     QTableView,
@@ -118,6 +119,9 @@ class PackagesPane(Pane):
 
     def tab_title(self, analysis: Analysis) -> str:
         return self.TITLE
+
+    def filter_box(self) -> QLineEdit:
+        return self.filter_edit
 
     def focus_chain(self) -> list[QWidget]:
         return [self.changes_button, self.installed_button, self.filter_edit, self.table]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QLineEdit, QWidget
 
 from layerscope.analysis import Analysis
 from layerscope.load import SourceOutline
@@ -62,3 +62,16 @@ class Pane(QWidget):
     def focus_chain(self) -> list[QWidget]:
         """The widgets Tab visits in this pane, in order (arrows move within each)."""
         return []
+
+    def filter_box(self) -> QLineEdit | None:
+        """The box Ctrl+F (Filter) focuses while this tab is shown; None: the Files tab's."""
+        return None
+
+    def expand_all(self) -> bool:
+        """Ctrl+E while this tab is shown; False when it has no tree (the Files tab's is
+        expanded instead)."""
+        return False
+
+    def collapse_all(self) -> bool:
+        """Ctrl+Shift+E, as expand_all()."""
+        return False
