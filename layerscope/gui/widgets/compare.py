@@ -214,7 +214,7 @@ class ComparePane(Pane):
         self.ignore_times.toggled.connect(lambda _on: self.recompute())
         self.filter_edit = FilterEdit(self)  # Esc clears it, as in the Files tab
         self.filter_edit.escaped.connect(self.filter_edit.clear)
-        self.filter_edit.setPlaceholderText("Filter paths: text, or a glob like *.so")
+        self.filter_edit.setPlaceholderText("Filter paths: text, or a glob like *.so  (Ctrl+F)")
         self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.setMinimumWidth(120)
         self.filter_edit.textChanged.connect(lambda _t: self._filter_timer.start())

@@ -68,7 +68,7 @@ class PackagesPane(Pane):
         self.changes_button.toggled.connect(lambda _on: self._fill())
         self.filter_edit = FilterEdit(page)  # Esc clears it, as in the Files tab
         self.filter_edit.escaped.connect(self.filter_edit.clear)
-        self.filter_edit.setPlaceholderText("Filter packages by name")
+        self.filter_edit.setPlaceholderText("Filter packages by name  (Ctrl+F)")
         self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.textChanged.connect(lambda _t: self._fill())
         bar.addWidget(self.changes_button)
