@@ -149,6 +149,25 @@ def test_folders_holding_changes_are_marked_and_dives_toggles_hide_paths(
     assert model.index_for_path("/etc/group").data(ChangeRole) == Change.UNCHANGED
 
 
+def test_a_tree_the_toggles_empty_says_why(qtbot: QtBot, app_window: MainWindow) -> None:
+    # Show Added off on layer 5 (which only adds) left an empty tree and no word about it.
+    w = app_window
+    w.select_layer(5)
+    note = w.files.filter_note
+    assert not note.isVisible()
+    w.commands.show_change[Change.ADDED].trigger()
+    assert w.files.model.rowCount() == 0
+    assert note.isVisible()
+    assert note.text() == (
+        "The change toggles hide every path here (added). "
+        "Turn them back on beside the filter, or in the View menu."
+    )
+    w.select_layer(6)  # modified paths: shown again, the note goes
+    assert w.files.model.rowCount() > 0
+    assert not note.isVisible()
+    w.commands.show_change[Change.ADDED].trigger()
+
+
 def test_on_a_big_image_the_filter_matches_in_a_worker_thread(
     qtbot: QtBot, app_window: MainWindow, monkeypatch: pytest.MonkeyPatch
 ) -> None:

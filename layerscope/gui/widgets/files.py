@@ -494,7 +494,7 @@ class FilesPanel(Pane):
         here = self.model.matches_here()
         self.matchesChanged.emit(counts)
         if counts is None or here is None:
-            self.filter_note.hide()
+            self._update_toggles_note()
             return
         text = self.model.filter_text.strip()
         k = self.model.layer
@@ -520,6 +520,23 @@ class FilesPanel(Pane):
         self.filter_note.setText(note)
         self.filter_note.setStyleSheet(
             "" if here else f"color: {theme.current().modified.name()}; font-weight: 600;"
+        )
+        self.filter_note.show()
+
+    def _update_toggles_note(self) -> None:
+        """Without a filter: say so when the change toggles leave the tree empty."""
+        view = self.model.layer_view
+        hidden = [change.label for change, b in self.toggles.items() if not b.isChecked()]
+        has_paths = view is not None and (view.mode is TreeMode.FILESYSTEM or bool(view.changes))
+        if not (hidden and has_paths and self.model.rowCount() == 0):
+            self.filter_note.hide()
+            return
+        self.filter_note.setText(
+            f"The change toggles hide every path here ({', '.join(hidden)}). "
+            "Turn them back on beside the filter, or in the View menu."
+        )
+        self.filter_note.setStyleSheet(
+            f"color: {theme.current().modified.name()}; font-weight: 600;"
         )
         self.filter_note.show()
 
