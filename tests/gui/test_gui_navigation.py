@@ -222,3 +222,13 @@ def test_tab_from_the_tree_goes_into_the_file_shown_in_any_mode(
     # the viewer's own buttons come after what it shows, before the next pane
     assert all(isinstance(x, QToolButton) and viewer.isAncestorOf(x) for x in seen[2:details])
     assert seen[details + 1] is w.sidebar.images_view
+
+
+def test_the_layer_counts_say_directories_are_not_counted(qtbot: QtBot, window: MainWindow) -> None:
+    # dive's layer 2 (mkdir -p) lists three added directories under "+0 (0 B)", unexplained
+    with qtbot.waitSignal(window.loadFinished, timeout=LOAD_TIMEOUT):
+        window.open_paths([str(corpus_file("peer-dive", "test-docker-image.tar"))])
+    window.select_layer(2)
+    assert window.files.counts.text().count("+0 (0 B)") == 1
+    assert window.files.model.index_for_path("/root/example/really/nested").isValid()
+    assert "directories are not counted" in window.files.counts.toolTip()

@@ -157,6 +157,10 @@ class FilesPanel(Pane):
         bold(self.title)
         self.counts = QLabel()
         self.counts.setTextFormat(Qt.TextFormat.RichText)
+        self.counts.setToolTip(  # the tree beside it lists the directories too
+            "Files and links this layer added, modified and deleted, and their bytes; "
+            "directories are not counted (as in the layers table and the report)"
+        )
         head = QHBoxLayout()
         head.addWidget(self.title, 1)
         head.addWidget(self.counts)
