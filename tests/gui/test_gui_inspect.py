@@ -341,3 +341,16 @@ def test_ctrl_f_and_ctrl_e_work_on_the_tab_shown(qtbot, window):
     qtbot.keyClick(window.image_pane, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
     assert window.tabs.currentIndex() == Tab.FILES
     assert window.files.filter_edit.hasFocus()
+
+
+def test_turning_a_page_keeps_the_mode(qtbot, window, mixed_archive):
+    # In Hex, "Next page" on a long text file showed the next page as text.
+    open_and_wait(qtbot, window, mixed_archive)
+    viewer = view(qtbot, window, 1, "/app/long.txt")
+    viewer.set_mode(viewer_module.HEX)
+    with qtbot.waitSignal(viewer.shown, timeout=10_000):
+        viewer.next_button.click()
+    qtbot.waitUntil(lambda: viewer.page is not None and viewer.page.start > 0)
+    assert viewer.stack.currentIndex() == viewer_module.HEX
+    assert viewer.mode_buttons[viewer_module.HEX].isChecked()
+    assert viewer.hex.toPlainText().startswith(f"{viewer_module.PAGE:08x}")

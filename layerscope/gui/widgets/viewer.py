@@ -275,6 +275,7 @@ class FileViewer(QWidget):
         self._shown: Shown | None = None
         self._page: Page | None = None
         self._lines_before: dict[int, int] = {0: 0}  # page start -> lines before it
+        self._page_mode: int | None = None  # the mode the page turned from (kept)
         self._task = Latest()
         self._build()
         self.clear()
@@ -389,6 +390,7 @@ class FileViewer(QWidget):
             below = None
         self._shown = Shown(image, layer, node, version, below)
         self._page = None
+        self._page_mode = None
         self._lines_before = {0: 0}
         entry = version.entry
         self.meta.setText(_meta_text(entry, version))
@@ -442,7 +444,8 @@ class FileViewer(QWidget):
         }
         for mode, button in self.mode_buttons.items():
             button.setEnabled(enabled[mode])
-        current = self.stack.currentIndex()
+        current = self.stack.currentIndex() if self._page_mode is None else self._page_mode
+        self._page_mode = None
         if current == NOTE or not enabled.get(current, False):
             current = (
                 PICTURE if page.picture is not None else TEXT if page.text is not None else HEX
@@ -499,6 +502,7 @@ class FileViewer(QWidget):
         else:  # back to the start of the page before, whose line count is known
             starts = sorted(s for s in self._lines_before if s < page.start)
             start = starts[-1] if starts else max(0, page.start - PAGE)
+        self._page_mode = self.stack.currentIndex()  # "Reading…" replaces it meanwhile
         self._load(start)
 
     def _fit_picture(self) -> None:
