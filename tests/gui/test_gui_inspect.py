@@ -354,3 +354,27 @@ def test_turning_a_page_keeps_the_mode(qtbot, window, mixed_archive):
     assert viewer.stack.currentIndex() == viewer_module.HEX
     assert viewer.mode_buttons[viewer_module.HEX].isChecked()
     assert viewer.hex.toPlainText().startswith(f"{viewer_module.PAGE:08x}")
+
+
+def test_double_click_or_enter_on_a_file_shows_what_it_holds(qtbot, window):
+    # A double-click on a file in the tree did nothing; Space and F3 were the only way.
+    open_and_wait(qtbot, window, corpus_file("podman/app-docker.tar"))
+    window.activateWindow()
+    window.select_layer(4)
+    files, viewer = window.files, window.files.viewer
+    assert files.reveal("/etc/passwd")
+    assert files.bottom.currentWidget() is not viewer
+    rect = files.tree.visualRect(files.tree.currentIndex())
+    qtbot.mouseClick(files.tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    with qtbot.waitSignal(viewer.shown, timeout=10_000):  # a press first, as a mouse does
+        qtbot.mouseDClick(files.tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert files.bottom.currentWidget() is viewer
+    assert viewer.current.node.path == "/etc/passwd"
+    files.bottom.setCurrentIndex(0)
+    assert files.reveal("/etc")  # a folder opens and closes, as before
+    files.tree.setFocus()
+    qtbot.keyClick(files.tree, Qt.Key.Key_Return)
+    assert files.bottom.currentWidget() is not viewer
+    assert files.reveal("/etc/passwd")
+    qtbot.keyClick(files.tree, Qt.Key.Key_Return)
+    assert files.bottom.currentWidget() is viewer

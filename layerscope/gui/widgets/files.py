@@ -303,6 +303,7 @@ class FilesPanel(Pane):
         self.view_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         self.view_action.triggered.connect(self.show_contents_tab)
         self.tree.addAction(self.view_action)
+        self.tree.activated.connect(self._tree_activated)  # double-click or Enter
 
         split = QSplitter(Qt.Orientation.Vertical, self)
         split.addWidget(self.tree)
@@ -661,6 +662,12 @@ class FilesPanel(Pane):
     def _view_later(self) -> None:
         if self.bottom.currentWidget() is self.viewer:
             self._view_timer.start()
+
+    def _tree_activated(self, index: QModelIndex) -> None:
+        """A file opens in the viewer; a directory only opens or closes (Qt does that)."""
+        node = self.model.node_at(index)
+        if node is not None and not node.children and not self.model.hasChildren(index):
+            self.show_contents_tab()
 
     def show_contents_tab(self) -> None:
         self.bottom.setCurrentWidget(self.viewer)
