@@ -498,3 +498,21 @@ def test_ci_json_names_each_images_archive(capsys, tmp_path):
     copy.write_bytes(Path(sample_archive()).read_bytes())
     _, out, _ = run(capsys, "ci", "-q", "--no-config", "--json", sample_archive(), str(copy))
     assert [i["archive"] for i in json.loads(out)["images"]] == [sample_archive(), str(copy)]
+
+
+def test_the_images_of_a_multi_platform_archive_are_named_with_their_platform(capsys, tmp_path):
+    images = [
+        b.Image([b.Layer(b.layer_tar([b.file("hello", b"hi")]))], tags=["ex.com/hello:1"]),
+        b.Image(
+            [b.Layer(b.layer_tar([b.file("hello", b"hi!")]))],
+            tags=["ex.com/hello:1"],
+            architecture="arm64",
+        ),
+    ]
+    path = b.write_oci_archive(tmp_path / "multi.tar", images)
+    code, _, err = run(capsys, "extract", str(path), "--to", str(tmp_path / "o"))
+    assert code == 2
+    assert err.endswith(
+        f"holds 2 images; name one as {path}:INDEX, :REF or :PLATFORM "
+        "(0=ex.com/hello:1 (linux/amd64), 1=ex.com/hello:1 (linux/arm64))\n"
+    )

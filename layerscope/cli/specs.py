@@ -90,10 +90,14 @@ def resolve(spec: ImageSpec, analysis: Analysis, archive_index: int) -> Resolved
         raise LayerscopeError(f"{spec.archive}: the archive holds no image")
     if spec.image is None:
         if len(images) > 1:
-            names = ", ".join(f"{n}={im.name}" for n, im in enumerate(images))
+            # one tag for every platform of an index: the platform tells them apart
+            names = ", ".join(
+                f"{n}={im.name}" + (f" ({im.platform})" if im.platform else "")
+                for n, im in enumerate(images)
+            )
             raise LayerscopeError(
                 f"{spec.archive} holds {len(images)} images; name one as "
-                f"{spec.archive}:INDEX or :REF ({names})"
+                f"{spec.archive}:INDEX, :REF or :PLATFORM ({names})"
             )
         chosen = 0
     else:
