@@ -225,9 +225,17 @@ def match_images(images: list[Image], selector: str, what: str) -> list[int]:
         or selector == im.platform
     ]
     if not partial:
-        names = ", ".join(im.name for im in images)
-        raise LookupError(f"{what} {selector!r} matches no image (images: {names})")
+        raise LookupError(f"{what} {selector!r} matches no image ({image_choices(images)})")
     return partial
+
+
+def image_choices(images: list[Image]) -> str:
+    """'0=app:1 (linux/amd64), 1=app:1 (linux/arm64)': what an image selector can name,
+    the platform telling apart the images of one multi-platform tag."""
+    return ", ".join(
+        f"{n}={im.name}" + (f" ({im.platform})" if im.platform else "")
+        for n, im in enumerate(images)
+    )
 
 
 def to_json(analysis: Analysis, selected: list[int], *, files: bool = False) -> dict[str, Any]:

@@ -516,3 +516,18 @@ def test_the_images_of_a_multi_platform_archive_are_named_with_their_platform(ca
         f"holds 2 images; name one as {path}:INDEX, :REF or :PLATFORM "
         "(0=ex.com/hello:1 (linux/amd64), 1=ex.com/hello:1 (linux/arm64))\n"
     )
+
+
+def test_an_image_selector_that_matches_nothing_lists_indexes_and_platforms(capsys, tmp_path):
+    images = [
+        b.Image([b.Layer(b.layer_tar([b.file("a", b"1")]))], tags=["ex.com/hello:1"]),
+        b.Image([b.Layer(b.layer_tar([b.file("a", b"2")]))], tags=["ex.com/hello:1"],
+                architecture="arm64"),
+    ]  # fmt: skip
+    path = b.write_oci_archive(tmp_path / "multi.tar", images)
+    code, _, err = run(capsys, "report", "-q", str(path), "--image", "nope")
+    assert code == 2
+    assert err == (
+        "layerscope: --image 'nope' matches no image "
+        "(0=ex.com/hello:1 (linux/amd64), 1=ex.com/hello:1 (linux/arm64))\n"
+    )

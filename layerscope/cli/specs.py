@@ -17,7 +17,7 @@ from layerscope.analysis import Analysis
 from layerscope.errors import LayerscopeError
 from layerscope.model.image import Image
 from layerscope.remote import is_remote, split_spec
-from layerscope.report import match_images
+from layerscope.report import image_choices, match_images
 
 _LAYER_SUFFIX = re.compile(r"@(\d+)$")
 
@@ -90,14 +90,9 @@ def resolve(spec: ImageSpec, analysis: Analysis, archive_index: int) -> Resolved
         raise LayerscopeError(f"{spec.archive}: the archive holds no image")
     if spec.image is None:
         if len(images) > 1:
-            # one tag for every platform of an index: the platform tells them apart
-            names = ", ".join(
-                f"{n}={im.name}" + (f" ({im.platform})" if im.platform else "")
-                for n, im in enumerate(images)
-            )
             raise LayerscopeError(
                 f"{spec.archive} holds {len(images)} images; name one as "
-                f"{spec.archive}:INDEX, :REF or :PLATFORM ({names})"
+                f"{spec.archive}:INDEX, :REF or :PLATFORM ({image_choices(images)})"
             )
         chosen = 0
     else:
