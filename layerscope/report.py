@@ -323,6 +323,16 @@ def package_change_words(lp: LayerPackages, top: int) -> list[str]:
     return words
 
 
+def _whole_percent(ratio: float) -> str:
+    """'56%'; a share that is not none or all never reads as 0% or 100% ('<1%', '>99%')."""
+    text = f"{ratio:.0%}"
+    if text == "0%" and ratio > 0:
+        return "<1%"
+    if text == "100%" and ratio < 1:
+        return ">99%"
+    return text
+
+
 def _packages_text(packages: ImagePackages, top: int) -> list[str]:
     if not packages.found and not packages.notes:
         return []
@@ -331,7 +341,7 @@ def _packages_text(packages: ImagePackages, top: int) -> list[str]:
         shipped = lp.package_bytes + lp.other_bytes
         if not lp.changed and not lp.package_bytes:
             continue
-        share = f"{lp.package_bytes / shipped:.0%}" if shipped else "-"
+        share = _whole_percent(lp.package_bytes / shipped) if shipped else "-"
         lines.append(
             f"  layer {index}: {share} of its {size(shipped)} from packages"
             + (":" if lp.changed else "")

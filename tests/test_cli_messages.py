@@ -531,3 +531,16 @@ def test_an_image_selector_that_matches_nothing_lists_indexes_and_platforms(caps
         "layerscope: --image 'nope' matches no image "
         "(0=ex.com/hello:1 (linux/amd64), 1=ex.com/hello:1 (linux/arm64))\n"
     )
+
+
+def test_a_small_package_share_is_not_0_percent(capsys, tmp_path):
+    curl = b.DebPackage("curl", "7.88.1", ["/usr/bin/curl"], installed_kib=500)
+    wget = b.DebPackage("wget", "1.21", ["/usr/bin/wget"], installed_kib=1)
+    first = b.layer_tar([*b.dpkg_entries([curl]), b.file("usr/bin/curl", b"elf" * 100)])
+    # one byte from a package among the ~640 of its database files
+    second = b.layer_tar([*b.dpkg_entries([curl, wget]), b.file("usr/bin/wget", b"w")])
+    image = b.Image([b.Layer(first), b.Layer(second)])
+    path = b.write_docker_archive(tmp_path / "pkg.tar", [image], style="podman")
+    _, out, _ = run(capsys, "report", "-q", str(path))
+    assert "  layer 1: <1% of its " in out
+    assert "  layer 1: 0% of its" not in out
