@@ -210,7 +210,7 @@ class SafeWriter:
         """Write a regular file from `chunks`, atomically."""
         fd_dir, name, parent = self._place(rel)
         self._claim(fd_dir, name, rel)
-        tmp = f".{name[:200]}.layerscope-part"
+        tmp = _part_name(name)
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
         try:
             os.unlink(tmp, dir_fd=fd_dir)  # a leftover of a crash: ours to remove
@@ -280,6 +280,12 @@ class SafeWriter:
             os.unlink(name, dir_fd=dir_fd)
         except FileNotFoundError:
             pass
+
+
+def _part_name(name: str) -> str:
+    """The temporary name a file is written under: cut by bytes, so any name the filesystem
+    takes (255 bytes, as 85 three-byte characters) leaves room for the suffix."""
+    return "." + os.fsdecode(os.fsencode(name)[:200]) + ".layerscope-part"
 
 
 def _points_out(parent: tuple[str, ...], target: str) -> bool:

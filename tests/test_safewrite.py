@@ -123,3 +123,12 @@ def test_file_modes_follow_the_data_filter():
     assert file_mode(0o666) == 0o644
     assert file_mode(0o000) == 0o600
     assert file_mode(0o2775) == 0o755
+
+
+@pytest.mark.parametrize("name", ["中" * 85, "n" * 255, "é" * 127], ids=["cjk", "ascii", "latin"])
+def test_the_longest_names_the_filesystem_takes_are_written(tmp_path: Path, name: str):
+    # 255 bytes: the temporary name beside it must be cut by bytes, not characters
+    dest = tmp_path / "out"
+    with SafeWriter(str(dest)) as w:
+        w.file("/" + name, [b"x"])
+    assert snapshot(dest) == {name: digest(b"x")}
