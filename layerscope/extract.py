@@ -166,6 +166,7 @@ def extract(
                 first_path[id(item.content)] = item
     total = sum(i.content.size for i in first_path.values() if i.content is not None)
     counter = _Counter(total, progress, check)
+    not_written: dict[int, str] = {}  # content skipped -> the path it was skipped at
     with ImageContent(image, limits) as content:
         contents = [i.content for i in first_path.values() if i.content is not None]
         for entry, opened in content.iter_files(contents):
@@ -173,6 +174,7 @@ def extract(
             item = first_path[id(entry)]
             if opened.member.sparse:
                 output.skip(item.path, "sparse file (its holes are not rebuilt)")
+                not_written[id(entry)] = item.path
                 continue
 
             output.file(
@@ -184,7 +186,11 @@ def extract(
             )
     for item in links:
         assert item.content is not None
-        output.hardlink(item.path, id(item.content))
+        skipped_at = not_written.get(id(item.content))
+        if skipped_at is not None:  # nothing to link to: skipped as its first path was
+            output.skip(item.path, f"hardlink to {skipped_at}, which was skipped")
+        else:
+            output.hardlink(item.path, id(item.content))
     for item in items:
         kind = item.entry.kind
         if kind == Kind.SYMLINK:

@@ -219,3 +219,32 @@ def test_layer_tar(tmp_path: Path, capsys):
     assert target.read_bytes() == STACK.layers[1].tar
     assert main(["extract", f"{path}@1", "--layer-tar", str(target)]) == 2
     assert "exists (use --force" in capsys.readouterr().err
+
+
+SPARSE = {
+    "GNU.sparse.major": "1",
+    "GNU.sparse.minor": "0",
+    "GNU.sparse.name": "sp",
+    "GNU.sparse.realsize": "4096",
+}
+
+
+@pytest.mark.parametrize("to", ["--to", "--tar"])
+def test_a_hardlink_to_a_skipped_sparse_file_is_skipped_too(tmp_path: Path, capsys, to: str):
+    layer = [
+        b.file("aaa", b"first"),
+        b.file("GNUSparseFile.0/sp", bytes(512), pax=SPARSE),
+        b.hardlink("sp2", "sp"),
+        b.file("zzz", b"last"),
+    ]
+    path = write(tmp_path, b.Image([b.Layer(b.layer_tar(layer))]), "podman")
+    target = tmp_path / "out"
+    assert main(["extract", str(path), to, str(target), "--no-cache"]) == 0, capsys.readouterr()
+    out = capsys.readouterr().out
+    assert "/sp: sparse file (its holes are not rebuilt)" in out
+    assert "/sp2: hardlink to /sp, which was skipped" in out
+    if to == "--to":
+        assert snapshot(target) == {"aaa": digest(b"first"), "zzz": digest(b"last")}
+    else:
+        with tarfile.open(target) as tar:
+            assert tar.getnames() == ["aaa", "zzz"]
