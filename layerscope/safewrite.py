@@ -106,27 +106,31 @@ class SafeWriter:
         """Which of (path, is_dir) would replace something that exists and may not be.
 
         Without force: anything existing, except a directory where a directory goes. With
-        force: still a directory where a non-directory goes.
+        force: still a directory where a non-directory goes. The destination is walked a
+        name at a time without following symlinks, as the writing does: a file or symlink
+        where a directory goes is replaced with force (as the writer does), named without.
         """
         out: list[str] = []
         dest = os.path.realpath(self.dest)
         for rel, is_dir in paths:
-            full = os.path.join(dest, *_split(rel))
-            try:
-                st = os.lstat(full)
-            except FileNotFoundError:
-                continue
-            except NotADirectoryError:
-                out.append(f"{rel}: a parent is not a directory")
-                continue
-            existing_dir = stat.S_ISDIR(st.st_mode)
-            if is_dir and existing_dir:
-                continue
-            if existing_dir:
-                out.append(f"{rel}: a directory is in the way")
-            elif not self.force:
-                out.append(f"{rel}: exists (use --force to replace it)")
-        return out
+            parts = _split(rel)
+            where = dest
+            for depth, name in enumerate(parts, 1):
+                where = os.path.join(where, name)
+                try:
+                    st = os.lstat(where)
+                except FileNotFoundError:
+                    break  # nothing here, nor below
+                last = depth == len(parts)
+                if stat.S_ISDIR(st.st_mode):
+                    if last and not is_dir:
+                        out.append(f"{rel}: a directory is in the way")
+                    continue
+                if not self.force:
+                    what = rel if last else "/" + "/".join(parts[:depth])
+                    out.append(f"{what}: exists (use --force to replace it)")
+                break
+        return list(dict.fromkeys(out))
 
     # -- directories ---------------------------------------------------------------------
 

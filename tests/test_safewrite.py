@@ -132,3 +132,33 @@ def test_the_longest_names_the_filesystem_takes_are_written(tmp_path: Path, name
     with SafeWriter(str(dest)) as w:
         w.file("/" + name, [b"x"])
     assert snapshot(dest) == {name: digest(b"x")}
+
+
+def test_force_replaces_a_file_where_a_directory_goes(tmp_path: Path):
+    # A file in one layer, a directory with files in a later one: extract the first, then
+    # the later one over it with --force.
+    dest = tmp_path / "out"
+    dest.mkdir()
+    (dest / "a").write_text("file a")
+    wanted = [("/a", True), ("/a/b", False)]
+    with SafeWriter(str(dest)) as w:
+        assert w.conflicts(wanted) == ["/a: exists (use --force to replace it)"]
+    with SafeWriter(str(dest), force=True) as w:
+        assert w.conflicts(wanted) == []
+        w.directory("/a")
+        w.file("/a/b", [b"b"])
+    assert snapshot(dest) == {"a": "dir", "a/b": digest(b"b")}
+
+
+def test_conflicts_name_a_symlink_in_the_way_not_what_it_points_to(tmp_path: Path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "passwd").write_text("host")
+    dest = tmp_path / "out"
+    dest.mkdir()
+    (dest / "etc").symlink_to(outside)
+    with SafeWriter(str(dest)) as w:
+        assert w.conflicts([("/etc", True), ("/etc/passwd", False)]) == [
+            "/etc: exists (use --force to replace it)"
+        ]
+    assert (outside / "passwd").read_text() == "host"
