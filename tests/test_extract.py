@@ -11,6 +11,7 @@ import pytest
 
 from layerscope.archive.content import ImageContent
 from layerscope.cli import main
+from layerscope.errors import CorruptLayer
 from layerscope.extract import TarOutput, extract, plan
 from layerscope.load import load
 from layerscope.safewrite import SafeWriter
@@ -248,3 +249,26 @@ def test_a_hardlink_to_a_skipped_sparse_file_is_skipped_too(tmp_path: Path, caps
     else:
         with tarfile.open(target) as tar:
             assert tar.getnames() == ["aaa", "zzz"]
+
+
+def test_a_layer_rewritten_in_place_since_the_load_is_named_not_shown(tmp_path: Path):
+    layer = b.layer_tar([b.file("a.txt", b"A" * 3000), b.file("b.txt", b"hello b\n")])
+    path = write(tmp_path, b.Image([b.Layer(layer)]), "podman")
+    image = load([str(path)], cache=None).images[0]
+    entry = next(e for e in image.layers[0].entries if e.path == "/b.txt")
+    # The archive is rewritten where it lies: another member, of another size, where b.txt was.
+    data = bytearray(path.read_bytes())
+    at = data.index(b"b.txt\0")
+    header = data[at : at + 512]
+    header[0:5] = b"c.txt"
+    header[124:136] = b"%011o\0" % 600
+    header[148:156] = b" " * 8
+    header[148:156] = b"%06o\0 " % sum(header)
+    data[at : at + 512] = header
+    path.write_bytes(bytes(data))
+    with ImageContent(image) as content, pytest.raises(CorruptLayer, match="changed since"):
+        content.read(entry)
+    dest = tmp_path / "out"
+    with SafeWriter(str(dest)) as out, pytest.raises(CorruptLayer, match="'c.txt' of 600"):
+        extract(image, 0, ["/b.txt"], out)
+    assert snapshot(dest) == {}

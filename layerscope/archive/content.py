@@ -18,7 +18,7 @@ from typing import BinaryIO, cast
 from layerscope.archive.compression import GZIP, NONE, open_decompressed
 from layerscope.archive.container import Container, MemberReader, open_container
 from layerscope.archive.seekgz import REGISTRY, IndexedGzipReader, blob_key
-from layerscope.archive.tarstream import Member, TarSource, iter_members
+from layerscope.archive.tarstream import Member, TarSource, iter_members, normalize_name
 from layerscope.errors import CorruptLayer, LayerscopeError
 from layerscope.limits import DEFAULT_LIMITS, Limits
 from layerscope.model.entry import Entry, Kind
@@ -258,7 +258,11 @@ class ImageContent:
         """A file entry's full header (xattrs...) and `length` bytes of it from `start`."""
         layer = self.layer_of(entry)
         assert layer.blob is not None
-        return self._layers.read_member(layer.blob, entry.offset, start=start, length=length)
+        member, data = self._layers.read_member(
+            layer.blob, entry.offset, start=start, length=length
+        )
+        self._check(entry, member, layer)
+        return member, data
 
     def iter_files(self, entries: Iterable[Entry]) -> Iterator[tuple[Entry, OpenMember]]:
         """Each entry with its data, one forward pass per layer (bottom layer first)."""
@@ -270,7 +274,23 @@ class ImageContent:
             assert layer.blob is not None
             at = {e.offset: e for e in by_layer[index]}
             for offset, opened in self._layers.iter_members(layer.blob, at):
+                self._check(at[offset], opened.member, layer)
                 yield at[offset], opened
+
+    def _check(self, entry: Entry, member: Member, layer: Layer) -> None:
+        """The member found where the load indexed `entry` is that file, by name and size:
+        an archive rewritten in place since the load must not show another file's bytes."""
+        limits = self._layers.limits
+        try:
+            path = normalize_name(member.name, depth_limit=limits.max_path_depth, layer="")
+        except LayerscopeError:
+            path = None
+        if path != entry.path or member.real_size != entry.size:
+            raise CorruptLayer(
+                f"{entry.path}: layer {layer.index} changed since it was loaded (it holds "
+                f"{member.name[:200]!r} of {member.real_size} bytes there now); open it again",
+                path=self.image.archive_path,
+            )
 
     def close(self) -> None:
         self._layers.close()
