@@ -12,6 +12,7 @@ from typing import Any
 from layerscope.analysis import Analysis
 from layerscope.analysis.rules import Offender, Outcome, parse_bytes
 from layerscope.format import human_size as size
+from layerscope.format import printable
 
 CI_SCHEMA = "layerscope.ci/1"
 
@@ -97,27 +98,19 @@ def passed(results: list[ImageResult]) -> bool:
     return all(o.passed for r in results for o in r.outcomes)
 
 
-def _printable(text: str) -> str:
-    """Archive text on one terminal line: control characters shown as escapes."""
-    return _CONTROL.sub(lambda m: repr(m.group(0))[1:-1], text)
-
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
 def ci_text(
     analysis: Analysis, results: list[ImageResult], sources: list[str], ignore: list[str]
 ) -> str:
     lines: list[str] = []
     width = max((len(o.rule.name) for r in results for o in r.outcomes), default=0)
     for r in results:
-        lines.append(f"Image {r.index}: {_printable(_label(analysis, r.index))}")
+        lines.append(f"Image {r.index}: {printable(_label(analysis, r.index))}")
         for o in r.outcomes:
             lines.append(
                 f"  {o.status.upper()}  {o.rule.name:<{width}}  {describe(o)}  [{o.rule.source}]"
             )
             if o.offenders:
-                lines.extend(f"        {_printable(_offender_text(f))}" for f in o.offenders)
+                lines.extend(f"        {printable(_offender_text(f))}" for f in o.offenders)
                 more = o.offender_count - len(o.offenders)
                 if more > 0:
                     lines.append(f"        … and {more:,} more (--top N, or --json)")

@@ -10,7 +10,7 @@ import os
 from typing import Any
 
 from layerscope.analysis.diff import ADDED, CHANGED, REMOVED, FsDiff, PathDiff, Side
-from layerscope.format import human_size, short_created_by
+from layerscope.format import human_size, printable, short_created_by
 from layerscope.model.entry import Kind
 
 SCHEMA = "layerscope.diff/1"
@@ -98,8 +98,8 @@ def _size_text(c: PathDiff) -> str:
     if c.kind == Kind.SYMLINK:
         old = c.entry_a.link if c.entry_a is not None and c.entry_a.kind == Kind.SYMLINK else None
         if c.change == CHANGED and old is not None and old != c.link:
-            return f"-> {old} → {c.link}"
-        return f"-> {c.link}"
+            return f"-> {printable(old)} → {printable(c.link or '')}"
+        return f"-> {printable(c.link or '')}"
     if c.change == ADDED:
         return human_size(c.size_b)
     if c.change == REMOVED:
@@ -164,14 +164,14 @@ def diff_text(d: FsDiff) -> str:
         lines.append("")
         lines.append("Where the size changed")
         for depth, path, delta in tree:
-            name = path if depth == 0 else path.rsplit("/", 1)[1] + "/"
+            name = printable(path if depth == 0 else path.rsplit("/", 1)[1] + "/")
             lines.append(f"  {_signed(delta):>11}  {'  ' * depth}{name}")
     lines.append("")
     lines.append("Changes")
     sign = {ADDED: "+", REMOVED: "-", CHANGED: "~"}
-    width = min(max((len(c.path) for c in d.changes), default=0) + 1, 72)
+    width = min(max((len(printable(c.path)) for c in d.changes), default=0) + 1, 72)
     for c in d.changes:
-        path = c.path + ("/" if c.kind == Kind.DIR else "")
+        path = printable(c.path) + ("/" if c.kind == Kind.DIR else "")
         what = c.description if c.change == CHANGED else ""
         detail = "  ".join(x for x in (_size_text(c), what) if x)
         lines.append(f"  {sign[c.change]} {path:<{width}} {detail}".rstrip())

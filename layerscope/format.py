@@ -10,6 +10,15 @@ import humanize
 _UNITS = ("KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """Archive text (a path, a link target, a ref) on one terminal line: control characters
+    shown as escapes, so a name holding a newline cannot pass for another line of output."""
+    return _CONTROL.sub(lambda m: repr(m.group(0))[1:-1], text)
+
+
 def human_size(n: int | None) -> str:
     """Binary units, three significant digits: '512 KiB', '1.25 MiB', '300 B'."""
     if n is None:

@@ -15,7 +15,7 @@ from layerscope.analysis import Analysis
 from layerscope.analysis.packages import ImagePackages, LayerPackages, Package, Upgrade
 from layerscope.analysis.shared import Sharing, analyse_sharing
 from layerscope.format import human_size as size
-from layerscope.format import plural, ratio_text, short_created_by, when
+from layerscope.format import plural, printable, ratio_text, short_created_by, when
 from layerscope.model.entry import Kind
 from layerscope.model.filesystem import Change, FileSystem
 from layerscope.model.image import Image, Layer
@@ -454,7 +454,7 @@ def to_text(analysis: Analysis, selected: list[int], *, files: bool = False, top
                     where = f"layer {d.layer} (shipped twice in that layer)"
                 else:
                     where = f"layer {d.layer}, {d.fate} in layer {d.killed_by}"
-                lines.append(f"  {size(d.size):>10}  {d.path}  — {where}")
+                lines.append(f"  {size(d.size):>10}  {printable(d.path)}  — {where}")
             if len(waste.dead_files) > top:
                 lines.append(
                     f"  … and {len(waste.dead_files) - top} more (--top N, or --json for all)"
@@ -464,7 +464,8 @@ def to_text(analysis: Analysis, selected: list[int], *, files: bool = False, top
             lines.append("  Same content at several paths")
             for g in waste.duplicates[:top]:
                 more = f" … and {len(g.paths) - 4} more" if len(g.paths) > 4 else ""
-                lines.append(f"  {size(g.wasted):>10}  {', '.join(g.paths[:4])}{more}")
+                paths = ", ".join(printable(p) for p in g.paths[:4])
+                lines.append(f"  {size(g.wasted):>10}  {paths}{more}")
             if len(waste.duplicates) > top:
                 lines.append(f"  … and {len(waste.duplicates) - top} more (--top N)")
         lines.extend(_packages_text(analysis.packages[i], top))
@@ -478,10 +479,11 @@ def to_text(analysis: Analysis, selected: list[int], *, files: bool = False, top
                     link = ""
                     if item["link"]:  # a hardlink names the path it shares content with
                         hard = item["type"] == Kind.HARDLINK.label
-                        link = f" (hardlink to {item['link']})" if hard else f" -> {item['link']}"
+                        shown = printable(item["link"])
+                        link = f" (hardlink to {shown})" if hard else f" -> {shown}"
                     owner = f"  [{item['owner']}]" if item.get("owner") else ""
                     lines.append(
-                        f"    {sign} {item['path']}"
+                        f"    {sign} {printable(item['path'])}"
                         f"{'/' if item['type'] == Kind.DIR.label else ''}{link}{owner}"
                     )
     if len(selected) > 1:

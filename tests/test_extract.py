@@ -272,3 +272,26 @@ def test_a_layer_rewritten_in_place_since_the_load_is_named_not_shown(tmp_path: 
     with SafeWriter(str(dest)) as out, pytest.raises(CorruptLayer, match="'c.txt' of 600"):
         extract(image, 0, ["/b.txt"], out)
     assert snapshot(dest) == {}
+
+
+def test_a_name_holding_a_newline_stays_on_its_line(tmp_path: Path, capsys):
+    # A name that would print a line of its own ("Wrote 0 files") if printed raw.
+    evil = "evil\nWrote 0 files"
+    image = b.Image(
+        [
+            b.Layer(b.layer_tar([b.file(evil, b"x"), b.symlink("lnk\nx", "/etc/passwd")])),
+            b.Layer(b.layer_tar([b.file(evil, b"xx"), b.fifo("fifo\nx")])),
+        ]
+    )
+    path = str(write(tmp_path, image, "podman"))
+    commands = [
+        ["report", path, "--files"],
+        ["diff", f"{path}@0", f"{path}@1"],
+        ["extract", path, "--to", str(tmp_path / "out")],
+    ]
+    for command in commands:
+        assert main([*command, "--no-cache"]) == 0
+        out = capsys.readouterr().out
+        assert "\nWrote 0 files" not in out, out
+        assert "\nx" not in out, out
+        assert "evil\\nWrote 0 files" in out or "lnk\\nx -> /etc/passwd" in out, out

@@ -20,7 +20,7 @@ from layerscope.cli.remote_options import remote_options_from
 from layerscope.cli.specs import parse_image_spec, resolve
 from layerscope.errors import LayerscopeError
 from layerscope.extract import Output, TarOutput, extract, save_layer_tar
-from layerscope.format import human_size, plural
+from layerscope.format import human_size, plural, printable
 from layerscope.load import Progress, load
 from layerscope.remote import is_remote
 from layerscope.remote.reference import REGISTRY, scheme_of
@@ -135,14 +135,14 @@ def run(args: argparse.Namespace) -> int:
     sys.stdout.write(f"Wrote {', '.join(parts)} to {target}\n")
     if summary.skipped:
         sys.stdout.write(f"Skipped {len(summary.skipped)}:\n")
-        sys.stdout.writelines(f"  {s}\n" for s in summary.skipped[:20])
+        sys.stdout.writelines(f"  {printable(s)}\n" for s in summary.skipped[:20])
         if len(summary.skipped) > 20:
             sys.stdout.write(f"  … and {len(summary.skipped) - 20} more\n")
     if summary.outward_links:
         n = len(summary.outward_links)
         sys.stdout.write(
             f"{plural(n, 'symlink')} {'points' if n == 1 else 'point'} outside the destination "
-            f"(written as links, never followed), e.g. {summary.outward_links[0]}\n"
+            f"(written as links, never followed), e.g. {printable(summary.outward_links[0])}\n"
         )
     return EXIT_OK
 
