@@ -17,7 +17,8 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Generator
+import time
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
@@ -61,6 +62,73 @@ class Secrets:
 
 class AuthError(LayerscopeError):
     """Credentials were refused, or an auth file or helper is unusable."""
+
+
+SMALL_ANSWER_BYTES = 64 * 1024  # an error, a 401 or a token answer: a few KiB when honest
+# Less than STALL_BYTES in STALL_SECONDS is a stalled answer. The read timeout alone does not
+# catch a server that drips a byte now and then: it would hold a load, and its cancel, forever.
+STALL_SECONDS = 60.0
+STALL_BYTES = 16 * 1024
+
+
+def paced(chunks: Iterable[bytes], message: str) -> Iterator[bytes]:
+    """`chunks` as they arrive, stopped with `message` once the answer stalls."""
+    start = time.monotonic()
+    got = 0
+    for chunk in chunks:
+        got += len(chunk)
+        now = time.monotonic()
+        if now - start >= STALL_SECONDS:
+            if got < STALL_BYTES:
+                raise LayerscopeError(message)
+            start, got = now, 0
+        yield chunk
+
+
+def stalled_message(what: str, server: str) -> str:
+    return (
+        f"{what}: {server} sent less than {STALL_BYTES // 1024} KiB in {STALL_SECONDS:.0f} s "
+        "(a stalled or deliberately slow answer); stopped waiting"
+    )
+
+
+class _Capped(httpx.SyncByteStream):
+    """A response body that stops with an error past `limit` bytes as they arrive."""
+
+    def __init__(self, stream: httpx.SyncByteStream, limit: int, message: str, stalled: str):
+        self._stream = stream
+        self._limit = limit
+        self._message = message
+        self._stalled = stalled
+
+    def __iter__(self) -> Iterator[bytes]:
+        seen = 0
+        for chunk in paced(self._stream, self._stalled):
+            seen += len(chunk)
+            if seen > self._limit:
+                raise LayerscopeError(self._message)
+            yield chunk
+
+    def close(self) -> None:
+        self._stream.close()
+
+
+def read_small_answer(response: httpx.Response, what: str) -> bytes:
+    """The body of an answer that carries no image data (an error, a 401, a token), read
+    whole but never past SMALL_ANSWER_BYTES (as sent; decoded, at most ~1000 times that):
+    a registry answering a 404 or a 401 with a gigabyte must not fill the memory."""
+    if not isinstance(response.stream, httpx.SyncByteStream):
+        return response.read()  # already read, or not a network stream
+    server = response.request.url.netloc.decode("ascii", "replace")
+    response.stream = _Capped(
+        response.stream,
+        SMALL_ANSWER_BYTES,
+        f"{what}: {server} answered {response.status_code} with more than "
+        f"{SMALL_ANSWER_BYTES // 1024} KiB (a registry's errors and tokens take a few); "
+        "stopped reading it",
+        stalled_message(what, server),
+    )
+    return response.read()
 
 
 def auth_file_paths(authfile: str | None = None) -> list[str]:
@@ -215,11 +283,11 @@ class RegistryAuth(httpx.Auth):
         response = yield request
         if response.status_code != 401:
             return
-        response.read()
+        read_small_answer(response, self.what)
         scheme, params = parse_challenge(response.headers.get("www-authenticate", ""))
         if scheme == "bearer" and params.get("realm"):
             token_response = yield self._token_request(params)
-            token_response.read()
+            read_small_answer(token_response, self.what)
             header = "Bearer " + self._token_from(token_response, params["realm"])
         elif scheme == "basic" and self.credentials is not None:
             header = self._basic()
@@ -234,7 +302,7 @@ class RegistryAuth(httpx.Auth):
         request.headers["Authorization"] = header
         retried = yield request
         if retried.status_code == 401:
-            retried.read()
+            read_small_answer(retried, self.what)
             raise AuthError(self._refused())
 
     def _basic(self) -> str:

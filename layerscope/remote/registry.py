@@ -37,7 +37,14 @@ from layerscope.errors import (
     MissingBlob,
 )
 from layerscope.limits import Limits
-from layerscope.remote.auth import RegistryAuth, Secrets, find_credentials
+from layerscope.remote.auth import (
+    RegistryAuth,
+    Secrets,
+    find_credentials,
+    paced,
+    read_small_answer,
+    stalled_message,
+)
 from layerscope.remote.options import RemoteOptions, host_platform_name, platform_matches
 from layerscope.remote.reference import RegistryReference
 
@@ -105,7 +112,7 @@ class RegistryClient:
             raise ArchiveError(self._transport_message(exc), path=self.what) from None
         if response.status_code != 200 and not (start is not None and response.status_code == 206):
             try:
-                response.read()
+                read_small_answer(response, self.what)
                 message = self._status_message(response, kind, reference)
             finally:
                 response.close()
@@ -172,8 +179,19 @@ class RegistryClient:
             response.close()
 
     def _chunks(self, response: httpx.Response, reference: str) -> Iterator[bytes]:
+        """The body in pieces of about _CHUNK, its pace checked as each read arrives."""
+        stalled = stalled_message(self.what, self.ref.api_host)
+        parts: list[bytes] = []
+        size = 0
         try:
-            yield from response.iter_bytes(_CHUNK)
+            for piece in paced(response.iter_bytes(), stalled):
+                parts.append(piece)
+                size += len(piece)
+                if size >= _CHUNK:
+                    yield b"".join(parts)
+                    parts, size = [], 0
+            if parts:
+                yield b"".join(parts)
         except httpx.HTTPError as exc:
             raise ArchiveError(
                 f"the connection to {self.ref.api_host} broke while reading {reference[:19]}: "

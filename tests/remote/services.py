@@ -309,3 +309,62 @@ def podman_storage(root: Path) -> dict[str, str]:
     env["CONTAINERS_STORAGE_CONF"] = str(conf)
     env["CONTAINERS_CONF"] = str(containers_conf)
     return env
+
+
+class HostileRegistry:
+    """Answers every request but `/v2/` as a registry must not: mode "big404", "big401" (a
+    huge body), "bigtoken" (a 401 whose token server sends a huge body), "trickle" (a
+    manifest sent a byte at a time). Notes how many body bytes it sent."""
+
+    BIG = 256 << 20
+
+    def __init__(self, mode: str) -> None:
+        server = self
+        self.mode = mode
+        self.sent = 0
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def answer(self, status: int, headers: dict[str, str], size: int, step: int) -> None:
+                self.send_response(status)
+                for key, value in {**headers, "Content-Length": str(size)}.items():
+                    self.send_header(key, value)
+                self.end_headers()
+                chunk = b"x" * step
+                try:
+                    while server.sent < size:
+                        self.wfile.write(chunk)
+                        self.wfile.flush()
+                        server.sent += step
+                        if step == 1:
+                            time.sleep(0.2)
+                except OSError:
+                    pass  # the client hung up: what a client should do here
+
+            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+                if self.path == "/v2/":
+                    self.answer(200, {}, 0, 1)
+                elif server.mode == "big404":
+                    self.answer(404, {}, server.BIG, 1 << 16)
+                elif server.mode == "big401":
+                    self.answer(401, {"WWW-Authenticate": 'Basic realm="r"'}, server.BIG, 1 << 16)
+                elif self.path.startswith("/token"):
+                    self.answer(200, {}, server.BIG, 1 << 16)
+                elif server.mode == "bigtoken":
+                    realm = f"http://{server.host}/token"
+                    self.answer(401, {"WWW-Authenticate": f'Bearer realm="{realm}"'}, 0, 1)
+                else:  # trickle
+                    self.answer(200, {}, 1 << 20, 1)
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.host = f"127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()

@@ -1,0 +1,49 @@
+"""registry:// against a server that answers as no registry should: bodies of a gigabyte
+where a registry says a few words, a manifest sent a byte at a time. Each gets one line on
+stderr, soon, without reading on."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from services import HostileRegistry
+
+from layerscope.cli import main
+from layerscope.remote import auth
+
+
+@pytest.mark.parametrize("mode", ["big404", "big401", "bigtoken"])
+def test_a_huge_error_or_token_answer_is_not_read(
+    mode: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = HostileRegistry(mode)
+    try:
+        source = f"registry://{server.host}/app:1"
+        code = main(["report", source, "-q", "--no-cache", "--insecure-registry", server.host])
+    finally:
+        server.stop()
+    err = capsys.readouterr().err
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1, err
+    assert "with more than 64 KiB" in err
+    assert server.sent < 16 << 20  # not the 256 MiB it offered
+
+
+def test_a_manifest_dripped_a_byte_at_a_time_is_given_up_on(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each byte comes well within the read timeout; only the pace tells it is stalled.
+    monkeypatch.setattr(auth, "STALL_SECONDS", 1.0)
+    monkeypatch.setattr(auth, "STALL_BYTES", 1024)
+    server = HostileRegistry("trickle")
+    started = time.monotonic()
+    try:
+        source = f"registry://{server.host}/app:1"
+        code = main(["report", source, "-q", "--no-cache", "--insecure-registry", server.host])
+    finally:
+        server.stop()
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"{server.host} sent less than 1 KiB in 1 s" in err
+    assert time.monotonic() - started < 10
