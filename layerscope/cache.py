@@ -268,9 +268,11 @@ class Cache:
         written, self._written = self._written, 0
         ledger = self.root / "usage"
         try:
-            total = int(ledger.read_text()) + written
+            counted = int(ledger.read_text())
         except (OSError, ValueError):
-            total = self.max_bytes + 1  # no ledger yet: count
+            counted = -1  # no ledger yet: count
+        # A negative count (a damaged or hand-edited ledger) would never reach the bound.
+        total = counted + written if counted >= 0 else self.max_bytes + 1
         if total > self.max_bytes:
             total = self._evict()
         try:

@@ -226,3 +226,16 @@ def test_the_cache_lives_where_the_environment_says(
     assert Cache().directory == private_cache
     monkeypatch.setenv(cache_module.NO_CACHE_ENV, "1")
     assert cache_module.default_cache() is None
+
+
+def test_a_ledger_claiming_a_negative_usage_does_not_stop_the_bound(private_cache: Path) -> None:
+    table = EntryTable.of(Entry(f"/f{i}", Kind.FILE, i) for i in range(2000))
+    root = private_cache / f"v{cache_module.FORMAT}"
+    writer = Cache()
+    writer.put_entries("sha256:first", table)
+    size = (root / "layers" / "first").stat().st_size
+    (root / "usage").write_text("-99999999999999999999")
+    bounded = Cache(max_bytes=int(1.5 * size))
+    bounded.put_entries("sha256:second", table)
+    bounded.trim()
+    assert sum(p.stat().st_size for p in files(private_cache)) <= 1.5 * size
