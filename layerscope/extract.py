@@ -258,6 +258,7 @@ class TarOutput:
         self.force = force
         self.summary = WriteSummary()
         self._tmp = f"{target}.layerscope-part"
+        self._file: BinaryIO | None = None
         self._tar: tarfile.TarFile | None = None
         self._names: dict[int, str] = {}
 
@@ -270,7 +271,8 @@ class TarOutput:
 
     def _open(self) -> tarfile.TarFile:
         if self._tar is None:
-            self._tar = tarfile.open(self._tmp, "w", format=tarfile.PAX_FORMAT)  # noqa: SIM115
+            self._file = create_new(self._tmp)
+            self._tar = tarfile.open(fileobj=self._file, mode="w", format=tarfile.PAX_FORMAT)  # noqa: SIM115
         return self._tar
 
     @staticmethod
@@ -326,18 +328,34 @@ class TarOutput:
         self.summary.skipped.append(f"{rel}: {why}")
 
     def finish(self) -> None:
-        tar = self._open()
-        tar.close()
-        self._tar = None
+        self._open()
+        self._close_files()
         os.replace(self._tmp, self.target)
+
+    def _close_files(self) -> None:
+        if self._tar is not None:
+            self._tar.close()  # the end-of-archive blocks; the file stays open
+            self._tar = None
+        if self._file is not None:
+            self._file.close()
+            self._file = None
 
     def close(self) -> None:
         """Drop the temporary file of an extraction that did not finish."""
-        if self._tar is not None:
-            self._tar.close()
-            self._tar = None
-        if os.path.exists(self._tmp):
+        if self._file is not None:
+            self._close_files()
             os.unlink(self._tmp)
+
+
+def create_new(path: str) -> BinaryIO:
+    """`path` opened for writing as a file made here: whatever is there (a leftover of a
+    crash, or a symlink someone put beside the target) is removed, never written through."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    return os.fdopen(os.open(path, flags, 0o666), "wb")
 
 
 class _Spool:
@@ -374,7 +392,7 @@ def save_layer_tar(
     try:
         with container.open_blob(the_layer.blob) as raw:
             stream, _method = open_decompressed(raw, name=image.archive_path, limits=limits)
-            with open(tmp, "wb") as out:
+            with create_new(tmp) as out:
                 while chunk := stream.read(_CHUNK):
                     if cancel is not None and cancel():
                         raise Cancelled()

@@ -295,3 +295,19 @@ def test_a_name_holding_a_newline_stays_on_its_line(tmp_path: Path, capsys):
         assert "\nWrote 0 files" not in out, out
         assert "\nx" not in out, out
         assert "evil\\nWrote 0 files" in out or "lnk\\nx -> /etc/passwd" in out, out
+
+
+@pytest.mark.parametrize("option", ["--tar", "--layer-tar"])
+def test_a_symlink_where_the_temporary_file_goes_is_not_written_through(
+    tmp_path: Path, capsys, option: str
+):
+    path = write(tmp_path, STACK, "podman")
+    victim = tmp_path / "victim"
+    victim.write_text("keep me")
+    target = tmp_path / "out.tar"
+    (tmp_path / "out.tar.layerscope-part").symlink_to(victim)
+    assert main(["extract", str(path), option, str(target), "--no-cache"]) == 0, capsys.readouterr()
+    assert victim.read_text() == "keep me"
+    assert not target.is_symlink()
+    with tarfile.open(target) as tar:
+        assert tar.getnames()
