@@ -208,7 +208,7 @@ def match_images(images: list[Image], selector: str, what: str) -> list[int]:
 
     `what` names the selector in errors (LookupError), e.g. "--image" or "app.tar:".
     """
-    if selector.isdigit():
+    if selector.isascii() and selector.isdigit():  # "²" and "١" are digits too, not indexes
         n = int(selector)
         if n < len(images):
             return [n]

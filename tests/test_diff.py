@@ -131,6 +131,9 @@ def test_ignore_timestamps(corpus, capsys):
         ("podman/app-docker.tar:nope", "podman/app-docker.tar", "'nope' matches no image"),
         ("podman/app-docker.tar:3", "podman/app-docker.tar", "there is 1 image"),
         ("podman/missing.tar", "podman/app-docker.tar", "no such file or directory"),
+        # digits that are not ASCII are neither image indexes nor layer numbers
+        ("podman/app-docker.tar:²", "podman/app-docker.tar", "'²' matches no image"),
+        ("podman/app-docker.tar@١", "podman/app-docker.tar", "no such file or directory"),
     ],
 )
 def test_bad_specs_exit_2_with_one_line(corpus, capsys, a, b, message):

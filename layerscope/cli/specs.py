@@ -19,7 +19,7 @@ from layerscope.model.image import Image
 from layerscope.remote import is_remote, split_spec
 from layerscope.report import image_choices, match_images
 
-_LAYER_SUFFIX = re.compile(r"@(\d+)$")
+_LAYER_SUFFIX = re.compile(r"@([0-9]+)$")  # ASCII digits: \d takes "١" and "²" too
 
 
 @dataclass(frozen=True)
