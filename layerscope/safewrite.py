@@ -83,6 +83,7 @@ class SafeWriter:
         self._dir_modes: list[tuple[tuple[str, ...], int, int | None]] = []
         self._created: set[tuple[str, ...]] = set()  # directories this writer made
         self._written: dict[int, tuple[tuple[str, ...], str]] = {}  # content id -> where
+        self._links: dict[tuple[str, ...], tuple[str, str]] = {}  # symlink -> (rel, target)
 
     # -- context management --------------------------------------------------------------
 
@@ -172,7 +173,14 @@ class SafeWriter:
 
     def finish(self) -> None:
         """Give the directories this writer made their modes and times, deepest first (after
-        their contents were written); directories that existed before keep theirs."""
+        their contents were written); directories that existed before keep theirs. Name the
+        symlinks that lead out of the destination, through others written here or not."""
+        targets = {parts: target for parts, (_rel, target) in self._links.items()}
+        self.summary.outward_links = [
+            f"{rel} -> {target}"
+            for parts, (rel, target) in self._links.items()
+            if _leads_out(parts[:-1], target, targets)
+        ]
         for parts, mode, mtime in sorted(self._dir_modes, key=lambda d: -len(d[0])):
             fd = self._dirs.get(parts)
             if fd is None or parts not in self._created:
@@ -272,8 +280,7 @@ class SafeWriter:
         self._unlink_if_there(fd_dir, name)
         os.symlink(target, name, dir_fd=fd_dir)
         self.summary.symlinks += 1
-        if _points_out(parent, target):
-            self.summary.outward_links.append(f"{rel} -> {target}")
+        self._links[(*parent, name)] = (rel, target)
 
     def skip(self, rel: str, why: str) -> None:
         self.summary.skipped.append(f"{rel}: {why}")
@@ -292,16 +299,32 @@ def _part_name(name: str) -> str:
     return "." + os.fsdecode(os.fsencode(name)[:200]) + ".layerscope-part"
 
 
-def _points_out(parent: tuple[str, ...], target: str) -> bool:
-    """True when a symlink in `parent` with this target leaves the destination."""
+def _leads_out(parent: tuple[str, ...], target: str, links: dict[tuple[str, ...], str]) -> bool:
+    """True when a symlink in `parent` with this target, followed as the kernel would
+    (through the other symlinks in `links`), leaves the destination: an absolute target,
+    '..' past the top, or a chain such as `a -> b/..` with `b -> /etc/ssh`."""
+    where = list(parent)
+    pending = target.split("/")
     if target.startswith("/"):
         return True
-    depth = len(parent)
-    for part in target.split("/"):
+    hops = 0
+    while pending:
+        part = pending.pop(0)
+        if part in ("", "."):
+            continue
         if part == "..":
-            depth -= 1
-            if depth < 0:
+            if not where:
                 return True
-        elif part not in ("", "."):
-            depth += 1
+            where.pop()
+            continue
+        where.append(part)
+        link = links.get(tuple(where))
+        if link is not None:
+            hops += 1
+            if hops > 40:  # a loop: it leads nowhere (ELOOP)
+                return False
+            where.pop()
+            if link.startswith("/"):
+                return True
+            pending = link.split("/") + pending
     return False

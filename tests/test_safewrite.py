@@ -162,3 +162,20 @@ def test_conflicts_name_a_symlink_in_the_way_not_what_it_points_to(tmp_path: Pat
             "/etc: exists (use --force to replace it)"
         ]
     assert (outside / "passwd").read_text() == "host"
+
+
+def test_symlinks_leading_out_through_other_symlinks_are_named(tmp_path: Path):
+    with SafeWriter(str(tmp_path / "out")) as w:
+        w.symlink("/b", "/etc/ssh/keys")
+        w.symlink("/a", "b/..")  # b/.. is /etc/ssh on the host, whatever it looks like
+        w.symlink("/d", "e/f")
+        w.symlink("/c", "d/../..")  # e/f/../.. : the top, inside
+        w.symlink("/g", "d/../../..")  # one level above the top
+        w.symlink("/loop1", "loop2")
+        w.symlink("/loop2", "loop1")
+        w.finish()
+    assert sorted(w.summary.outward_links) == [
+        "/a -> b/..",
+        "/b -> /etc/ssh/keys",
+        "/g -> d/../../..",
+    ]
