@@ -96,6 +96,9 @@ def decode(data: bytes, *, complete: bool = True) -> Decoded | None:
         return Decoded(decoder.decode(data, final=complete), "utf-8", True)
     except UnicodeDecodeError:
         pass
+    mostly = _mostly_utf8(data)
+    if mostly is not None:
+        return Decoded(mostly, "utf-8", False)
     matches = charset_normalizer.from_bytes(data[:65536])
     best = matches.best()
     if best is None:
@@ -107,6 +110,17 @@ def decode(data: bytes, *, complete: bool = True) -> Decoded | None:
     if any(WESTERN in m.could_be_from_charset for m in tied):
         encoding = WESTERN
     return Decoded(data.decode(encoding, errors="replace"), encoding, False)
+
+
+def _mostly_utf8(data: bytes) -> str | None:
+    """UTF-8 text with a few bad bytes (a file cut inside its last character, one Latin-1
+    byte in a UTF-8 file), with the bad bytes replaced: guessing another encoding for all
+    of it turns every other non-ASCII character into mojibake. None when the bytes hold
+    far fewer good UTF-8 characters than bad bytes (another encoding, or binary)."""
+    text = data.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd") - data.count("\ufffd".encode())
+    good = sum(1 for c in text if c > "\x7f") - text.count("\ufffd")
+    return text if good >= 10 * bad else None
 
 
 def hex_lines(data: bytes, offset: int = 0, width: int = 16) -> Iterator[str]:

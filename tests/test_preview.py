@@ -99,3 +99,18 @@ def test_a_short_non_utf8_file_reads_as_the_likeliest_code_page(text: str, encod
     assert d is not None
     assert not d.sure
     assert d.text == text
+
+
+def test_utf8_with_a_few_bad_bytes_stays_utf8():
+    # One Latin-1 byte in a UTF-8 file, or a file cut inside its last character: the rest
+    # is still read as UTF-8 (no other encoding is guessed for the whole file).
+    spanish = ("nombre = José\nciudad = Medellín\n" * 20).encode() + b"pa\xeds = Colombia\n"
+    d = decode(spanish)
+    assert d.encoding == "utf-8"
+    assert not d.sure
+    assert d.text.startswith("nombre = José\n")
+    assert d.text.endswith("pa\ufffds = Colombia\n")
+    cut = ("é" * 1000).encode()[:-1]
+    assert decode(cut).text == "é" * 999 + "\ufffd"
+    # A Latin-1 file holds no good UTF-8: still detected as what it is.
+    assert "Noël" in decode(("Dès Noël où un zéphyr " * 20).encode("latin-1")).text
