@@ -24,7 +24,13 @@ from layerscope.limits import DEFAULT_LIMITS, Limits
 from layerscope.model.entry import Entry, Kind
 from layerscope.model.filesystem import Node, Version
 from layerscope.model.image import Image
-from layerscope.safewrite import ExtractError, SafeWriter, WriteSummary, check_component
+from layerscope.safewrite import (
+    ExtractError,
+    SafeWriter,
+    WriteSummary,
+    check_component,
+    open_part,
+)
 
 _CHUNK = 1 << 20
 ProgressFn = Callable[[int, int], None]  # (bytes written, bytes to write)
@@ -257,7 +263,7 @@ class TarOutput:
         self.target = target
         self.force = force
         self.summary = WriteSummary()
-        self._tmp = f"{target}.layerscope-part"
+        self._tmp = ""  # the file the tar is built in, made when the first entry comes
         self._file: BinaryIO | None = None
         self._tar: tarfile.TarFile | None = None
         self._names: dict[int, str] = {}
@@ -271,7 +277,8 @@ class TarOutput:
 
     def _open(self) -> tarfile.TarFile:
         if self._tar is None:
-            self._file = create_new(self._tmp)
+            fd, self._tmp = open_part(self.target, 0o666)
+            self._file = os.fdopen(fd, "wb")
             self._tar = tarfile.open(fileobj=self._file, mode="w", format=tarfile.PAX_FORMAT)  # noqa: SIM115
         return self._tar
 
@@ -347,17 +354,6 @@ class TarOutput:
             os.unlink(self._tmp)
 
 
-def create_new(path: str) -> BinaryIO:
-    """`path` opened for writing as a file made here: whatever is there (a leftover of a
-    crash, or a symlink someone put beside the target) is removed, never written through."""
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
-    return os.fdopen(os.open(path, flags, 0o666), "wb")
-
-
 class _Spool:
     def __init__(self) -> None:
         self._file = tempfile.SpooledTemporaryFile(max_size=16 << 20)  # noqa: SIM115
@@ -386,13 +382,14 @@ def save_layer_tar(
         raise ExtractError(f"{target}: a directory is in the way")
     if os.path.lexists(target) and not force:
         raise ExtractError(f"{target}: exists (use --force to replace it)")
-    tmp = f"{target}.layerscope-part"
+    tmp = ""
     container = open_again(image.archive_path, limits, image.reopen)
     written = 0
     try:
         with container.open_blob(the_layer.blob) as raw:
             stream, _method = open_decompressed(raw, name=image.archive_path, limits=limits)
-            with create_new(tmp) as out:
+            fd, tmp = open_part(target, 0o666)
+            with os.fdopen(fd, "wb") as out:
                 while chunk := stream.read(_CHUNK):
                     if cancel is not None and cancel():
                         raise Cancelled()
@@ -402,7 +399,7 @@ def save_layer_tar(
                         raise LayerscopeError(f"layer {layer} expands past max_layer_bytes")
         os.replace(tmp, target)
     except BaseException:
-        if os.path.exists(tmp):
+        if tmp:
             os.unlink(tmp)
         raise
     finally:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import errno
 import os
+import secrets
 import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -222,13 +223,7 @@ class SafeWriter:
         """Write a regular file from `chunks`, atomically."""
         fd_dir, name, parent = self._place(rel)
         self._claim(fd_dir, name, rel)
-        tmp = _part_name(name)
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
-        try:
-            os.unlink(tmp, dir_fd=fd_dir)  # a leftover of a crash: ours to remove
-        except FileNotFoundError:
-            pass
-        fd = os.open(tmp, flags, 0o600, dir_fd=fd_dir)
+        fd, tmp = open_part(name, 0o600, dir_fd=fd_dir)
         size = 0
         try:
             with os.fdopen(fd, "wb", closefd=True) as out:
@@ -293,10 +288,22 @@ class SafeWriter:
             pass
 
 
-def _part_name(name: str) -> str:
-    """The temporary name a file is written under: cut by bytes, so any name the filesystem
-    takes (255 bytes, as 85 three-byte characters) leaves room for the suffix."""
-    return "." + os.fsdecode(os.fsencode(name)[:200]) + ".layerscope-part"
+def open_part(name: str, mode: int, *, dir_fd: int | None = None) -> tuple[int, str]:
+    """A new file to write `name` under until it is complete: an fd and its name (beside
+    `name`, in `dir_fd` or the directory `name` gives). The name is new, made with O_EXCL,
+    so no file already there (the image's own `.x.layerscope-part`, one of the user's, a
+    symlink) is removed or written through. Cut by bytes: any name the filesystem takes
+    (255 bytes, as 85 three-byte characters) leaves room for the suffix."""
+    folder, base = os.path.split(name)
+    head = "." + os.fsdecode(os.fsencode(base)[:200])
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    for _attempt in range(100):
+        part = os.path.join(folder, f"{head}.{secrets.token_hex(4)}.layerscope-part")
+        try:
+            return os.open(part, flags, mode, dir_fd=dir_fd), part
+        except FileExistsError:
+            continue
+    raise ExtractError(f"{name}: no free temporary name beside it")
 
 
 def _leads_out(parent: tuple[str, ...], target: str, links: dict[tuple[str, ...], str]) -> bool:

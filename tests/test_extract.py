@@ -116,7 +116,7 @@ def test_tar_output_keeps_metadata(tmp_path: Path):
         assert members["usr/bin/tool"].mode == 0o4755  # a tar keeps what the image says
         assert members["usr/bin/tool2"].islnk()
         assert tar.extractfile("usr/bin/tool").read() == BIG  # type: ignore[union-attr]
-    assert not (tmp_path / "out.tar.layerscope-part").exists()
+    assert not list(tmp_path.glob("*.layerscope-part"))
 
 
 def test_a_file_hardlinked_from_outside_the_selection_is_written_as_a_copy(tmp_path: Path):
@@ -311,3 +311,17 @@ def test_a_symlink_where_the_temporary_file_goes_is_not_written_through(
     assert not target.is_symlink()
     with tarfile.open(target) as tar:
         assert tar.getnames()
+
+
+def test_files_named_like_a_temporary_file_are_kept(tmp_path: Path, capsys):
+    # The image's own ".foo.layerscope-part", and one of the user's beside --tar's target
+    image = b.Image([b.Layer(b.layer_tar([b.file(".foo.layerscope-part", b"own"), b.file("foo")]))])
+    path = write(tmp_path, image, "podman")
+    dest = tmp_path / "out"
+    assert main(["extract", str(path), "--to", str(dest), "--no-cache"]) == 0
+    assert snapshot(dest) == {".foo.layerscope-part": digest(b"own"), "foo": digest(b"")}
+    mine = tmp_path / ".out.tar.layerscope-part"
+    mine.write_text("mine")
+    assert main(["extract", str(path), "--tar", str(tmp_path / "out.tar"), "--no-cache"]) == 0
+    assert mine.read_text() == "mine"
+    assert sorted(p.name for p in tmp_path.glob("*layerscope-part")) == [mine.name]
