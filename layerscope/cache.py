@@ -31,13 +31,15 @@ that does not match its checksum is never unpickled.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import pickle
+import stat
 import tempfile
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import platformdirs
 import xxhash
@@ -151,6 +153,19 @@ def layer_key(diff_id: str) -> str:
     return key_hash("diff_id", diff_id)
 
 
+def _open_record(path: Path) -> BinaryIO:
+    """A record's file, if it is a regular file: opening a FIFO put in its place would wait
+    for a writer forever (O_NONBLOCK), and a device could be read without end."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 class Cache:
     def __init__(self, directory: Path | None = None, max_bytes: int = DEFAULT_MAX_BYTES):
         self.directory = directory if directory is not None else default_dir()
@@ -168,7 +183,7 @@ class Cache:
     def _read(self, kind: str, name: str) -> Any:
         path = self._path(kind, name)
         try:
-            with open(path, "rb") as fh:
+            with _open_record(path) as fh:
                 data = fh.read()
         except OSError:
             return None
@@ -228,7 +243,7 @@ class Cache:
         """Whether a layer's entries are here, written by this version (not yet checksummed:
         a damaged file is found when it is read, and the layer read again)."""
         try:
-            with open(self._path("layers", diff_id.removeprefix("sha256:")), "rb") as fh:
+            with _open_record(self._path("layers", diff_id.removeprefix("sha256:"))) as fh:
                 return fh.read(len(_HEADER)) == _HEADER
         except OSError:
             return False

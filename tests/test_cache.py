@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -239,3 +240,25 @@ def test_a_ledger_claiming_a_negative_usage_does_not_stop_the_bound(private_cach
     bounded.put_entries("sha256:second", table)
     bounded.trim()
     assert sum(p.stat().st_size for p in files(private_cache)) <= 1.5 * size
+
+
+def test_a_fifo_in_place_of_a_record_is_a_miss_not_a_hang(private_cache: Path) -> None:
+    table = EntryTable.of(Entry(f"/f{i}", Kind.FILE, i) for i in range(10))
+    Cache().put_entries("sha256:layer", table)
+    record = private_cache / f"v{cache_module.FORMAT}" / "layers" / "layer"
+    record.unlink()
+    os.mkfifo(record)
+    answers: list[object] = []
+
+    def read() -> None:
+        answers.append(Cache().has_entries("sha256:layer"))
+        answers.append(Cache().get_entries("sha256:layer"))
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(10)
+    try:
+        assert answers == [False, None]
+    finally:
+        if reader.is_alive():  # the old way: blocked opening the FIFO; let it go
+            os.close(os.open(record, os.O_WRONLY | os.O_NONBLOCK))
