@@ -5,12 +5,16 @@ stderr, soon, without reading on."""
 from __future__ import annotations
 
 import time
+from types import SimpleNamespace
+from typing import cast
 
+import httpx
 import pytest
 from services import HostileRegistry
 
 from layerscope.cli import main
-from layerscope.remote import auth
+from layerscope.errors import ArchiveError
+from layerscope.remote import auth, registry
 
 
 @pytest.mark.parametrize("mode", ["big404", "big401", "bigtoken"])
@@ -47,3 +51,11 @@ def test_a_manifest_dripped_a_byte_at_a_time_is_given_up_on(
     assert code == 2
     assert f"{server.host} sent less than 1 KiB in 1 s" in err
     assert time.monotonic() - started < 10
+
+
+@pytest.mark.parametrize("header", ["bytes ²-9/10", "bytes 0-9/¹⁰", "bytes 0-9/", "items 0-9/10"])
+def test_a_content_range_not_in_ascii_digits_is_named(header: str) -> None:
+    response = httpx.Response(206, headers=[(b"content-range", header.encode())])
+    client = cast(registry.RegistryClient, SimpleNamespace(what="registry://h/app:1"))
+    with pytest.raises(ArchiveError, match="answered a range request"):
+        registry._range_total(client, response, 0, "sha256:" + "0" * 64)
