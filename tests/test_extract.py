@@ -295,6 +295,7 @@ def test_a_name_holding_a_newline_stays_on_its_line(tmp_path: Path, capsys):
         assert "\nWrote 0 files" not in out, out
         assert "\nx" not in out, out
         assert "evil\\nWrote 0 files" in out or "lnk\\nx -> /etc/passwd" in out, out
+    assert "1 symlink points outside the destination" in out
 
 
 @pytest.mark.parametrize("option", ["--tar", "--layer-tar"])
