@@ -15,7 +15,7 @@ from PySide6.QtCore import QMimeData, QObject, QUrl, Signal
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from layerscope.extract import TarOutput, extract, plan, save_layer_tar
-from layerscope.format import human_size, plural
+from layerscope.format import human_size, plural, printable
 from layerscope.gui.tasks import Task, start
 from layerscope.limits import DEFAULT_LIMITS, Limits
 from layerscope.model.entry import Kind
@@ -199,9 +199,17 @@ def describe(summary: WriteSummary, target: str) -> str:
         parts.append(plural(summary.directories, "directory", "directories"))
     if summary.symlinks:
         parts.append(plural(summary.symlinks, "symlink"))
+    if summary.hardlinks:
+        parts.append(plural(summary.hardlinks, "hardlink"))
     text = f"Wrote {', '.join(parts)} to {target}"
     if summary.skipped:
-        text += f"; skipped {len(summary.skipped)} (e.g. {summary.skipped[0]})"
+        text += f"; skipped {len(summary.skipped)} (e.g. {printable(summary.skipped[0])})"
+    if summary.outward_links:
+        n = len(summary.outward_links)
+        text += (
+            f"; {plural(n, 'symlink points', 'symlinks point')} outside it, never followed "
+            f"(e.g. {printable(summary.outward_links[0])})"
+        )
     return text
 
 

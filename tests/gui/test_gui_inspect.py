@@ -11,10 +11,11 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt, QUrl
 from PySide6.QtGui import QColor, QImage
 from pytestqt.qtbot import QtBot
 
-from layerscope.gui.extracting import DragOut
+from layerscope.gui.extracting import DragOut, describe
 from layerscope.gui.main_window import MainWindow, Tab
 from layerscope.gui.models.difftree import Col as DiffCol
 from layerscope.gui.widgets import viewer as viewer_module
+from layerscope.safewrite import WriteSummary
 from layerscope.view.tree import TreeMode
 from tests import builders as b
 
@@ -378,3 +379,14 @@ def test_double_click_or_enter_on_a_file_shows_what_it_holds(qtbot, window):
     assert files.reveal("/etc/passwd")
     qtbot.keyClick(files.tree, Qt.Key.Key_Return)
     assert files.bottom.currentWidget() is viewer
+
+
+def test_the_status_after_an_extraction_names_links_leading_out() -> None:
+    summary = WriteSummary(files=2, bytes=10, symlinks=1, hardlinks=1)
+    summary.outward_links = ["/etc/abs -> /etc/conf"]
+    summary.skipped = ["/dev/null\nx: char device nodes are not created"]
+    assert describe(summary, "/home/me/out") == (
+        "Wrote 2 files (10 B), 1 symlink, 1 hardlink to /home/me/out; "
+        "skipped 1 (e.g. /dev/null\\nx: char device nodes are not created); "
+        "1 symlink points outside it, never followed (e.g. /etc/abs -> /etc/conf)"
+    )
