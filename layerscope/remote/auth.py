@@ -72,16 +72,22 @@ STALL_BYTES = 16 * 1024
 
 
 def paced(chunks: Iterable[bytes], message: str) -> Iterator[bytes]:
-    """`chunks` as they arrive, stopped with `message` once the answer stalls."""
-    start = time.monotonic()
+    """`chunks` as they arrive, stopped with `message` once the answer stalls. Only the
+    time spent waiting for the server counts: a reader that pauses is not a slow server."""
+    pieces = iter(chunks)
+    waited = 0.0
     got = 0
-    for chunk in chunks:
+    while True:
+        asked = time.monotonic()
+        chunk = next(pieces, None)
+        if chunk is None:
+            return
+        waited += time.monotonic() - asked
         got += len(chunk)
-        now = time.monotonic()
-        if now - start >= STALL_SECONDS:
+        if waited >= STALL_SECONDS:
             if got < STALL_BYTES:
                 raise LayerscopeError(message)
-            start, got = now, 0
+            waited, got = 0.0, 0
         yield chunk
 
 

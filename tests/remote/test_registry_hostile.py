@@ -59,3 +59,13 @@ def test_a_content_range_not_in_ascii_digits_is_named(header: str) -> None:
     client = cast(registry.RegistryClient, SimpleNamespace(what="registry://h/app:1"))
     with pytest.raises(ArchiveError, match="answered a range request"):
         registry._range_total(client, response, 0, "sha256:" + "0" * 64)
+
+
+def test_a_reader_that_pauses_is_not_a_stalled_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(auth, "STALL_SECONDS", 0.5)
+    monkeypatch.setattr(auth, "STALL_BYTES", 16 * 1024)
+    got = []
+    for chunk in auth.paced((b"x" * 1024 for _ in range(3)), "stalled"):
+        got.append(chunk)
+        time.sleep(0.6)  # the reader is busy; the server answers at once
+    assert len(got) == 3
