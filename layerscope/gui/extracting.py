@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QMimeData, QObject, QUrl, Signal
 from PySide6.QtWidgets import QFileDialog, QWidget
 
+from layerscope.errors import LayerscopeError
 from layerscope.extract import TarOutput, extract, plan, save_layer_tar
 from layerscope.format import human_size, plural, printable
 from layerscope.gui.tasks import Task, start
@@ -235,10 +236,19 @@ class DragOut(QMimeData):
     """A file or directory of the tree being dragged out: written to a temporary folder only
     when a drop target asks for it (Qt's delayed data), and only up to DRAG_LIMIT bytes."""
 
-    def __init__(self, image: Image, layer: int, node: Node, limits: Limits, folders: DragFolders):
+    def __init__(
+        self,
+        image: Image,
+        layer: int,
+        node: Node,
+        limits: Limits,
+        folders: DragFolders,
+        failed: Callable[[str], None] | None = None,
+    ):
         super().__init__()
         self._image, self._layer, self._node, self._limits = image, layer, node, limits
         self._folders = folders
+        self._failed = failed  # told why a drop got nothing (the window's error box)
         self._urls: list[QUrl] | None = None
 
     def formats(self) -> list[str]:
@@ -265,6 +275,12 @@ class DragOut(QMimeData):
                 try:
                     extract(self._image, self._layer, [self._node.path], writer, under=parent,
                             limits=self._limits)  # fmt: skip
+                except (LayerscopeError, OSError) as exc:
+                    # Called by the drop target through Qt: an exception would only print a
+                    # traceback. The drop gets nothing; the window says why.
+                    if self._failed is not None:
+                        self._failed(f"{self._node.path}: {exc}")
+                    return self._urls
                 finally:
                     writer.close()
                 self._urls = [QUrl.fromLocalFile(os.path.join(folder, self._node.name))]

@@ -195,6 +195,7 @@ class MainWindow(QMainWindow):
         self.extractor = Extractor(self, self.loader.limits)
         self.extractor.message.connect(lambda m: self.statusBar().showMessage(m, 8000))
         self.extractor.failed.connect(self.show_error)
+        self.files.dragFailed.connect(self.show_error)
         self.reporter = ReportExporter(self)
         self.reporter.exported.connect(
             lambda p: self.statusBar().showMessage(f"Exported the report to {p}", 8000)

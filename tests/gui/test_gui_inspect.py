@@ -390,3 +390,19 @@ def test_the_status_after_an_extraction_names_links_leading_out() -> None:
         "skipped 1 (e.g. /dev/null\\nx: char device nodes are not created); "
         "1 symlink points outside it, never followed (e.g. /etc/abs -> /etc/conf)"
     )
+
+
+def test_a_drag_whose_file_cannot_be_written_says_why_in_the_window(qtbot, window, tmp_path):
+    archive = tmp_path / "gone.tar"
+    archive.write_bytes(SAMPLE.read_bytes())
+    open_and_wait(qtbot, window, archive)
+    image = window.analysis.images[0]
+    node = image.filesystem.lookup("/etc/passwd")
+    archive.unlink()  # moved away after it was opened
+    window.select_layer(10)
+    window.files.set_mode(TreeMode.FILESYSTEM)
+    data = window.files._drag_data(window.files.model.index_for_node(node))
+    text = data.retrieveData("text/uri-list", None)
+    assert str(text).strip() == ""
+    assert window.last_error.startswith("/etc/passwd: ")
+    assert "gone.tar" in window.last_error

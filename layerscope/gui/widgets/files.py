@@ -112,6 +112,7 @@ class FilesPanel(Pane):
     # (image, layer, node, what): "save" (Save As…) or "extract" (Extract To…) asked for
     extractRequested = Signal(object, int, object, str)
     dragRequested = Signal(object)  # (image, layer, node) -> the window sets drag_data
+    dragFailed = Signal(str)  # why a drop got nothing (the file could not be written)
     matchesChanged = Signal(object)  # per layer, how many paths the filter matches; or None
 
     def __init__(self, parent: QWidget | None = None):
@@ -698,7 +699,9 @@ class FilesPanel(Pane):
         image, node = self._image(), self.model.node_at(index)
         if image is None or node is None or node.state_at(self.model.layer) is None:
             return None
-        return DragOut(image, self.model.layer, node, self.limits, self.drag_folders)
+        return DragOut(
+            image, self.model.layer, node, self.limits, self.drag_folders, self.dragFailed.emit
+        )
 
     def _history_activated(self, index: QModelIndex) -> None:
         layer = self.versions.data(index, LayerRole)
