@@ -93,7 +93,7 @@ def paced(chunks: Iterable[bytes], message: str) -> Iterator[bytes]:
 
 def stalled_message(what: str, server: str) -> str:
     return (
-        f"{what}: {server} sent less than {STALL_BYTES // 1024} KiB in {STALL_SECONDS:.0f} s "
+        f"{what}: {server} sent less than {STALL_BYTES // 1024} KiB in {STALL_SECONDS:g} s "
         "(a stalled or deliberately slow answer); stopped waiting"
     )
 

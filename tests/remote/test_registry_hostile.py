@@ -38,7 +38,7 @@ def test_a_manifest_dripped_a_byte_at_a_time_is_given_up_on(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Each byte comes well within the read timeout; only the pace tells it is stalled.
-    monkeypatch.setattr(auth, "STALL_SECONDS", 1.0)
+    monkeypatch.setattr(auth, "STALL_SECONDS", 0.5)
     monkeypatch.setattr(auth, "STALL_BYTES", 1024)
     server = HostileRegistry("trickle")
     started = time.monotonic()
@@ -49,7 +49,7 @@ def test_a_manifest_dripped_a_byte_at_a_time_is_given_up_on(
         server.stop()
     err = capsys.readouterr().err
     assert code == 2
-    assert f"{server.host} sent less than 1 KiB in 1 s" in err
+    assert f"{server.host} sent less than 1 KiB in 0.5 s" in err
     assert time.monotonic() - started < 10
 
 
@@ -62,10 +62,10 @@ def test_a_content_range_not_in_ascii_digits_is_named(header: str) -> None:
 
 
 def test_a_reader_that_pauses_is_not_a_stalled_server(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(auth, "STALL_SECONDS", 0.5)
+    monkeypatch.setattr(auth, "STALL_SECONDS", 0.2)
     monkeypatch.setattr(auth, "STALL_BYTES", 16 * 1024)
     got = []
     for chunk in auth.paced((b"x" * 1024 for _ in range(3)), "stalled"):
         got.append(chunk)
-        time.sleep(0.6)  # the reader is busy; the server answers at once
+        time.sleep(0.25)  # the reader is busy; the server answers at once
     assert len(got) == 3
