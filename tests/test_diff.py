@@ -133,7 +133,7 @@ def test_ignore_timestamps(corpus, capsys):
         ("podman/missing.tar", "podman/app-docker.tar", "no such file or directory"),
         # digits that are not ASCII are neither image indexes nor layer numbers
         ("podman/app-docker.tar:²", "podman/app-docker.tar", "'²' matches no image"),
-        ("podman/app-docker.tar@١", "podman/app-docker.tar", "no such file or directory"),
+        ("podman/app-docker.tar@١", "podman/app-docker.tar", "'@١' is not a layer"),
     ],
 )
 def test_bad_specs_exit_2_with_one_line(corpus, capsys, a, b, message):
