@@ -544,3 +544,17 @@ def test_a_small_package_share_is_not_0_percent(capsys, tmp_path):
     _, out, _ = run(capsys, "report", "-q", str(path))
     assert "  layer 1: <1% of its " in out
     assert "  layer 1: 0% of its" not in out
+
+
+def test_an_unreachable_registry_is_said_without_errno_numbers(capsys):
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on once it is closed
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    code, out, err = run(capsys, "report", "-q", f"registry://127.0.0.1:{port}/app:1")
+    assert (code, out) == (2, "")
+    assert err == (
+        f"layerscope: registry://127.0.0.1:{port}/app:1: cannot reach the registry at "
+        f"127.0.0.1:{port}: Connection refused\n"
+    )

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any, BinaryIO, cast
 
@@ -59,6 +60,7 @@ _ACCEPT = ", ".join(
 )
 _CHUNK = 1 << 20
 _TIMEOUT = httpx.Timeout(60.0, connect=15.0)
+_ERRNO = re.compile(r"\[Errno -?\d+\]\s*")  # "[Errno 111] ": noise to a person
 
 
 class RegistryClient:
@@ -135,7 +137,8 @@ class RegistryClient:
                     f"for a registry without a valid certificate pass "
                     f"--insecure-registry {self.ref.host}"
                 )
-            return f"cannot reach the registry at {host}: {self.secrets.redact(text)[:160]}"
+            reason = _ERRNO.sub("", self.secrets.redact(text))[:160]  # not '[Errno 111] '
+            return f"cannot reach the registry at {host}: {reason}"
         if isinstance(exc, httpx.TimeoutException):
             return f"the registry at {host} did not answer in time"
         return f"talking to {host}: {type(exc).__name__}: {self.secrets.redact(str(exc))[:160]}"
