@@ -7,6 +7,16 @@ and the GUI decide how to show an error.
 
 from __future__ import annotations
 
+import re
+
+_ERRNO = re.compile(r"\[Errno -?\d+\]\s*")
+
+
+def plain_reason(text: str) -> str:
+    """An OS or network error's text as a person reads it: 'Connection refused', not
+    '[Errno 111] Connection refused'."""
+    return _ERRNO.sub("", text)
+
 
 class LayerscopeError(Exception):
     """Base class: something about the input or the request is unusable."""

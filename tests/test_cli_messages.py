@@ -558,3 +558,18 @@ def test_an_unreachable_registry_is_said_without_errno_numbers(capsys):
         f"layerscope: registry://127.0.0.1:{port}/app:1: cannot reach the registry at "
         f"127.0.0.1:{port}: Connection refused\n"
     )
+
+
+def test_an_unreachable_docker_engine_is_said_without_exception_names(capsys, monkeypatch):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("DOCKER_HOST", f"tcp://127.0.0.1:{port}")
+    code, _, err = run(capsys, "report", "-q", "docker://app:1")
+    assert code == 2
+    assert err == (
+        f"layerscope: docker://app:1: cannot reach Docker at tcp://127.0.0.1:{port}: "
+        "Connection refused\n"
+    )

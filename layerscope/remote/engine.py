@@ -29,7 +29,7 @@ import httpx
 from layerscope.archive import open_archive
 from layerscope.archive.container import BlobHandler, Container
 from layerscope.archive.source import ArchiveSource
-from layerscope.errors import Cancelled, LayerscopeError
+from layerscope.errors import Cancelled, LayerscopeError, plain_reason
 from layerscope.limits import Limits
 from layerscope.remote.reference import DOCKER, PODMAN, Reference
 
@@ -146,9 +146,8 @@ class DockerEngine(Engine):
         try:
             response = self._client.send(self._client.build_request("GET", path), stream=True)
         except httpx.HTTPError as exc:
-            raise EngineError(
-                f"cannot reach Docker at {self.host}: {type(exc).__name__}: {exc}"
-            ) from None
+            reason = plain_reason(str(exc)) or type(exc).__name__
+            raise EngineError(f"cannot reach Docker at {self.host}: {reason}") from None
         if response.status_code != 200:
             response.read()
             response.close()

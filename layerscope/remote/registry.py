@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import re
 from collections.abc import Iterable, Iterator
 from typing import Any, BinaryIO, cast
 
@@ -36,6 +35,7 @@ from layerscope.errors import (
     LimitExceeded,
     ManifestError,
     MissingBlob,
+    plain_reason,
 )
 from layerscope.limits import Limits
 from layerscope.remote.auth import (
@@ -60,7 +60,6 @@ _ACCEPT = ", ".join(
 )
 _CHUNK = 1 << 20
 _TIMEOUT = httpx.Timeout(60.0, connect=15.0)
-_ERRNO = re.compile(r"\[Errno -?\d+\]\s*")  # "[Errno 111] ": noise to a person
 
 
 class RegistryClient:
@@ -137,7 +136,7 @@ class RegistryClient:
                     f"for a registry without a valid certificate pass "
                     f"--insecure-registry {self.ref.host}"
                 )
-            reason = _ERRNO.sub("", self.secrets.redact(text))[:160]  # not '[Errno 111] '
+            reason = plain_reason(self.secrets.redact(text))[:160]
             return f"cannot reach the registry at {host}: {reason}"
         if isinstance(exc, httpx.TimeoutException):
             return f"the registry at {host} did not answer in time"
