@@ -387,7 +387,7 @@ def to_text(analysis: Analysis, selected: list[int], *, files: bool = False, top
     lines: list[str] = []
     for a in analysis.archives:
         lines.append(f"{a.path}  ({a.format})")
-        lines.extend(f"  warning: {w}" for w in a.warnings)
+        lines.extend(f"  warning: {printable(w)}" for w in a.warnings)
     sharing = analyse_sharing([analysis.images[i] for i in selected])
     for pos, i in enumerate(selected):
         image, waste, dive = analysis.images[i], analysis.waste[i], analysis.dive[i]
@@ -419,7 +419,7 @@ def to_text(analysis: Analysis, selected: list[int], *, files: bool = False, top
             f"wasted {size(dive.wasted_bytes)}, "
             f"user-wasted {ratio_text(dive.user_wasted_percent)}"
         )
-        lines.extend(f"  warning: {w}" for w in image.warnings)
+        lines.extend(f"  warning: {printable(w)}" for w in image.warnings)
         lines.append("")
         header = (
             f"  {'#':>3}  {'size':>9}  {'stored':>9}  "

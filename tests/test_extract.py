@@ -281,12 +281,13 @@ def test_a_name_holding_a_newline_stays_on_its_line(tmp_path: Path, capsys):
         [
             b.Layer(b.layer_tar([b.file(evil, b"x"), b.symlink("lnk\nx", "/etc/passwd")])),
             b.Layer(b.layer_tar([b.file(evil, b"xx"), b.fifo("fifo\nx")])),
+            b.Layer(b.layer_tar([b.hardlink("hl\nWrote 0 files", "gone")])),  # a warning
         ]
     )
     path = str(write(tmp_path, image, "podman"))
     commands = [
         ["report", path, "--files"],
-        ["diff", f"{path}@0", f"{path}@1"],
+        ["diff", f"{path}@0", f"{path}@2"],
         ["extract", path, "--to", str(tmp_path / "out")],
     ]
     for command in commands:
