@@ -85,6 +85,7 @@ class SafeWriter:
         self._created: set[tuple[str, ...]] = set()  # directories this writer made
         self._written: dict[int, tuple[tuple[str, ...], str]] = {}  # content id -> where
         self._links: dict[tuple[str, ...], tuple[str, str]] = {}  # symlink -> (rel, target)
+        self._outward: list[tuple[str, ...]] = []  # the symlinks leading out, once finished
 
     # -- context management --------------------------------------------------------------
 
@@ -177,10 +178,9 @@ class SafeWriter:
         their contents were written); directories that existed before keep theirs. Name the
         symlinks that lead out of the destination, through others written here or not."""
         targets = {parts: target for parts, (_rel, target) in self._links.items()}
+        self._outward = [p for p, target in targets.items() if _leads_out(p[:-1], target, targets)]
         self.summary.outward_links = [
-            f"{rel} -> {target}"
-            for parts, (rel, target) in self._links.items()
-            if _leads_out(parts[:-1], target, targets)
+            f"{self._links[p][0]} -> {self._links[p][1]}" for p in self._outward
         ]
         for parts, mode, mtime in sorted(self._dir_modes, key=lambda d: -len(d[0])):
             fd = self._dirs.get(parts)
@@ -189,6 +189,14 @@ class SafeWriter:
             os.fchmod(fd, mode)
             if mtime is not None:
                 os.utime(fd, ns=(mtime * 10**9, mtime * 10**9))
+
+    def remove_outward_links(self) -> int:
+        """Delete the symlinks that lead out of the destination (after finish): for a copy
+        handed to another program that follows links, such as a drop target; how many."""
+        for parts in self._outward:
+            os.unlink(parts[-1], dir_fd=self._dirs[parts[:-1]])
+        removed, self._outward = len(self._outward), []
+        return removed
 
     # -- files and links -----------------------------------------------------------------
 

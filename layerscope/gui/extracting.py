@@ -275,6 +275,9 @@ class DragOut(QMimeData):
                 try:
                     extract(self._image, self._layer, [self._node.path], writer, under=parent,
                             limits=self._limits)  # fmt: skip
+                    # A drop target follows links: one to /home/me/.ssh/id_rsa named like a
+                    # config file would hand it that file. Such links are not given out.
+                    writer.remove_outward_links()
                 except (LayerscopeError, OSError) as exc:
                     # Called by the drop target through Qt: an exception would only print a
                     # traceback. The drop gets nothing; the window says why.
@@ -283,7 +286,15 @@ class DragOut(QMimeData):
                     return self._urls
                 finally:
                     writer.close()
-                self._urls = [QUrl.fromLocalFile(os.path.join(folder, self._node.name))]
+                dropped = os.path.join(folder, self._node.name)
+                if not os.path.lexists(dropped):  # the node itself was such a link
+                    if self._failed is not None:
+                        self._failed(
+                            f"{self._node.path} is a symlink that points outside the image: "
+                            "dragging it out would hand over a file of this computer"
+                        )
+                    return self._urls
+                self._urls = [QUrl.fromLocalFile(dropped)]
         return self._urls
 
 

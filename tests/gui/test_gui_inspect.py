@@ -406,3 +406,34 @@ def test_a_drag_whose_file_cannot_be_written_says_why_in_the_window(qtbot, windo
     assert str(text).strip() == ""
     assert window.last_error.startswith("/etc/passwd: ")
     assert "gone.tar" in window.last_error
+
+
+def test_a_drag_hands_out_no_symlink_leading_out_of_the_image(qtbot, window, tmp_path):
+    # Dragged into a mail or chat window, "config.yml -> /home/me/.ssh/id_rsa" would attach
+    # the user's key: links leading out are not handed to the drop target.
+    tar = b.layer_tar(
+        [
+            b.symlink("app/config.yml", "/home/me/.ssh/id_rsa"),
+            b.file("app/main.py", b"print(1)\n"),
+            b.symlink("app/up", "../../../../etc/passwd"),
+            b.symlink("app/local", "main.py"),
+        ]
+    )
+    path = b.write_docker_archive(tmp_path / "l.tar", [b.Image([b.Layer(tar)])], style="podman")
+    open_and_wait(qtbot, window, path)
+    image = window.analysis.images[0]
+    folders = window.files.drag_folders
+    errors: list[str] = []
+    limits = window.loader.limits
+    link = DragOut(
+        image, 0, image.filesystem.lookup("/app/config.yml"), limits, folders, errors.append
+    )
+    assert str(link.retrieveData("text/uri-list", None)).strip() == ""
+    assert errors == [
+        "/app/config.yml is a symlink that points outside the image: dragging it out would "
+        "hand over a file of this computer"
+    ]
+    folder = DragOut(image, 0, image.filesystem.lookup("/app"), limits, folders, errors.append)
+    written = Path(QUrl(str(folder.retrieveData("text/uri-list", None)).split()[0]).toLocalFile())
+    assert sorted(p.name for p in written.iterdir()) == ["local", "main.py"]
+    assert len(errors) == 1
