@@ -22,7 +22,7 @@ from layerscope.errors import Cancelled, LayerscopeError
 from layerscope.format import plural
 from layerscope.limits import DEFAULT_LIMITS, Limits
 from layerscope.model.entry import Entry, Kind
-from layerscope.model.filesystem import Node, Version
+from layerscope.model.filesystem import FileSystem, Node, Version
 from layerscope.model.image import Image
 from layerscope.safewrite import (
     ExtractError,
@@ -63,6 +63,21 @@ def _where_else(node: Node | None) -> str:
     return f"; layer{'s' * (len(shipped) > 1)} {shown} ship{'s' * (len(shipped) == 1)} it (@LAYER)"
 
 
+def _through_symlink(fs: FileSystem, wanted: str, layer: int) -> str:
+    """Why a path is missing when one of its directories is a symlink: paths are taken
+    literally, as the image's symlinks may lead anywhere and are never followed."""
+    parts = [p for p in wanted.split("/") if p]
+    for depth in range(1, len(parts)):
+        prefix = "/" + "/".join(parts[:depth])
+        node = fs.lookup(prefix)
+        state = node.state_at(layer) if node is not None else None
+        if state is None or state.entry is None:
+            return ""
+        if state.entry.kind == Kind.SYMLINK:
+            return f"; {prefix} is a symlink to {state.entry.link}: name the path it leads to"
+    return ""
+
+
 def plan(image: Image, layer: int, paths: Iterable[str]) -> list[Item]:
     """Every path at or below `paths` present after `layer`, with their parent directories,
     sorted by path (parents first)."""
@@ -72,7 +87,8 @@ def plan(image: Image, layer: int, paths: Iterable[str]) -> list[Item]:
         node = fs.lookup(wanted)
         top = node.state_at(layer) if node is not None else None
         if node is None or top is None or top.entry is None:
-            raise LayerscopeError(f"{wanted}: no such path at layer {layer}{_where_else(node)}")
+            why = _where_else(node) or _through_symlink(fs, wanted, layer)
+            raise LayerscopeError(f"{wanted}: no such path at layer {layer}{why}")
         parent = node.parent
         while parent is not None and parent.parent is not None:  # the parents, for their modes
             state = parent.state_at(layer)

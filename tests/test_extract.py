@@ -327,3 +327,22 @@ def test_files_named_like_a_temporary_file_are_kept(tmp_path: Path, capsys):
     assert main(["extract", str(path), "--tar", str(tmp_path / "out.tar"), "--no-cache"]) == 0
     assert mine.read_text() == "mine"
     assert sorted(p.name for p in tmp_path.glob("*layerscope-part")) == [mine.name]
+
+
+def test_a_path_through_a_symlink_says_which_directory_is_a_link(tmp_path: Path, capsys):
+    layers = [
+        [b.symlink("abs", "/etc"), b.dir("etc/"), b.file("etc/passwd", b"p")],
+        [b.file("abs/shadow", b"s")],  # written through the link: /etc/shadow in the image
+    ]
+    image = b.Image([b.Layer(b.layer_tar(entries)) for entries in layers])
+    path = write(tmp_path, image, "podman")
+    assert (
+        main(["extract", str(path), "/abs/shadow", "--to", str(tmp_path / "o"), "--no-cache"]) == 2
+    )
+    assert capsys.readouterr().err == (
+        "layerscope: /abs/shadow: no such path at layer 1; "
+        "/abs is a symlink to /etc: name the path it leads to\n"
+    )
+    assert (
+        main(["extract", str(path), "/etc/shadow", "--to", str(tmp_path / "o"), "--no-cache"]) == 0
+    )
