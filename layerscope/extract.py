@@ -370,6 +370,32 @@ class TarOutput:
             os.unlink(self._tmp)
 
 
+class StreamTarOutput(TarOutput):
+    """The tar written to an open stream (standard output) as it is built: nothing to
+    replace, no temporary file. An extraction that fails leaves the stream without the
+    end-of-archive blocks, so whatever reads it sees a cut tar, not a complete one."""
+
+    def __init__(self, stream: BinaryIO):
+        super().__init__("-")
+        self._stream = stream
+
+    def conflicts(self, paths: Iterable[tuple[str, bool]]) -> list[str]:
+        return []
+
+    def _open(self) -> tarfile.TarFile:
+        if self._tar is None:
+            self._tar = tarfile.open(fileobj=self._stream, mode="w|", format=tarfile.PAX_FORMAT)  # noqa: SIM115
+        return self._tar
+
+    def finish(self) -> None:
+        self._open().close()  # the end-of-archive blocks; the stream stays open
+        self._tar = None
+        self._stream.flush()
+
+    def close(self) -> None:
+        self._tar = None  # unfinished: no end-of-archive blocks
+
+
 class _Spool:
     def __init__(self) -> None:
         self._file = tempfile.SpooledTemporaryFile(max_size=16 << 20)  # noqa: SIM115
@@ -391,33 +417,60 @@ def save_layer_tar(
     cancel: Callable[[], bool] | None = None,
 ) -> int:
     """Write layer `layer`'s uncompressed tar as it is (whiteouts included); its size."""
-    the_layer = image.layers[layer]
-    if the_layer.blob is None:
-        raise LayerscopeError(f"layer {layer} cannot be read ({the_layer.unavailable or 'absent'})")
     if os.path.isdir(target):
         raise ExtractError(f"{target}: a directory is in the way")
     if os.path.lexists(target) and not force:
         raise ExtractError(f"{target}: exists (use --force to replace it)")
     tmp = ""
+    part: BinaryIO | None = None
+
+    def to_part() -> BinaryIO:  # made once the blob opens: a layer that cannot leaves none
+        nonlocal tmp, part
+        fd, tmp = open_part(target, 0o666)
+        part = os.fdopen(fd, "wb")
+        return part
+
+    try:
+        written = copy_layer_tar(image, layer, to_part, limits=limits, cancel=cancel)
+        assert part is not None
+        part.close()
+        os.replace(tmp, target)
+    except BaseException:
+        if part is not None:
+            part.close()
+        if tmp:
+            os.unlink(tmp)
+        raise
+    return written
+
+
+def copy_layer_tar(
+    image: Image,
+    layer: int,
+    out: Callable[[], BinaryIO],
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+    cancel: Callable[[], bool] | None = None,
+) -> int:
+    """Copy layer `layer`'s uncompressed tar into the stream `out()` gives once the blob is
+    open (the caller closes it); its size."""
+    the_layer = image.layers[layer]
+    if the_layer.blob is None:
+        raise LayerscopeError(f"layer {layer} cannot be read ({the_layer.unavailable or 'absent'})")
     container = open_again(image.archive_path, limits, image.reopen)
     written = 0
     try:
         with container.open_blob(the_layer.blob) as raw:
             stream, _method = open_decompressed(raw, name=image.archive_path, limits=limits)
-            fd, tmp = open_part(target, 0o666)
-            with os.fdopen(fd, "wb") as out:
-                while chunk := stream.read(_CHUNK):
-                    if cancel is not None and cancel():
-                        raise Cancelled()
-                    out.write(chunk)
-                    written += len(chunk)
-                    if written > limits.max_layer_bytes:
-                        raise LayerscopeError(f"layer {layer} expands past max_layer_bytes")
-        os.replace(tmp, target)
-    except BaseException:
-        if tmp:
-            os.unlink(tmp)
-        raise
+            sink = out()
+            while chunk := stream.read(_CHUNK):
+                if cancel is not None and cancel():
+                    raise Cancelled()
+                sink.write(chunk)
+                written += len(chunk)
+                if written > limits.max_layer_bytes:
+                    raise LayerscopeError(f"layer {layer} expands past max_layer_bytes")
+            sink.flush()
     finally:
         container.close()
     return written
@@ -430,8 +483,10 @@ def directory_output(dest: str, *, force: bool = False) -> SafeWriter:
 __all__ = [
     "ExtractError",
     "Item",
+    "StreamTarOutput",
     "TarOutput",
     "WriteSummary",
+    "copy_layer_tar",
     "directory_output",
     "extract",
     "plan",

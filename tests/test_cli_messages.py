@@ -283,19 +283,38 @@ def test_ci_piped_into_head_keeps_its_verdict(tmp_path):
     assert err == b""
 
 
-@pytest.mark.parametrize("option", ["--tar", "--layer-tar"])
-def test_a_tar_on_standard_output_is_refused_not_written_to_a_file_named_dash(
-    capsys, tmp_path, monkeypatch, option
-):
+def test_tar_dash_writes_the_tar_to_standard_output(capsysbinary, tmp_path, monkeypatch):
+    """`extract app.tar /etc --tar - | tar t`: the tar on stdout, what was written on
+    stderr, and no file named '-'."""
+    import io
+    import tarfile
+
     monkeypatch.chdir(tmp_path)
-    code, out, err = run(capsys, "extract", sample_archive(), option, "-")
-    assert code == 2
-    assert out == ""
-    assert err == (
-        f"layerscope: {option} -: writing the tar to standard output is not supported; "
-        f"name a file ({option} out.tar)\n"
-    )
+    assert main(["extract", "-q", sample_archive(), "/etc", "--tar", "-"]) == 0
+    out, err = capsysbinary.readouterr()
+    with tarfile.open(fileobj=io.BytesIO(out)) as tar:
+        names = tar.getnames()
+        assert tar.extractfile("etc/passwd").read().startswith(b"root:")  # type: ignore[union-attr]
+    assert names == ["etc", "etc/group", "etc/hostname", "etc/hosts", "etc/resolv.conf",
+                     "etc/passwd"]  # fmt: skip
+    assert err == b"Wrote 5 files (74 B), 1 directory to standard output\n"
     assert list(tmp_path.iterdir()) == []
+    assert main(["extract", "-q", f"{sample_archive()}@3", "--layer-tar", "-"]) == 0
+    out, err = capsysbinary.readouterr()
+    with tarfile.open(fileobj=io.BytesIO(out)) as tar:
+        assert "tmp/.wh.build-cache.bin" in tar.getnames()
+    assert err == b"Saved layer 3 (2.5 KiB tar) to standard output\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("option", ["--tar", "--layer-tar"])
+def test_a_tar_is_not_written_to_a_terminal(capsys, monkeypatch, option):
+    monkeypatch.setattr("sys.stdout.isatty", lambda: True)
+    code, out, err = run(capsys, "extract", sample_archive(), option, "-")
+    assert (code, out) == (2, "")
+    assert err == (
+        f"layerscope: {option} -: standard output is a terminal; pipe it (| tar t) or name a file\n"
+    )
 
 
 def test_the_summary_wraps_to_a_narrow_terminal_between_parts(capsys, monkeypatch):

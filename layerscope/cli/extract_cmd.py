@@ -19,12 +19,21 @@ from layerscope.cli.common import (
 from layerscope.cli.remote_options import remote_options_from
 from layerscope.cli.specs import parse_image_spec, resolve
 from layerscope.errors import LayerscopeError
-from layerscope.extract import Output, TarOutput, extract, save_layer_tar
+from layerscope.extract import (
+    Output,
+    StreamTarOutput,
+    TarOutput,
+    copy_layer_tar,
+    extract,
+    save_layer_tar,
+)
 from layerscope.format import human_size, plural, printable
 from layerscope.load import Progress, load
 from layerscope.remote import is_remote
 from layerscope.remote.reference import REGISTRY, scheme_of
 from layerscope.safewrite import SafeWriter
+
+STDOUT = "-"  # --tar - and --layer-tar -: the tar on standard output
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -42,9 +51,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("paths", nargs="*", metavar="PATH", help="paths in the image (default: /)")
     where = p.add_mutually_exclusive_group(required=True)
     where.add_argument("--to", metavar="DIR", help="write the files into DIR (made if missing)")
-    where.add_argument("--tar", metavar="FILE", help="write them as a tar file instead")
     where.add_argument(
-        "--layer-tar", metavar="FILE", help="save the layer's own tar (whiteouts included)"
+        "--tar", metavar="FILE", help="write them as a tar file instead ('-': standard output)"
+    )
+    where.add_argument(
+        "--layer-tar",
+        metavar="FILE",
+        help="save the layer's own tar, whiteouts included ('-': standard output)",
     )
     p.add_argument("--force", action="store_true", help="replace files that already exist")
     add_read_options(p)
@@ -61,14 +74,16 @@ def run(args: argparse.Namespace) -> int:
         )
     if args.to is not None:
         check_output_dir("--to", args.to)
+    to_stdout = STDOUT in (args.tar, args.layer_tar)  # `--tar - | tar t`
     for option, target in (("--tar", args.tar), ("--layer-tar", args.layer_tar)):
-        if target == "-":  # not a file named '-' that `| tar t` then waits for in vain
+        if target == STDOUT and sys.stdout.isatty():
             raise LayerscopeError(
-                f"{option} -: writing the tar to standard output is not supported; "
-                f"name a file ({option} out.tar)"
+                f"{option} -: standard output is a terminal; pipe it (| tar t) or name a file"
             )
-        if target is not None:
+        if target is not None and target != STDOUT:
             check_output_file(option, target)
+    # the tar is on stdout: what the command says goes to stderr
+    say = sys.stderr if to_stdout else sys.stdout
     limits = limits_from(args.limit)
     progress = StderrProgress(not args.quiet)
     cache = cache_for(args)
@@ -86,12 +101,16 @@ def run(args: argparse.Namespace) -> int:
         if args.layer_tar:
             if args.paths:
                 raise LayerscopeError("--layer-tar saves a whole layer: give no PATH")
-            size = save_layer_tar(
-                image, resolved.layer, args.layer_tar, force=args.force, limits=limits
-            )
-            sys.stdout.write(
-                f"Saved layer {resolved.layer} ({human_size(size)} tar) to {args.layer_tar}\n"
-            )
+            if args.layer_tar == STDOUT:
+                size = copy_layer_tar(
+                    image, resolved.layer, lambda: sys.stdout.buffer, limits=limits
+                )
+            else:
+                size = save_layer_tar(
+                    image, resolved.layer, args.layer_tar, force=args.force, limits=limits
+                )
+            where = "standard output" if args.layer_tar == STDOUT else args.layer_tar
+            say.write(f"Saved layer {resolved.layer} ({human_size(size)} tar) to {where}\n")
             return EXIT_OK
         output: Output
         made = _first_missing(args.to) if args.to else None
@@ -102,6 +121,8 @@ def run(args: argparse.Namespace) -> int:
                 raise LayerscopeError(
                     f"--to {args.to}: cannot make it a directory ({exc.strerror or exc})"
                 ) from None
+        elif args.tar == STDOUT:
+            output = StreamTarOutput(sys.stdout.buffer)
         else:
             output = TarOutput(args.tar, force=args.force)
         try:
@@ -124,6 +145,8 @@ def run(args: argparse.Namespace) -> int:
         warn_about(cache)
     # a directory is named with one trailing separator, however the user wrote it
     target = (args.to.rstrip(os.sep) or os.sep) + os.sep if args.to else args.tar
+    if target == STDOUT:
+        target = "standard output"
     parts = [f"{plural(summary.files, 'file')} ({human_size(summary.bytes)})"]
     for count, word, words in (
         (summary.directories, "directory", "directories"),
@@ -132,15 +155,15 @@ def run(args: argparse.Namespace) -> int:
     ):
         if count:
             parts.append(plural(count, word, words))
-    sys.stdout.write(f"Wrote {', '.join(parts)} to {target}\n")
+    say.write(f"Wrote {', '.join(parts)} to {target}\n")
     if summary.skipped:
-        sys.stdout.write(f"Skipped {len(summary.skipped)}:\n")
-        sys.stdout.writelines(f"  {printable(s)}\n" for s in summary.skipped[:20])
+        say.write(f"Skipped {len(summary.skipped)}:\n")
+        say.writelines(f"  {printable(s)}\n" for s in summary.skipped[:20])
         if len(summary.skipped) > 20:
-            sys.stdout.write(f"  … and {len(summary.skipped) - 20} more\n")
+            say.write(f"  … and {len(summary.skipped) - 20} more\n")
     if summary.outward_links:
         n = len(summary.outward_links)
-        sys.stdout.write(
+        say.write(
             f"{plural(n, 'symlink')} {'points' if n == 1 else 'point'} outside the destination "
             f"(written as links, never followed), e.g. {printable(summary.outward_links[0])}\n"
         )
