@@ -437,3 +437,18 @@ def test_a_drag_hands_out_no_symlink_leading_out_of_the_image(qtbot, window, tmp
     written = Path(QUrl(str(folder.retrieveData("text/uri-list", None)).split()[0]).toLocalFile())
     assert sorted(p.name for p in written.iterdir()) == ["local", "main.py"]
     assert len(errors) == 1
+
+
+def test_ctrl_c_in_the_compare_tree_copies_the_whole_path(qtbot, window):
+    # It copied the cell's text, "passwd"; Ctrl+C in the file tree copies "/etc/passwd".
+    from PySide6.QtGui import QGuiApplication
+
+    open_and_wait(qtbot, window, corpus_file("podman/app-docker.tar"))
+    window.activateWindow()
+    window.compare_sides(0, 3, 0, 4)
+    compare = window.compare
+    qtbot.waitUntil(lambda: compare.result is not None)
+    compare.tree.setCurrentIndex(compare.model.index_for_path("/etc/passwd"))
+    compare.tree.setFocus()
+    qtbot.keyClick(compare.tree, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    assert QGuiApplication.clipboard().text() == "/etc/passwd"

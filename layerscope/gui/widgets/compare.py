@@ -11,7 +11,14 @@ slows every call the GUI thread makes (they share the interpreter lock).
 from __future__ import annotations
 
 from PySide6.QtCore import QItemSelection, QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QFont, QShowEvent, QSyntaxHighlighter, QTextCharFormat
+from PySide6.QtGui import (
+    QAction,
+    QFont,
+    QKeySequence,
+    QShowEvent,
+    QSyntaxHighlighter,
+    QTextCharFormat,
+)
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -33,9 +40,15 @@ from layerscope.archive.content import ImageContent
 from layerscope.errors import Cancelled
 from layerscope.format import human_size, plural, short_command
 from layerscope.gui import theme
-from layerscope.gui.models.difftree import Col, DiffTreeModel, signed_size
+from layerscope.gui.models.difftree import Col, DiffTreeModel, PathRole, signed_size
 from layerscope.gui.tasks import Latest, Task
-from layerscope.gui.widgets.common import FilterEdit, StretchColumn, section_label, setup_tree
+from layerscope.gui.widgets.common import (
+    FilterEdit,
+    StretchColumn,
+    copy_text,
+    section_label,
+    setup_tree,
+)
 from layerscope.gui.widgets.pane import Navigate, Pane
 from layerscope.model.entry import Entry, Kind
 from layerscope.preview import DIFF_LIMIT, text_diff
@@ -236,6 +249,11 @@ class ComparePane(Pane):
         self.model = DiffTreeModel(self)
         self.tree = QTreeView(self)
         setup_tree(self.tree)
+        copy = QAction("Copy Path", self.tree)  # the whole path, as in the file tree
+        copy.setShortcut(QKeySequence.StandardKey.Copy)
+        copy.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        copy.triggered.connect(self._copy_path)
+        self.tree.addAction(copy)
         self.tree.setModel(self.model)
         self.tree.setSortingEnabled(True)
         self.tree.sortByColumn(Col.DELTA, Qt.SortOrder.DescendingOrder)
@@ -305,6 +323,12 @@ class ComparePane(Pane):
 
     def filter_box(self) -> QLineEdit:
         return self.filter_edit
+
+    def _copy_path(self) -> None:
+        path = self.tree.currentIndex().data(PathRole)
+        if path:
+            copy_text(str(path))
+            self.message.emit(f"Copied {path}")
 
     def expand_all(self) -> bool:
         tree = self.model.tree
