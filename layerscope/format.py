@@ -60,9 +60,10 @@ def ratio_text(ratio: float | None) -> str:
 
 
 def percent(ratio: float | None) -> str:
-    if ratio is None:
-        return "n/a"
-    return f"{ratio * 100:.1f} %"
+    """'60.2 %' for the window: the report's figure (ratio_text), and a space that does
+    not break, so a wrapped caption never leaves '%' alone on a line."""
+    text = ratio_text(ratio)
+    return text if ratio is None else f"{text[:-1]}\u00a0%"
 
 
 _SHELL_PREFIX = re.compile(r"^(?:RUN\s+)?/bin/(?:ba)?sh\s+-c\s+")

@@ -151,3 +151,29 @@ def test_empty_panes_explain_themselves_in_plain_text(window: MainWindow) -> Non
     for placeholder in placeholders:
         assert placeholder.text()
         assert "`" not in placeholder.text()
+
+
+def test_the_window_shows_the_reports_efficiency_never_a_false_100_percent(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    # 724 B of 1.45 MiB wasted read "efficiency 100.0 %" in the window while `report`
+    # says 99.95%; and "dive reports 13.1 %" wrapped with its "%" alone on a line.
+    from layerscope.format import ratio_text
+    from layerscope.gui.models.images import Col as ImageCol
+
+    big = b.file("srv/big.bin", bytes(1_500_000))
+    layers = [
+        b.Layer(b.layer_tar([big, b.file("srv/small.txt", b"x" * 724)])),
+        b.Layer(b.layer_tar([b.file("srv/small.txt", b"y" * 700)])),
+    ]
+    path = b.write_docker_archive(tmp_path / "w.tar", [b.Image(layers)], style="podman")
+    open_all(qtbot, window, path)
+    waste = window.analysis.waste[0]
+    assert ratio_text(waste.efficiency) == "99.95%"
+    assert "efficiency 99.95\u00a0%  ·  " in window.summary.text()
+    model = window.sidebar.images_model
+    row = model.index(0, ImageCol.EFFICIENCY, model.index(0, 0))
+    assert row.data() == "99.95\u00a0%"
+    caption = window.waste.efficiency.caption.text()
+    assert caption.startswith("dive reports ")
+    assert caption.endswith("\u00a0%")
