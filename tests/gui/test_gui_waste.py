@@ -173,3 +173,25 @@ def test_on_a_narrow_pane_the_paths_scroll_sideways_rather_than_shrink(qtbot: Qt
     qtbot.waitUntil(
         lambda: panel.table.horizontalHeader().length() >= panel.table.viewport().width()
     )
+
+
+def test_an_image_without_waste_says_so_above_its_empty_tables(qtbot: QtBot) -> None:
+    # It read "Wasted files (0) — click to find one in the layers, double-click to open it"
+    # above an empty table, and "Duplicate files (0 groups)".
+    analysis = duplicates_image()
+    empty = Waste(0, 0, 0, 0, 1.0, [0])
+    analysis = Analysis(
+        analysis.archives, analysis.images, [empty], analysis.dive, analysis.sharing,
+        analysis.packages,
+    )  # fmt: skip
+    panel = WastePanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.show_image(analysis, 0)
+    assert panel.model.rowCount() == 0
+    assert panel.files_label.text() == (
+        "Wasted files: none — every file the layers ship is in the final image"
+    )
+    assert panel.dup_label.text() == "Duplicate files: none — no content is stored at two paths"
+    panel.show_image(duplicates_image(), 0)
+    assert panel.files_label.text().startswith("Wasted files (90,000) — click")

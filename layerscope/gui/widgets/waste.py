@@ -208,8 +208,15 @@ class WastePanel(Pane):
         n = len(waste.dead_files)
         self.files_label.setText(
             f"Wasted files ({n:,}) — click to find one in the layers, double-click to open it"
+            if n
+            else "Wasted files: none — every file the layers ship is in the final image"
         )
-        self.dup_label.setText(f"Duplicate files ({plural(len(waste.duplicates), 'group')})")
+        groups = len(waste.duplicates)
+        self.dup_label.setText(
+            f"Duplicate files ({plural(groups, 'group')})"
+            if groups
+            else "Duplicate files: none — no content is stored at two paths"
+        )
         if self.isVisible():
             self._fill_tables()
 
