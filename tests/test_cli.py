@@ -292,7 +292,6 @@ def test_report_imports_only_what_reading_a_file_needs(tmp_path):
     assert proc.stderr == "[]"
 
 
-
 def test_the_window_starts_without_the_http_client():
     """httpx (and what it pulls in) cost 80 ms of the window's start; only listing an
     engine's images or reading a registry needs it."""
@@ -307,6 +306,7 @@ def test_the_window_starts_without_the_http_client():
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == "[]"
+
 
 def test_every_command_is_listed_and_the_version_is_known(capsys):
     with pytest.raises(SystemExit) as exit_info:

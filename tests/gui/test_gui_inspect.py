@@ -452,3 +452,25 @@ def test_ctrl_c_in_the_compare_tree_copies_the_whole_path(qtbot, window):
     compare.tree.setFocus()
     qtbot.keyClick(compare.tree, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
     assert QGuiApplication.clipboard().text() == "/etc/passwd"
+
+
+def test_a_long_source_file_is_coloured_as_it_comes_into_view(qtbot, window, tmp_path):
+    """Colouring a whole 256 KiB page at once held the window for half a second: only the
+    lines on screen are coloured, and the others when scrolled to."""
+    source = "".join(f"def f{i}(x):\n    return x + {i}  # n\n" for i in range(8_000))
+    image = b.Image([b.Layer(b.layer_tar([b.file("app/big.py", source.encode())]), "gzip")])
+    open_and_wait(qtbot, window, b.write_oci_archive(tmp_path / "big.tar", [image]))
+    viewer = view(qtbot, window, 0, "/app/big.py")
+    assert viewer.page is not None
+    assert viewer.page.lexer == "Python"
+    editor = viewer.text
+    document = editor.document()
+
+    def coloured(line: int) -> bool:
+        return bool(document.findBlockByNumber(line).layout().formats())
+
+    qtbot.waitUntil(lambda: coloured(0), timeout=5_000)
+    assert not coloured(12_000)
+    editor.verticalScrollBar().setValue(12_000)
+    qtbot.waitUntil(lambda: coloured(12_000), timeout=5_000)
+    assert sum(map(coloured, range(document.blockCount()))) < 1_000

@@ -9,6 +9,7 @@ nothing reads a whole file into memory.
 from __future__ import annotations
 
 import bisect
+import functools
 import stat
 import time
 from dataclasses import dataclass, field
@@ -34,7 +35,6 @@ from PySide6.QtGui import (
     QResizeEvent,
     QSyntaxHighlighter,
     QTextCharFormat,
-    QTextDocument,
 )
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -211,20 +211,59 @@ class CodeView(QPlainTextEdit):
 
 
 class TokenHighlighter(QSyntaxHighlighter):
-    """Colours text from spans Pygments computed off the GUI thread."""
+    """Colours text from spans Pygments computed off the GUI thread, only the lines on
+    screen, as they come into view: colouring a whole 256 KiB page at once (50,000 spans)
+    held the window for half a second.
 
-    def __init__(self, document: QTextDocument):
-        super().__init__(document)
+    Qt calls highlightBlock itself whenever text changes (a new page, a restyle): those
+    calls leave the block plain, and the lines on screen are coloured again after them."""
+
+    def __init__(self, editor: QPlainTextEdit):
+        super().__init__(editor.document())
+        self._editor = editor
         self._starts: list[int] = []
         self._spans: list[tuple[int, int, _TokenType]] = []
+        self._coloured: set[int] = set()  # block numbers coloured with the current spans
+        self._colouring = False  # highlightBlock called by colour_visible, not by Qt
+        editor.updateRequest.connect(lambda _rect, _dy: self.colour_visible())
 
-    def set_spans(self, spans: list[tuple[int, int, _TokenType]]) -> None:
+    def show(self, text: str, spans: list[tuple[int, int, _TokenType]]) -> None:
+        """Put `text` in the editor, coloured by `spans` (offsets into `text`)."""
+        self._spans, self._starts = [], []
+        self._editor.setPlainText(text)  # Qt's own highlightBlock calls: nothing to do
         self._spans = spans
         self._starts = [s for s, _n, _t in spans]
-        self.rehighlight()
+        self._coloured.clear()
+        self.colour_visible()
+
+    def restyle(self) -> None:
+        """The theme changed: every line is coloured again as it comes into view."""
+        self.rehighlight()  # plain everywhere: Qt's call, cheap
+        self._coloured.clear()
+        self.colour_visible()
+
+    def colour_visible(self) -> None:
+        if self._colouring or not self._spans:
+            return
+        editor = self._editor
+        height = editor.viewport().height()
+        offset = editor.contentOffset()
+        block = editor.firstVisibleBlock()
+        self._colouring = True
+        try:
+            while block.isValid():
+                if editor.blockBoundingGeometry(block).translated(offset).top() > height:
+                    break
+                if block.blockNumber() not in self._coloured:
+                    self._coloured.add(block.blockNumber())
+                    self.rehighlightBlock(block)
+                block = block.next()
+        finally:
+            self._colouring = False
 
     def highlightBlock(self, text: str) -> None:
-        if not self._spans:
+        if not self._colouring or not self._spans:
+            self._coloured.discard(self.currentBlock().blockNumber())
             return
         block = self.currentBlock()
         begin, end = block.position(), block.position() + len(text)
@@ -233,19 +272,26 @@ class TokenHighlighter(QSyntaxHighlighter):
             start, length, token = self._spans[i]
             if start >= end:
                 break
-            color = _token_color(token)
-            if color is not None and start + length > begin:
-                fmt = QTextCharFormat()
-                fmt.setForeground(color)
-                if is_token_subtype(token, Keyword):
-                    fmt.setFontWeight(QFont.Weight.DemiBold)
+            fmt = _token_format(token, theme.current().dark)
+            if fmt is not None and start + length > begin:
                 lo = max(start, begin) - begin
                 self.setFormat(lo, min(start + length, end) - begin - lo, fmt)
             i += 1
 
 
-def _token_color(token: _TokenType) -> QColor | None:
-    dark = theme.current().dark
+@functools.cache
+def _token_format(token: _TokenType, dark: bool) -> QTextCharFormat | None:
+    color = _token_color(token, dark)
+    if color is None:
+        return None
+    fmt = QTextCharFormat()
+    fmt.setForeground(color)
+    if is_token_subtype(token, Keyword):
+        fmt.setFontWeight(QFont.Weight.DemiBold)
+    return fmt
+
+
+def _token_color(token: _TokenType, dark: bool) -> QColor | None:
     for kind, light_color, dark_color in (
         (Comment, "#6a737d", "#8b949e"),
         (String, "#0a3069", "#a5d6ff"),
@@ -331,7 +377,7 @@ class FileViewer(QWidget):
 
         self.stack = QStackedWidget(self)
         self.text = CodeView(self)
-        self._colors = TokenHighlighter(self.text.document())
+        self._colors = TokenHighlighter(self.text)
         self.hex = monospace_editor(self)
         self.picture = QLabel(self)
         self.picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -427,10 +473,9 @@ class FileViewer(QWidget):
         if page.text is not None:
             self._lines_before[page.start + len(page.data)] = before + page.text.count("\n")
             self.text.first_line = before + 1
-            self.text.setPlainText(page.text)
-            self._colors.set_spans(page.spans)
+            self._colors.show(page.text, page.spans)
         else:
-            self.text.setPlainText("")
+            self._colors.show("", [])
         self.hex.setPlainText("\n".join(hex_lines(page.data, page.start)))
         if page.picture is not None:
             self._fit_picture()
@@ -523,7 +568,7 @@ class FileViewer(QWidget):
             self._fit_picture()
 
     def restyle(self) -> None:
-        self._colors.rehighlight()
+        self._colors.restyle()
         self._diff_colors.rehighlight()
 
     def focus_chain(self) -> list[QWidget]:
