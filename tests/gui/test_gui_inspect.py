@@ -474,3 +474,19 @@ def test_a_long_source_file_is_coloured_as_it_comes_into_view(qtbot, window, tmp
     editor.verticalScrollBar().setValue(12_000)
     qtbot.waitUntil(lambda: coloured(12_000), timeout=5_000)
     assert sum(map(coloured, range(document.blockCount()))) < 1_000
+
+
+def test_a_compare_filter_that_matches_nothing_says_so(qtbot, window):
+    # The tree went empty without a word; the Files tab says "No path … matches".
+    open_and_wait(qtbot, window, corpus_file("podman/app-docker.tar"))
+    window.compare_sides(0, 5, 0, 6)
+    compare = window.compare
+    qtbot.waitUntil(lambda: compare.result is not None)
+    assert not compare.filter_note.isVisible()
+    compare.filter_edit.setText("zzz")
+    qtbot.waitUntil(lambda: compare.model.rowCount() == 0)
+    assert compare.filter_note.isVisible()
+    assert compare.filter_note.text() == "No changed path matches “zzz”."
+    compare.filter_edit.setText("doc1")
+    qtbot.waitUntil(lambda: compare.model.rowCount() > 0)
+    assert not compare.filter_note.isVisible()

@@ -243,8 +243,13 @@ class ComparePane(Pane):
         self.shared.setTextFormat(Qt.TextFormat.PlainText)
         self.shared.setWordWrap(True)
         self.shared.setMinimumWidth(1)
+        self.filter_note = QLabel(self)  # when the filter leaves no change
+        self.filter_note.setTextFormat(Qt.TextFormat.PlainText)  # it quotes the filter
+        self.filter_note.setWordWrap(True)
+        self.filter_note.hide()
         layout.addWidget(self.summary)
         layout.addWidget(self.shared)
+        layout.addWidget(self.filter_note)
 
         self.model = DiffTreeModel(self)
         self.tree = QTreeView(self)
@@ -398,8 +403,17 @@ class ComparePane(Pane):
         if self.result is None:
             self.model.set_tree(None)
             return
-        tree = DiffTree(self.result, self.filter_edit.text())
+        text = self.filter_edit.text()
+        tree = DiffTree(self.result, text)
         self.model.set_tree(tree)
+        matched_none = bool(text.strip()) and tree.count == 0 and bool(self.result.changes)
+        self.filter_note.setText(
+            f"No changed path matches “{text.strip()}”." if matched_none else ""
+        )
+        self.filter_note.setStyleSheet(
+            f"color: {theme.current().modified.name()}; font-weight: 600;"
+        )
+        self.filter_note.setVisible(matched_none)
         if tree.count <= AUTO_EXPAND_LIMIT:
             self.tree.expandAll()
         else:
@@ -445,6 +459,7 @@ class ComparePane(Pane):
             self.recompute()
 
     def _clear(self, message: str) -> None:
+        self.filter_note.hide()
         self._stale = False
         self._diff_task.cancel()
         self.result = None
