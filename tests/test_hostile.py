@@ -683,6 +683,21 @@ def test_huge_pax_size(cli: Callable[..., Run], tmp_path: Path) -> None:
     expect_error(cli, path, "truncated tar stream", CorruptLayer)
 
 
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("size", " 1"), ("uid", "1_0"), ("gid", "\u0661"), ("mtime", "1e9"), ("mtime", " 5")],
+)
+def test_pax_numbers_are_ascii_digits(
+    cli: Callable[..., Run], tmp_path: Path, key: str, value: str
+) -> None:
+    """int() reads " 1", "1_0" and "1e9" (through float); tar and Go's archive/tar refuse
+    them, so an archive could show us figures other tools do not see."""
+    entry = b.file("a", b"x", pax={key: value})
+    tar = b.layer_tar([entry])
+    path = podman_archive(tmp_path / "pax-number.tar", StoredLayer(tar, stored=tar))
+    expect_error(cli, path, "bad number in pax header", CorruptLayer)
+
+
 def test_oversized_pax_header(cli: Callable[..., Run], tmp_path: Path) -> None:
     entry = b.file("a", b"x", pax={"comment": "z" * (2 * MiB)})
     tar = b.layer_tar([entry])

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import posixpath
+import re
 import urllib.parse
 import zlib
 from collections.abc import Callable, Iterator
@@ -168,6 +169,24 @@ def _xattrs(pax: dict[str, bytes]) -> dict[str, bytes] | None:
     return out or None
 
 
+_PAX_TIME = re.compile(rb"-?[0-9]+(?:\.[0-9]*)?")
+
+
+def pax_int(value: bytes) -> int:
+    """A pax number: ASCII digits only. Python's int() also takes " 12" and "1_0", which
+    tar and Go's archive/tar refuse: an archive could show us a size others do not see."""
+    if not value.isdigit():  # bytes.isdigit: ASCII digits only
+        raise ValueError(value)
+    return int(value)
+
+
+def pax_time(value: bytes) -> int:
+    """A pax time: [-]seconds[.fraction], in whole seconds."""
+    if _PAX_TIME.fullmatch(value) is None:
+        raise ValueError(value)
+    return int(value.partition(b".")[0])
+
+
 def _parse_pax(data: bytes, offset: int, layer: str) -> dict[str, bytes]:
     records: dict[str, bytes] = {}
     pos = 0
@@ -179,7 +198,7 @@ def _parse_pax(data: bytes, offset: int, layer: str) -> dict[str, bytes]:
         if space < 0:
             raise CorruptLayer(f"malformed pax header at offset {offset}", path=layer)
         try:
-            length = int(data[pos:space])
+            length = pax_int(data[pos:space])
         except ValueError:
             raise CorruptLayer(
                 f"malformed pax record length at offset {offset}", path=layer
@@ -441,17 +460,19 @@ def iter_members(src: TarSource, *, name: str, limits: Limits) -> Iterator[Membe
             raw_link = pax.get("linkpath", raw_link)
             try:
                 if "size" in pax:
-                    size = int(pax["size"])
+                    size = pax_int(pax["size"])
                 real_size = size
-                uid = int(pax.get("uid", uid))
-                gid = int(pax.get("gid", gid))
+                if "uid" in pax:
+                    uid = pax_int(pax["uid"])
+                if "gid" in pax:
+                    gid = pax_int(pax["gid"])
                 if "mtime" in pax:
-                    mtime = int(float(pax["mtime"]))
+                    mtime = pax_time(pax["mtime"])
                 if "GNU.sparse.realsize" in pax:
-                    real_size = int(pax["GNU.sparse.realsize"])
+                    real_size = pax_int(pax["GNU.sparse.realsize"])
                 elif "GNU.sparse.size" in pax:
-                    real_size = int(pax["GNU.sparse.size"])
-            except (ValueError, OverflowError):  # OverflowError: an mtime of "inf"
+                    real_size = pax_int(pax["GNU.sparse.size"])
+            except ValueError:
                 raise CorruptLayer(
                     f"bad number in pax header at offset {offset}", path=name
                 ) from None
