@@ -214,8 +214,10 @@ class PodmanEngine(Engine):
             done = subprocess.run(
                 [self.program, *args], capture_output=True, timeout=120, check=False
             )
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise EngineError(f"podman {args[0]} {args[1]}: {type(exc).__name__}") from None
+        except subprocess.TimeoutExpired:
+            raise EngineError(f"podman {args[0]} {args[1]}: no answer in 120 s") from None
+        except OSError as exc:
+            raise EngineError(f"podman {args[0]} {args[1]}: {exc.strerror or exc}") from None
         if done.returncode != 0:
             raise EngineError(_podman_error(done.stderr))
         try:
