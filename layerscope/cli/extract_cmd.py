@@ -45,7 +45,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "it is (--layer-tar). The source is ARCHIVE[:IMAGE][@LAYER] (without @LAYER: the "
         "final filesystem). Nothing is written outside the destination: names are checked, "
         "symlinks are written as symlinks and never followed, device nodes are skipped, "
-        "setuid/setgid bits are dropped, and existing files are kept unless --force.",
+        "setuid/setgid bits are dropped (a --tar keeps the image's modes, as a tar would), and "
+        "existing files are kept unless --force.",
     )
     p.add_argument("source", metavar="ARCHIVE[:IMAGE][@LAYER]")
     p.add_argument("paths", nargs="*", metavar="PATH", help="paths in the image (default: /)")
