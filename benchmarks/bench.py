@@ -19,12 +19,16 @@ Sections (each prints its figures, then one line per target with PASS or FAIL):
 
 Every layerscope run gets a cache directory of its own under a temporary directory
 (LAYERSCOPE_CACHE_DIR), so "cold" means an empty cache and the user's cache is untouched.
+The package's bytecode is compiled first, as pip does when it installs a wheel: with
+PYTHONDONTWRITEBYTECODE set (some CI and sandbox images set it) an editable checkout would
+otherwise compile every module on every start, 75 ms of a 0.26 s reopen.
 Inputs are built once into benchmarks/.cache/ (the big image) or on the fly (scale).
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import shutil
@@ -40,6 +44,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import synthetic  # noqa: E402
+
+import layerscope  # noqa: E402
 
 CACHE = HERE / ".cache"
 PY = sys.executable
@@ -389,6 +395,7 @@ def main() -> int:
     parser.add_argument("--skip", nargs="*", default=[], choices=SECTIONS)
     args = parser.parse_args()
     b = Bench(args.runs)
+    compileall.compile_dir(Path(layerscope.__file__).parent, quiet=1)
     try:
         t = time.perf_counter()
         forms = synthetic.big_image(CACHE)
