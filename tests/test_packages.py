@@ -192,6 +192,23 @@ def test_distroless_status_d(capsys, tmp_path):
     assert owners["/etc/debian_version"] == "deb:base-files"
 
 
+def test_an_epoch_of_other_scripts_digits_is_no_epoch(capsys, tmp_path):
+    """'²' passes str.isdigit() but int() refuses it: a status file from the archive with
+    such a version, upgraded in a later layer, stopped the load with a ValueError."""
+    old = b.DebPackage("tool", "\u00b2:1.0", [], installed_kib=1)
+    new = b.DebPackage("tool", "1:1.0", [], installed_kib=1)
+    path = archive(
+        tmp_path,
+        [[*b.dpkg_entries([old])], [*b.dpkg_entries([new])]],
+        ["apt-get install tool", "apt-get install tool"],
+    )
+    changed = report(capsys, path)["layers"][1]["packages"]
+    assert [(p["name"], p["version"]) for p in changed["upgraded"] + changed["downgraded"]] == [
+        ("tool", "1:1.0")
+    ]
+    assert compare_versions("\u0661:1.0", "1:0.5") == -1  # "\u0661" is not epoch 1 either
+
+
 # -- Alpine -----------------------------------------------------------------------------------
 
 MUSL = b.ApkPackage("musl", "1.2.4-r2", ["/lib/ld-musl-x86_64.so.1"], installed_bytes=643_072)

@@ -132,7 +132,7 @@ def _compare_part(a: str, b: str) -> int:
 def _split(version: str) -> tuple[int, str, str]:
     epoch = 0
     head, sep, rest = version.partition(":")
-    if sep and head.isdigit():
+    if sep and head.isascii() and head.isdigit():  # str.isdigit() takes '²' and '١' too
         epoch, version = int(head), rest
     upstream, dash, revision = version.rpartition("-")
     if not dash:
