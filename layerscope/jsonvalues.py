@@ -1,4 +1,4 @@
-"""Reading fields of untrusted JSON documents (manifests, indexes, configs).
+"""Reading values of untrusted documents (manifests, indexes, configs, headers, databases).
 
 Any JSON type can stand anywhere: read fields through these, so a list where a string
 belongs is "absent" rather than a TypeError deep inside a reader.
@@ -19,3 +19,9 @@ def as_dict(value: Any) -> dict[str, Any]:
 
 def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
+
+
+def ascii_int(text: str | None) -> int | None:
+    """A whole number written in ASCII digits, or None. str.isdigit() is true for '²'
+    (which int() refuses) and '١' (which int() reads as 1): neither is a number here."""
+    return int(text) if text and text.isascii() and text.isdigit() else None

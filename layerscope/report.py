@@ -16,6 +16,7 @@ from layerscope.analysis.packages import ImagePackages, LayerPackages, Package, 
 from layerscope.analysis.shared import Sharing, analyse_sharing
 from layerscope.format import human_size as size
 from layerscope.format import plural, printable, ratio_text, short_created_by, when
+from layerscope.jsonvalues import ascii_int
 from layerscope.model.entry import Kind
 from layerscope.model.filesystem import Change, FileSystem
 from layerscope.model.image import Image, Layer
@@ -208,8 +209,8 @@ def match_images(images: list[Image], selector: str, what: str) -> list[int]:
 
     `what` names the selector in errors (LookupError), e.g. "--image" or "app.tar:".
     """
-    if selector.isascii() and selector.isdigit():  # "²" and "١" are digits too, not indexes
-        n = int(selector)
+    n = ascii_int(selector)
+    if n is not None:
         if n < len(images):
             return [n]
         count = f"{len(images)} image{_s(len(images))}"

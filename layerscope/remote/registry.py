@@ -37,6 +37,7 @@ from layerscope.errors import (
     MissingBlob,
     plain_reason,
 )
+from layerscope.jsonvalues import ascii_int
 from layerscope.limits import Limits
 from layerscope.remote.auth import (
     RegistryAuth,
@@ -216,17 +217,11 @@ class RegistryClient:
                 ranged = RangedBlob(self, digest, total, response)
                 return cast(BinaryIO, io.BufferedReader(ranged, _CHUNK))
             length = response.headers.get("content-length")
-            size = _count(length)
+            size = ascii_int(length)
             return cast(BinaryIO, VerifiedBlob(self, response, digest, size))
         except BaseException:
             response.close()
             raise
-
-
-def _count(text: str | None) -> int | None:
-    """A byte count from a header: ASCII digits only ("²".isdigit() is true, int() of it
-    fails)."""
-    return int(text) if text and text.isascii() and text.isdigit() else None
 
 
 def _check_served(client: RegistryClient, response: httpx.Response, digest: str) -> None:
@@ -242,7 +237,7 @@ def _range_total(client: RegistryClient, response: httpx.Response, start: int, d
     unit, _sep, rest = response.headers.get("content-range", "").partition(" ")
     span, _sep, total = rest.partition("/")
     first = span.partition("-")[0]
-    if unit != "bytes" or _count(first) != start or _count(total) is None:
+    if unit != "bytes" or ascii_int(first) != start or ascii_int(total) is None:
         raise ArchiveError(
             f"the registry answered a range request for blob {digest[:19]} with "
             f"Content-Range {response.headers.get('content-range', '(none)')!r}",

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from layerscope.jsonvalues import ascii_int
+
 # Package kinds, as the JSON names them
 DEB = "deb"
 APK = "apk"
@@ -132,8 +134,9 @@ def _compare_part(a: str, b: str) -> int:
 def _split(version: str) -> tuple[int, str, str]:
     epoch = 0
     head, sep, rest = version.partition(":")
-    if sep and head.isascii() and head.isdigit():  # str.isdigit() takes '²' and '١' too
-        epoch, version = int(head), rest
+    epoch_digits = ascii_int(head) if sep else None
+    if epoch_digits is not None:
+        epoch, version = epoch_digits, rest
     upstream, dash, revision = version.rpartition("-")
     if not dash:
         upstream, revision = version, ""
