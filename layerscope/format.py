@@ -37,7 +37,7 @@ def human_size(n: int | None) -> str:
 
 def exact_size(n: int) -> str:
     """'524,288 bytes' for tooltips, where the rounded figure is not enough."""
-    return f"{n:,} byte" + ("" if n == 1 else "s")
+    return plural(n, "byte")
 
 
 def plural(n: int, noun: str, nouns: str | None = None) -> str:

@@ -213,7 +213,7 @@ def match_images(images: list[Image], selector: str, what: str) -> list[int]:
     if n is not None:
         if n < len(images):
             return [n]
-        count = f"{len(images)} image{_s(len(images))}"
+        count = plural(len(images), "image")
         raise LookupError(f"{what} {n}: there {'is' if len(images) == 1 else 'are'} {count}")
     exact = [i for i, im in enumerate(images) if selector in im.refs]
     if exact:
@@ -268,10 +268,6 @@ def to_json(analysis: Analysis, selected: list[int], *, files: bool = False) -> 
 
 
 # -- text -------------------------------------------------------------------------------------
-
-
-def _s(n: int) -> str:
-    return "" if n == 1 else "s"
 
 
 def _stored_as(image: Image) -> str:

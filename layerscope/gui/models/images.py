@@ -14,7 +14,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
 from layerscope.analysis import Analysis, ArchiveInfo
-from layerscope.format import exact_size, human_size, percent
+from layerscope.format import exact_size, human_size, percent, plural
 from layerscope.gui import icons, theme
 from layerscope.gui.text import plain_tooltip
 from layerscope.load import SourceOutline
@@ -180,13 +180,7 @@ class ImagesModel(QAbstractItemModel):
 
     def _pending_source_data(self, source: SourceOutline, col: int, role: int) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:
-            if col == Col.NAME:
-                return os.path.basename(source.path.rstrip("/")) or source.path
-            if col == Col.PLATFORM:
-                return source.format
-            if col == Col.LAYERS:
-                n = len(source.images)
-                return f"{n} image" + ("" if n == 1 else "s")
+            return _archive_cell(source.path, source.format, len(source.images), col)
         if role == Qt.ItemDataRole.DecorationRole and col == Col.NAME:
             return icons.icon("reload")
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -230,13 +224,7 @@ class ImagesModel(QAbstractItemModel):
 
     def _archive_data(self, archive: ArchiveInfo, row: int, col: int, role: int) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:
-            if col == Col.NAME:
-                return os.path.basename(archive.path.rstrip("/")) or archive.path
-            if col == Col.PLATFORM:
-                return archive.format
-            if col == Col.LAYERS:
-                n = len(self._by_archive[row])
-                return f"{n} image" + ("" if n == 1 else "s")
+            return _archive_cell(archive.path, archive.format, len(self._by_archive[row]), col)
         if role == Qt.ItemDataRole.DecorationRole and col == Col.NAME:
             return icons.icon("warning" if archive.warnings else "archive")
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -291,3 +279,14 @@ class ImagesModel(QAbstractItemModel):
         if role == PendingIndexRole:
             return -1
         return None
+
+
+def _archive_cell(path: str, archive_format: str, images: int, col: int) -> str | None:
+    """An archive's row, read or still loading: its file name, format and image count."""
+    if col == Col.NAME:
+        return os.path.basename(path.rstrip("/")) or path
+    if col == Col.PLATFORM:
+        return archive_format
+    if col == Col.LAYERS:
+        return plural(images, "image")
+    return None
