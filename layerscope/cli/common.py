@@ -132,15 +132,13 @@ def load_archives(args: argparse.Namespace, paths: list[str] | None = None) -> A
     terminal. A cache that cannot be written is said once on stderr; the load goes on.
 
     What is loaded lives as long as the command, so the cyclic garbage collector is kept
-    from walking it: off while loading (as load() keeps it), then it is frozen. Its first
-    pass over the million objects of a 180,000-file image took 0.13 s, and printing the
-    report set off more.
+    from walking it: load() keeps it off while loading, and what it made is frozen here.
+    Its first pass over the million objects of a 180,000-file image took 0.13 s, and
+    printing the report set off more.
     """
     limits = limits_from(args.limit)
     progress = StderrProgress(not args.quiet)
     cache = cache_for(args)
-    collecting = gc.isenabled()
-    gc.disable()
     try:
         return load(
             args.archives if paths is None else paths,
@@ -153,8 +151,6 @@ def load_archives(args: argparse.Namespace, paths: list[str] | None = None) -> A
         )
     finally:
         gc.freeze()
-        if collecting:
-            gc.enable()
         progress.done()
         warn_about(cache)
 
