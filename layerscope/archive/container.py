@@ -54,15 +54,12 @@ class _Item:
     target: str = ""
 
 
-class _FileView(io.RawIOBase):
-    """A read-only, seekable window [offset, offset+size) of a file: one member of a plain tar."""
+class SizedReader(io.RawIOBase):
+    """A read-only raw stream of a known size, seekable within [0, size]: a seek past
+    either end stops at it. Subclasses set _size and _pos and read."""
 
-    def __init__(self, path: str, offset: int, size: int):
-        self._fh = open(path, "rb")  # noqa: SIM115 - closed by close()
-        self._start = offset
-        self._size = size
-        self._pos = 0
-        self._fh.seek(offset)
+    _size: int
+    _pos: int
 
     def readable(self) -> bool:
         return True
@@ -73,9 +70,23 @@ class _FileView(io.RawIOBase):
     def tell(self) -> int:
         return self._pos
 
-    def seek(self, pos: int, whence: int = io.SEEK_SET) -> int:
+    def _target(self, pos: int, whence: int) -> int:
         base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
-        self._pos = max(0, min(base + pos, self._size))
+        return max(0, min(base + pos, self._size))
+
+
+class _FileView(SizedReader):
+    """A read-only, seekable window [offset, offset+size) of a file: one member of a plain tar."""
+
+    def __init__(self, path: str, offset: int, size: int):
+        self._fh = open(path, "rb")  # noqa: SIM115 - closed by close()
+        self._start = offset
+        self._size = size
+        self._pos = 0
+        self._fh.seek(offset)
+
+    def seek(self, pos: int, whence: int = io.SEEK_SET) -> int:
+        self._pos = self._target(pos, whence)
         self._fh.seek(self._start + self._pos)
         return self._pos
 

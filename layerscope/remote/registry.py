@@ -18,7 +18,7 @@ from typing import Any, BinaryIO, cast
 
 import httpx
 
-from layerscope.archive.container import BlobHandler, Container
+from layerscope.archive.container import BlobHandler, Container, SizedReader
 from layerscope.archive.jsonutil import load_json
 from layerscope.archive.oci import (
     INDEX_TYPES,
@@ -246,7 +246,7 @@ def _range_total(client: RegistryClient, response: httpx.Response, start: int, d
     return int(total)
 
 
-class RangedBlob(io.RawIOBase):
+class RangedBlob(SizedReader):
     """A blob in a registry as a seekable file: each read from a new place is a request
     for the rest of the blob from there (HTTP Range), read as far as the reader goes.
 
@@ -266,18 +266,8 @@ class RangedBlob(io.RawIOBase):
         self._buffer = b""
         self._sha: Any = hashlib.sha256()  # while read from 0 in one run; None once not
 
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._pos
-
     def seek(self, pos: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
-        target = max(0, min(base + pos, self._size))
+        target = self._target(pos, whence)
         if target != self._pos:
             self._drop()
             self._sha = None
