@@ -120,6 +120,10 @@ def command_lines(created_by: str | None) -> list[str]:
 
     def end_line() -> None:
         line = "".join(current).strip()
+        if line in ("&&", "||"):  # `cmd && \` then the next command: keep them together
+            if current[-1] != " ":
+                current.append(" ")
+            return
         if line:
             lines.append(line)
         current.clear()

@@ -19,6 +19,16 @@ def test_a_long_run_line_breaks_at_semicolons_ands_and_continuations() -> None:
     ]
 
 
+def test_an_operator_before_a_continuation_starts_the_next_line() -> None:
+    r"""`apt-get update && \` (the official images' style): `&&` opened a line of its own."""
+    created_by = "/bin/sh -c apt-get update && \\\n    apt-get install -y curl || \\\n  true"
+    assert command_lines(created_by) == [
+        "RUN apt-get update",
+        "    && apt-get install -y curl",
+        "    || true",
+    ]
+
+
 def test_quoted_text_and_case_terminators_are_never_broken() -> None:
     lines = command_lines('/bin/sh -c echo \'a; b && c\' "x;\\"y"; case $x in a) ;; esac')
     assert lines == ['RUN echo \'a; b && c\' "x;\\"y";', "    case $x in a) ;; esac"]
