@@ -12,7 +12,6 @@ import os
 import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import BinaryIO, Literal, cast
 
@@ -26,7 +25,6 @@ from layerscope.archive import ArchiveSource, BlobContents, ImageSource, read_bl
 from layerscope.archive.compression import NONE, ReadTap
 from layerscope.archive.container import BlobLocation, Container
 from layerscope.archive.jsonutil import valid_digest
-from layerscope.archive.parallel import BlobJob, read_in_processes, worker_count
 from layerscope.archive.source import declared_compression
 from layerscope.cache import BlobRecord, Cache, ImageRecord, default_cache, key_hash, layer_key
 from layerscope.errors import Cancelled, CorruptLayer, LayerscopeError, LimitExceeded, ManifestError
@@ -173,16 +171,18 @@ def _read_blobs(
     """Parse every layer blob of one archive once: in worker processes when the blobs lie
     on disk and are worth it, else here, in the order the archive stores them."""
     locations = {name: source.container.locate(name) for name in sizes}
-    if (
-        len(sizes) > 1
-        and sum(sizes.values()) >= PARALLEL_MIN_BYTES
-        and worker_count(len(sizes)) > 1
-        and all(locations.values())
-    ):
-        try:
-            return _read_in_workers(source, locations, budget, limits, verify)  # type: ignore[arg-type]
-        except BrokenProcessPool:
-            pass  # workers cannot start here (a script without a __main__ guard): read here
+    if len(sizes) > 1 and sum(sizes.values()) >= PARALLEL_MIN_BYTES and all(locations.values()):
+        # here, not at the top: multiprocessing and concurrent.futures are 17 ms of imports
+        # a load from the cache (a reopen) does not need
+        from concurrent.futures.process import BrokenProcessPool
+
+        from layerscope.archive.parallel import worker_count
+
+        if worker_count(len(sizes)) > 1:
+            try:
+                return _read_in_workers(source, locations, budget, limits, verify)  # type: ignore[arg-type]
+            except BrokenProcessPool:
+                pass  # workers cannot start here (a script without a __main__ guard): read here
     parsed: dict[str, BlobContents] = {}
     base = os.path.basename(source.path)
     count = len(sizes)
@@ -210,6 +210,10 @@ def _read_in_workers(
     limits: Limits,
     verify: bool,
 ) -> dict[str, BlobContents]:
+    from concurrent.futures.process import BrokenProcessPool
+
+    from layerscope.archive.parallel import BlobJob, read_in_processes
+
     names = list(locations)
     jobs = [BlobJob(f"{source.path}: {name}", locations[name]) for name in names]
     budget.stage = f"Reading {os.path.basename(source.path)}: {len(jobs)} layers"

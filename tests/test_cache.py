@@ -262,3 +262,21 @@ def test_a_fifo_in_place_of_a_record_is_a_miss_not_a_hang(private_cache: Path) -
     finally:
         if reader.is_alive():  # the old way: blocked opening the FIFO; let it go
             os.close(os.open(record, os.O_WRONLY | os.O_NONBLOCK))
+
+
+def test_the_analysis_records_pickle_to_equal_objects() -> None:
+    """DeadFile, DuplicateGroup and DiveFile pickle as their fields (a quicker reopen)."""
+    import pickle
+
+    from layerscope.analysis.dive import DiveFile
+    from layerscope.analysis.waste import DeadFile, DuplicateGroup
+
+    records = [
+        DeadFile("/a", 3, 0, None, "overwritten", "deleted"),
+        DeadFile("/b\udcff", 5, 1, 2, "deleted", "overwritten"),
+        DuplicateGroup(7, ["/x", "/y"]),
+        DiveFile("/c", 2, 9),
+    ]
+    again = pickle.loads(pickle.dumps(records, protocol=pickle.HIGHEST_PROTOCOL))
+    assert again == records
+    assert [type(r) for r in again] == [type(r) for r in records]

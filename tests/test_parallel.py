@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from layerscope import load as load_module
+from layerscope.archive import parallel
 from layerscope.errors import Cancelled, CorruptLayer, LimitExceeded
 from layerscope.limits import DEFAULT_LIMITS
 from layerscope.load import load
@@ -43,13 +44,13 @@ def test_workers_and_loader_agree_on_real_archives(
     here = report(corpus / rel)
     monkeypatch.setattr(load_module, "PARALLEL_MIN_BYTES", 0)
     calls: list[int] = []
-    real = load_module.read_in_processes
+    real = parallel.read_in_processes
 
     def counting(jobs, **kw):  # type: ignore[no-untyped-def]
         calls.append(len(jobs))
         return real(jobs, **kw)
 
-    monkeypatch.setattr(load_module, "read_in_processes", counting)
+    monkeypatch.setattr(parallel, "read_in_processes", counting)
     assert report(corpus / rel) == here
     assert len(calls) == 1
     assert calls[0] > 1  # the workers read more than one layer
@@ -106,13 +107,14 @@ def test_forked_workers_read_what_the_loader_reads(corpus: Path) -> None:
     code = (
         "import json, sys\n"
         "from layerscope import load as load_module\n"
+        "from layerscope.archive import parallel\n"
         "from layerscope.archive.parallel import start_method\n"
         "from layerscope.report import to_json\n"
         "assert start_method() == 'fork'\n"
         "load_module.PARALLEL_MIN_BYTES = 0\n"
         "calls = []\n"
-        "real = load_module.read_in_processes\n"
-        "load_module.read_in_processes = lambda jobs, **kw: calls.append(1) or real(jobs, **kw)\n"
+        "real = parallel.read_in_processes\n"
+        "parallel.read_in_processes = lambda jobs, **kw: calls.append(1) or real(jobs, **kw)\n"
         "a = load_module.load([sys.argv[1]], cache=None)\n"
         "assert calls\n"
         "json.dump(to_json(a, list(range(len(a.images))), files=True), sys.stdout)\n"

@@ -166,6 +166,9 @@ class DiveFile:
     count: int
     wasted_bytes: int  # dive's cumulative size of every occurrence
 
+    def __reduce__(self) -> tuple[type[DiveFile], tuple[str, int, int]]:
+        return DiveFile, (self.path, self.count, self.wasted_bytes)  # see waste.DeadFile
+
 
 @dataclass
 class DiveFigures:
