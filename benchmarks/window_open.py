@@ -23,12 +23,6 @@ import time
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QTimer  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
-
-from layerscope.gui.app import configure, create_window  # noqa: E402
-from layerscope.view.tree import TreeMode  # noqa: E402
-
 
 def main() -> int:
     parser = argparse.ArgumentParser()
@@ -36,6 +30,18 @@ def main() -> int:
     parser.add_argument("--started", type=float, default=None)
     args = parser.parse_args()
     started = args.started if args.started is not None else time.time()
+
+    # What `layerscope open ARCHIVE` does (cli/open_cmd.py), in its order: the readers'
+    # fork server starts, then Qt is imported. (Imported here, not at the top: the fork
+    # server runs this file as its __main__ and needs none of it.)
+    from layerscope.archive.parallel import start_fork_server
+
+    start_fork_server()
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from layerscope.gui.app import configure, create_window
+    from layerscope.view.tree import TreeMode
 
     app = QApplication(sys.argv[:1])
     configure(app)

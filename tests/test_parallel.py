@@ -87,17 +87,43 @@ def test_the_load_budget_and_cancel_reach_the_workers(tmp_path: Path, in_workers
         load([str(path)], cancel=cancel, cache=None)
 
 
-def test_workers_fork_in_a_process_with_one_thread_else_spawn() -> None:
+def test_workers_fork_in_a_process_with_one_thread_else_from_a_fork_server() -> None:
     from layerscope.archive.parallel import start_method
 
     stop = threading.Event()
     other = threading.Thread(target=stop.wait)
     other.start()
     try:
-        assert start_method() == "spawn"  # fork would copy the other thread's locks
+        assert start_method() == "forkserver"  # fork would copy the other thread's locks
     finally:
         stop.set()
         other.join()
+
+
+@pytest.mark.corpus
+def test_a_load_in_a_thread_reads_in_workers_of_the_fork_server(
+    corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The window's case: the load runs in a pool thread, the workers come from the fork
+    server (started first, as `layerscope open` does), and read what the loader reads."""
+    path = corpus / "podman/multi-docker.tar"
+    here = report(path)
+    parallel.start_fork_server()
+    monkeypatch.setattr(load_module, "PARALLEL_MIN_BYTES", 0)
+    methods: list[str] = []
+    real = parallel.read_in_processes
+
+    def noting(jobs, **kw):  # type: ignore[no-untyped-def]
+        methods.append(parallel.start_method())
+        return real(jobs, **kw)
+
+    monkeypatch.setattr(parallel, "read_in_processes", noting)
+    out: list[dict[str, object]] = []
+    thread = threading.Thread(target=lambda: out.append(report(path)))
+    thread.start()
+    thread.join(timeout=120)
+    assert methods == ["forkserver"]
+    assert out == [here]
 
 
 @pytest.mark.corpus

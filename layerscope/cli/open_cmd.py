@@ -54,6 +54,10 @@ def open_gui(
     problem = display_problem()
     if problem is not None:
         raise LayerscopeError(f"cannot open the window: {problem}")
+    if paths:  # a big archive's workers fork from it; it starts while Qt is imported
+        from layerscope.archive.parallel import start_fork_server
+
+        start_fork_server()
     try:
         from layerscope.gui.app import main as gui_main  # type: ignore[import-not-found,unused-ignore]
     except ImportError as exc:  # a library Qt links against is missing
