@@ -190,8 +190,8 @@ class FilesystemSizes:
         affected: set[Entry] = set()
         for node in self.fs.changes[k]:
             delta = 0
-            after, before = _shown_around(node, k)
-            for version, direction in ((after, 1), (before, -1)):
+            shown_now, shown_before = _shown_around(node, k)
+            for version, direction in ((shown_now, 1), (shown_before, -1)):
                 if version is None:
                     continue
                 content = version.content
@@ -262,12 +262,14 @@ class LayerSummary:
                 if v.layer <= upto:
                     version = v
                     break
-            entry = None if version is None else version.entry
-            if entry is None or entry.kind == dir_kind or version.content is None:
+            if version is None:
+                continue
+            entry, content = version.entry, version.content
+            if entry is None or entry.kind == dir_kind or content is None:
                 continue
             if entry.kind == file_kind:
                 (freed if deleted else shipped).add(entry)
-            (dead_shown if deleted else live_shown).append((node, version.content))
+            (dead_shown if deleted else live_shown).append((node, content))
         linked = fs.hardlinked
         self.context = context
         self.shipped = shipped
