@@ -126,26 +126,40 @@ def _is_utf8(text: str) -> bool:
     return True
 
 
+def _clean_name(name: str, depth_limit: int) -> str | None:
+    """normalize_name's usual case, quickly: a relative name with no ".", "..", "//" or NUL
+    ("usr/bin/x", "./usr/bin/x/") within the depth limit. None for anything else."""
+    plain = (name[2:] if name.startswith("./") else name).rstrip("/")
+    if (
+        plain
+        and plain[0] not in "./"
+        and "//" not in plain
+        and "/." not in plain
+        and "\0" not in plain
+        and plain.count("/") < depth_limit
+    ):
+        return "/" + plain
+    return None
+
+
 def normalize_name(name: str, *, depth_limit: int, layer: str, what: str = "entry name") -> str:
     """Return an absolute, normalised path ("/" for the root); refuse escapes.
 
     `what` says which name it is in errors ("entry name", "hardlink target").
     """
+    clean = _clean_name(name, depth_limit)  # the usual name: no normpath needed
+    if clean is not None:
+        return clean
     if "\0" in name:
         raise HostileArchive(f"{what} contains NUL: {name[:80]!r}", path=layer)
-    plain = (name[2:] if name.startswith("./") else name).rstrip("/")
-    if plain and plain[0] not in "./" and "//" not in plain and "/." not in plain:
-        # Already clean (no ".", "..", "//", leading "/"): the usual name, no normpath needed.
-        path = "/" + plain
-    else:
-        path = posixpath.normpath("/" + name)
-        if path.startswith("//"):
-            path = "/" + path.lstrip("/")
-        # normpath("/" + "../x") gives "/x": it silently clamps. Detect the escape on the
-        # relative form so a traversal attempt is named rather than hidden.
-        rel = posixpath.normpath(name.lstrip("/")) if name.strip("/") else "."
-        if rel == ".." or rel.startswith("../"):
-            raise HostileArchive(f"{what} escapes the root: {name[:200]!r}", path=layer)
+    path = posixpath.normpath("/" + name)
+    if path.startswith("//"):
+        path = "/" + path.lstrip("/")
+    # normpath("/" + "../x") gives "/x": it silently clamps. Detect the escape on the
+    # relative form so a traversal attempt is named rather than hidden.
+    rel = posixpath.normpath(name.lstrip("/")) if name.strip("/") else "."
+    if rel == ".." or rel.startswith("../"):
+        raise HostileArchive(f"{what} escapes the root: {name[:200]!r}", path=layer)
     if path.count("/") > depth_limit:
         raise LimitExceeded(
             f"{what} deeper than {depth_limit} directories: {name[:80]!r}...",
@@ -328,6 +342,10 @@ class TarSource:
         return "sha256:" + self._hash.hexdigest()
 
 
+# Headers that describe the member after them: pax (per file, global), GNU long name, link.
+_META_TYPES = frozenset({b"x", b"g", b"L", b"K"})
+
+
 def _padding(size: int) -> int:
     return -size % BLOCK
 
@@ -373,8 +391,16 @@ def iter_members(src: TarSource, *, name: str, limits: Limits) -> Iterator[Membe
     member_start: int | None = None  # offset of the pending member's first extended header
 
     while True:
-        offset = src.position
-        header = src.read_exact(BLOCK)
+        # This loop runs once per member (hundreds of thousands per layer): the usual cases
+        # are inlined (a header already in the buffer, plain octal numbers), and the
+        # general code (read_exact, _octal) takes everything else.
+        buf, pos = src._buf, src._pos
+        offset = src._base + pos
+        if pos + BLOCK <= len(buf):
+            header: bytes | None = buf[pos : pos + BLOCK]
+            src._pos = pos + BLOCK
+        else:
+            header = src.read_exact(BLOCK)
         if header is None:
             if first:
                 raise CorruptLayer("empty stream where a tar was expected", path=name)
@@ -386,11 +412,17 @@ def iter_members(src: TarSource, *, name: str, limits: Limits) -> Iterator[Membe
             continue
         zero_blocks = 0  # a lone zero block between members is tolerated (GNU tar does)
 
+        checksum = header[148:156]
+        stored: int | None
         try:
-            stored: int | None = _octal(header[148:156], "checksum", offset, name)
-        except CorruptLayer:
-            stored = None  # an unparsable checksum field is a checksum mismatch
-        computed = _byte_sum(header) - sum(header[148:156]) + 256
+            stored = int(checksum.rstrip(b"\0 ") or b"0", 8)
+        except ValueError:
+            try:
+                stored = _octal(checksum, "checksum", offset, name)
+            except CorruptLayer:
+                stored = None  # an unparsable checksum field is a checksum mismatch
+        # the checksum field counts as 8 spaces (256): its own bytes' sum out, as _byte_sum
+        computed = _byte_sum(header) - ((zlib.adler32(checksum) & 0xFFFF) - 1) + 256
         if stored != computed and stored != computed - 256 * sum(1 for b in header if b > 127):
             # (the second form: old writers summed signed chars)
             if first:
@@ -399,14 +431,17 @@ def iter_members(src: TarSource, *, name: str, limits: Limits) -> Iterator[Membe
         first = False
 
         typeflag = header[156:157]
-        size = _octal(header[124:136], "size", offset, name)
+        try:
+            size = int(header[124:136].rstrip(b"\0 ") or b"0", 8)
+        except ValueError:
+            size = _octal(header[124:136], "size", offset, name)
         if size < 0:
             raise CorruptLayer(f"negative member size at offset {offset}", path=name)
 
         # Meta headers that describe the next member.
-        if typeflag in (b"x", b"L", b"K") and member_start is None:
-            member_start = offset
-        if typeflag in (b"x", b"g", b"L", b"K"):
+        if typeflag in _META_TYPES:
+            if member_start is None and typeflag != b"g":
+                member_start = offset
             if size > max_pax:
                 kind = "pax" if typeflag in (b"x", b"g") else "GNU long name"
                 raise LimitExceeded(
@@ -433,12 +468,14 @@ def iter_members(src: TarSource, *, name: str, limits: Limits) -> Iterator[Membe
         if gnu_name is not None:
             raw_name = gnu_name
         else:
-            raw_name = _cstr(header[0:100])
-            if header[257:263] == b"ustar\x00":  # POSIX ustar: prefix field
-                prefix = _cstr(header[345:500])
-                if prefix:
-                    raw_name = prefix + b"/" + raw_name
-        raw_link = gnu_link if gnu_link is not None else _cstr(header[157:257])
+            end = header.find(0, 0, 100)
+            raw_name = header[: end if end >= 0 else 100]
+            if header[345] and header[257:263] == b"ustar\x00":  # POSIX ustar: prefix field
+                raw_name = _cstr(header[345:500]) + b"/" + raw_name
+        if gnu_link is not None:
+            raw_link = gnu_link
+        else:
+            raw_link = _cstr(header[157:257]) if header[157] else b""
         try:  # the common case in one go; odd fields take the careful path
             mode = int(header[100:108].rstrip(b"\0 ") or b"0", 8) & 0o7777
             uid = int(header[108:116].rstrip(b"\0 ") or b"0", 8)
@@ -489,8 +526,9 @@ def iter_members(src: TarSource, *, name: str, limits: Limits) -> Iterator[Membe
                     raise CorruptLayer("truncated GNU sparse header", path=name)
                 extended = ext[504]
 
+        data_offset = src._base + src._pos
         member = Member(
-            _decode(raw_name),
+            raw_name.decode("utf-8", "surrogateescape"),  # as _decode, inlined
             typeflag,
             size,
             real_size,
@@ -499,7 +537,7 @@ def iter_members(src: TarSource, *, name: str, limits: Limits) -> Iterator[Membe
             gid,
             mtime,
             _decode(raw_link) if raw_link else "",
-            src.position,
+            data_offset,
             offset if member_start is None else member_start,
             xattrs,
             sparse,
@@ -507,10 +545,15 @@ def iter_members(src: TarSource, *, name: str, limits: Limits) -> Iterator[Membe
         member_start = None
         yield member
         # Skip whatever data the consumer left unread, and the padding.
-        end = member.data_offset + size
-        if src.position > end:
+        pos = src._pos
+        skip = data_offset + size - (src._base + pos)
+        if skip < 0:
             raise AssertionError("tar consumer read past the member")  # a bug, not bad input
-        src.feed(end - src.position + (-size % BLOCK), None)
+        skip += -size % BLOCK
+        if pos + skip <= len(src._buf):
+            src._pos = pos + skip  # feed()'s first case, inlined
+        else:
+            src.feed(skip, None)
 
     if pax or gnu_name is not None or gnu_link is not None:
         raise CorruptLayer("tar stream ends after an extended header", path=name)
@@ -555,6 +598,7 @@ def read_layer(
     capture_skipped = 0
     capture_skipped_example = ""
 
+    file_kind, dir_kind = Kind.FILE, Kind.DIR  # the enum's members, looked up once
     for m in iter_members(src, name=layer, limits=limits):
         typeflag = m.typeflag
         name = m.name
@@ -580,20 +624,21 @@ def read_layer(
             if bad:
                 not_utf8 += 1
                 not_utf8_example = not_utf8_example or bad[0]
-        if kind == Kind.FILE and typeflag in (b"0", b"\0") and name.endswith("/"):
-            kind = Kind.DIR  # v7 tars mark directories only by the trailing slash
+        if kind == file_kind and typeflag in (b"0", b"\0") and name.endswith("/"):
+            kind = dir_kind  # v7 tars mark directories only by the trailing slash
 
-        path = normalize_name(name, depth_limit=depth, layer=layer)
+        # normalize_name's usual case first: a call less for most of a layer's names
+        path = _clean_name(name, depth) or normalize_name(name, depth_limit=depth, layer=layer)
         if name.startswith("/") and path != "/":  # kaniko's "/" root entry is not odd
             absolute += 1
             absolute_example = absolute_example or name
         if path == "/":
-            if kind != Kind.DIR:
+            if kind != dir_kind:
                 raise HostileArchive(f"a non-directory entry names the root: {name!r}", path=layer)
             continue  # the "./" root entry
 
         # Only regular files have content; hardlinks carry size 0 (stored once, at the target).
-        size = m.real_size if kind == Kind.FILE else 0
+        size = m.real_size if kind == file_kind else 0
         parent, base = path.rsplit("/", 1)
         parent = parent or "/"
         link: str | None = None
@@ -630,7 +675,7 @@ def read_layer(
 
         keep = (
             capture is not None
-            and kind == Kind.FILE
+            and kind == file_kind
             and raw_name is None
             and m.size == m.real_size  # sparse data is not the file's bytes
             and capture(path)
@@ -650,13 +695,19 @@ def read_layer(
             captured_bytes += m.size - len(captured.get(path, b""))
             captured[path] = data
             digest = content_digest(data)
-        elif kind == Kind.FILE and hash_contents:
-            if m.size > _SMALL_FILE:
+        elif kind == file_kind and hash_contents:
+            stored = m.size
+            if stored > _SMALL_FILE:
                 h = content_hash()
-                src.feed(m.size, h.update)
+                src.feed(stored, h.update)
                 digest = h.digest()
-            elif m.size:
-                data = src.read_exact(m.size)
+            elif stored:
+                buf, pos = src._buf, src._pos
+                if pos + stored <= len(buf):  # read_exact's usual case, inlined
+                    data = buf[pos : pos + stored]
+                    src._pos = pos + stored
+                else:
+                    data = src.read_exact(stored)
                 if data is None:
                     raise CorruptLayer("truncated tar stream (member data cut short)", path=layer)
                 digest = content_digest(data)

@@ -32,8 +32,15 @@ def is_npm_manifest(path: str) -> bool:
     return len(parts) >= 4 and parts[-4] == "node_modules" and parts[-3].startswith("@")
 
 
+# Every path `wanted` keeps ends with one of these or lies in status.d/: two C calls turn
+# away the other files of a layer (all but a few of them).
+_ENDINGS = ("/package.json", "/METADATA", "/RECORD", ".list", *_EXACT)
+
+
 def wanted(path: str) -> bool:
     """Should a layer read keep this regular file's bytes (a package database)?"""
+    if not path.endswith(_ENDINGS) and not path.startswith(DPKG_STATUS_D):
+        return False
     head, _, base = path.rpartition("/")
     if base == "package.json":
         return "/node_modules/" in path and is_npm_manifest(path)
