@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import posixpath
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from layerscope.model.entry import Entry, Kind
@@ -59,6 +59,27 @@ class _Tree:
             self.dirs.add(path)
         else:
             self.dirs.discard(path)
+
+    def add_all(self, items: Iterable[tuple[str, int, bool]]) -> None:
+        """add() for each (path, size, is_dir): the usual case (a new path under a parent in
+        the tree, or a path set again) inlined, every other through add(). A layer's
+        paths and a stack's are hundreds of thousands of calls."""
+        sizes, dirs, kids = self.size, self.dirs, self.kids
+        for path, size, is_dir in items:
+            if path not in sizes:
+                head, _, name = path.rpartition("/")
+                if head not in sizes or name.startswith(_WHWH):
+                    self.add(path, size, is_dir)
+                    continue
+                siblings = kids.get(head)
+                if siblings is None:
+                    siblings = kids[head] = {}
+                siblings[path] = None
+            sizes[path] = size
+            if is_dir:
+                dirs.add(path)
+            else:
+                dirs.discard(path)
 
     def _attach(self, head: str, path: str) -> None:
         kids = self.kids.get(head)
@@ -121,6 +142,11 @@ def _name(path: str) -> str:
     return path.rpartition("/")[2]
 
 
+def _is_whiteout(path: str) -> bool:
+    """A `.wh.` node: the substring test first, as almost no path has one."""
+    return _WH in path and _name(path).startswith(_WH)
+
+
 def _dive_path(path: str) -> str:
     """dive's FileNode.Path(): a whiteout prefix is fictitious on the node itself."""
     head, _, name = path.rpartition("/")
@@ -129,14 +155,21 @@ def _dive_path(path: str) -> str:
 
 def _layer_tree(entries: list[Entry], check: Check | None) -> _Tree:
     tree = _Tree()
-    for i, e in enumerate(entries):
-        if check is not None and not i % CHECK_EVERY:
+    for start in range(0, len(entries), CHECK_EVERY):
+        if check is not None:
             check()
-        path = posixpath.normpath("/" + e.raw_name) if e.raw_name is not None else e.path
-        if path == "/":
-            continue
-        tree.add(path, e.size, e.kind == Kind.DIR)
+        tree.add_all(_tar_paths(entries[start : start + CHECK_EVERY]))
     return tree
+
+
+def _tar_paths(entries: list[Entry]) -> Iterator[tuple[str, int, bool]]:
+    """Each entry's tar path (a whiteout's own name, not the path it deletes), size and
+    whether it is a directory; the root entry is left out."""
+    dir_kind = Kind.DIR
+    for e in entries:
+        path = e.path if e.raw_name is None else posixpath.normpath("/" + e.raw_name)
+        if path != "/":
+            yield path, e.size, e.kind == dir_kind
 
 
 def _stack_onto(lower: _Tree, upper: _Tree) -> None:
@@ -146,14 +179,15 @@ def _stack_onto(lower: _Tree, upper: _Tree) -> None:
     for every name not starting with a character below '.', so removing first and then
     adding gives the same tree.
     """
-    nodes = list(upper.size)
-    for path in nodes:
-        if _name(path).startswith(_WH):
-            lower.remove(_dive_path(path))
+    whiteouts = [path for path in upper.size if _is_whiteout(path)]
+    for path in whiteouts:
+        lower.remove(_dive_path(path))
     dirs = upper.dirs
-    for path, size in upper.size.items():
-        if path and not _name(path).startswith(_WH):
-            lower.add(path, size, path in dirs)
+    lower.add_all(
+        (path, size, path in dirs)
+        for path, size in upper.size.items()
+        if path and not _is_whiteout(path)
+    )
 
 
 def _leaf_key(path: str) -> list[str]:
@@ -219,15 +253,19 @@ def dive_figures(
             _stack_onto(stacked, below)
         below = tree
         leaves = tree.leaves()
-        if any(_names_nothing(leaf, stacked) for leaf in leaves):
+        if any(_names_nothing(leaf, stacked) for leaf in leaves if _WH in leaf):
             # dive's visitor returns an error at that whiteout and the rest of this layer's
             # walk (children first, names sorted) is skipped: replay it in that order.
             leaves.sort(key=_leaf_key)
             del leaves[next(i for i, leaf in enumerate(leaves) if _names_nothing(leaf, stacked)) :]
         if check is not None:
             check()
+        sizes = tree.size
         for leaf in leaves:
-            path, size = _occurrence(leaf, tree, stacked)
+            if _WH in leaf:  # perhaps a whiteout: its occurrence is what it deletes
+                path, size = _occurrence(leaf, tree, stacked)
+            else:
+                path, size = leaf, sizes[leaf]
             st = stats.get(path)
             if st is None:
                 stats[path] = size
