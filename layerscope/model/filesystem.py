@@ -264,25 +264,33 @@ class FileSystem:
         self.layers += 1
         self._touched: dict[Node, None] = {}
 
-        # 1. Markers hide lower layers first, wherever they sit in the tar.
-        for e in entries:
+        # 1. Markers hide lower layers first, wherever they sit in the tar: opaque
+        # directories, then whiteouts.
+        markers = [e for e in entries if e.kind >= Kind.WHITEOUT]
+        for e in markers:
             if e.kind == Kind.OPAQUE:
                 target = self._find(e.path)
                 if target is not None and target.children:
                     for child in list(target.children.values()):
                         self._delete_subtree(child, layer, Detail.OPAQUE)
-        for e in entries:
+        for e in markers:
             if e.kind == Kind.WHITEOUT:
                 target = self._find(e.path)
                 if target is not None and target.current is not None:
                     self._delete_subtree(target, layer, Detail.WHITEOUT)
 
-        # 2. The layer's own entries, in order; the last duplicate wins.
+        # 2. The layer's own entries, in order; the last duplicate wins. (The enum's
+        # members are looked up once: this loop runs once per entry.)
+        file_kind, dir_kind, link_kind, marker_kinds = (
+            Kind.FILE, Kind.DIR, Kind.HARDLINK, Kind.WHITEOUT
+        )  # fmt: skip
+        touched = self._touched
         parent_cache: dict[str, Node] = {}
         for i, e in enumerate(entries):
             if check is not None and not i % CHECK_EVERY:
                 check()
-            if e.kind >= Kind.WHITEOUT:  # whiteouts, opaque and metadata markers: done above
+            kind = e.kind
+            if kind >= marker_kinds:  # whiteouts, opaque and metadata markers: done above
                 continue
             parent_path, _, name = e.path.rpartition("/")
             parent = parent_cache.get(parent_path)
@@ -290,38 +298,45 @@ class FileSystem:
                 parent = self._resolve_dir(parent_path.split("/"), layer)
                 assert parent is not None
                 parent_cache[parent_path] = parent
-            node = parent.child(name) or self._new_child(parent, name)
-            cur = node.current
+            siblings = parent.children
+            node = siblings.get(name) if siblings is not None else None
+            if node is None:
+                node = self._new_child(parent, name)
+            versions = node.versions
+            cur = versions[-1] if versions and versions[-1].entry is not None else None
             content: Entry | None = None
-            if e.kind == Kind.FILE:
+            if kind == file_kind:
                 content = e
-            elif e.kind == Kind.HARDLINK:
+            elif kind == link_kind:
                 content = self._hardlink_content(e, node)
-            if cur is not None and cur.entry is not None:
-                old = cur.entry
-                if e.kind == Kind.DIR and old.kind == Kind.DIR:
-                    if cur.layer == layer:
-                        cur.entry = e  # the same layer re-lists its own directory
-                    elif not e.same_metadata(old):
-                        self._push(node, Version(layer, Change.MODIFIED, e, None, Detail.METADATA))
-                    continue
-                if old.kind == Kind.DIR and node.children:
-                    for child in node.children.values():
-                        self._delete_subtree(child, layer, Detail.REPLACED)
-                    parent_cache.clear()
-                if old.kind != e.kind:
-                    detail = Detail.TYPE
-                elif e.kind in (Kind.FILE, Kind.SYMLINK, Kind.HARDLINK) and (
-                    not e.same_content(old) or e.link != old.link
-                ):
-                    detail = Detail.CONTENT
-                    if e.kind == Kind.HARDLINK and content is not None and content is cur.content:
-                        detail = Detail.METADATA
-                else:
+            if cur is None:  # the usual case: a new path (_push, inlined)
+                node.versions = (*versions, Version(layer, Change.ADDED, e, content))
+                touched[node] = None
+                continue
+            # the path is there: this layer modifies it
+            old = cur.entry
+            assert old is not None  # cur is a present version
+            if kind == dir_kind and old.kind == dir_kind:
+                if cur.layer == layer:
+                    cur.entry = e  # the same layer re-lists its own directory
+                elif not e.same_metadata(old):
+                    self._push(node, Version(layer, Change.MODIFIED, e, None, Detail.METADATA))
+                continue
+            if old.kind == dir_kind and node.children:
+                for child in node.children.values():
+                    self._delete_subtree(child, layer, Detail.REPLACED)
+                parent_cache.clear()
+            if old.kind != kind:
+                detail = Detail.TYPE
+            elif kind in (Kind.FILE, Kind.SYMLINK, Kind.HARDLINK) and (
+                not e.same_content(old) or e.link != old.link
+            ):
+                detail = Detail.CONTENT
+                if kind == link_kind and content is not None and content is cur.content:
                     detail = Detail.METADATA
-                self._push(node, Version(layer, Change.MODIFIED, e, content, detail))
             else:
-                self._push(node, Version(layer, Change.ADDED, e, content))
+                detail = Detail.METADATA
+            self._push(node, Version(layer, Change.MODIFIED, e, content, detail))
 
         self._finish_layer(layer, check)
 
@@ -359,40 +374,46 @@ class FileSystem:
         """Classify every touched path against the layer below, and count."""
         changes: dict[Node, Change] = {}
         counts = LayerCounts()
+        deleted, added, modified, dir_kind = Change.DELETED, Change.ADDED, Change.MODIFIED, Kind.DIR
         for i, node in enumerate(self._touched):
             if check is not None and not i % CHECK_EVERY:
                 check()
-            after = node.versions[-1]
-            before = node.state_at(layer - 1)
+            versions = node.versions
+            after = versions[-1]
             if after.layer != layer:
                 continue
+            before = None  # node.state_at(layer - 1), inlined: once per path of the layer
+            for v in reversed(versions):
+                if v.layer < layer:
+                    before = v if v.entry is not None else None
+                    break
             if after.entry is None:
                 if before is None:
                     continue  # added and removed within this layer: no net change
-                change = Change.DELETED
+                change = deleted
             elif before is None:
-                change = Change.ADDED
+                change = added
             else:
-                change = Change.MODIFIED
+                change = modified
             after.change = change
             changes[node] = change
             # Counts are of non-directory paths (REPORT.md).
-            if change == Change.DELETED:
+            if change is deleted:
                 if (
                     before is not None
                     and before.entry is not None
-                    and before.entry.kind != Kind.DIR
+                    and before.entry.kind != dir_kind
                 ):
                     counts.deleted += 1
                     counts.deleted_bytes += before.entry.size
-            elif after.entry is not None and after.entry.kind != Kind.DIR:
-                if change == Change.ADDED:
+            elif after.entry is not None and after.entry.kind != dir_kind:
+                if change is added:
                     counts.added += 1
                     counts.added_bytes += after.entry.size
                 else:
                     counts.modified += 1
                     counts.modified_bytes += after.entry.size
-            elif before is not None and before.entry is not None and before.entry.kind != Kind.DIR:
+            elif before is not None and before.entry is not None and before.entry.kind != dir_kind:
                 # a file replaced by a directory: the file is gone
                 counts.deleted += 1
                 counts.deleted_bytes += before.entry.size
