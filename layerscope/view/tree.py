@@ -188,7 +188,23 @@ class FilesystemSizes:
         pending: dict[Node, int] = {}
         linked = self.fs.hardlinked
         affected: set[Entry] = set()
+        dir_kind = Kind.DIR
         for node in self.fs.changes[k]:
+            versions = node.versions
+            if len(versions) == 1 and node.parent is not None:
+                # A path this layer added and nothing changed since (most of a big layer's):
+                # its one version against nothing below, without the general walk.
+                only = versions[0]
+                entry, content = only.entry, only.content
+                if entry is None or entry.kind == dir_kind:
+                    continue
+                if content is not None and content in linked:
+                    affected.add(content)
+                    continue
+                size = content.size if content is not None else entry.size
+                if size:
+                    pending[node.parent] = pending.get(node.parent, 0) + size * sign
+                continue
             delta = 0
             shown_now, shown_before = _shown_around(node, k)
             for version, direction in ((shown_now, 1), (shown_before, -1)):
