@@ -151,3 +151,38 @@ def test_forked_workers_read_what_the_loader_reads(corpus: Path) -> None:
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout) == json.loads(json.dumps(report(path)))
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("when", ["at start", "at the first load"])
+def test_a_fork_server_that_cannot_start_is_not_an_error(
+    corpus: Path, monkeypatch: pytest.MonkeyPatch, when: str
+) -> None:
+    """No socket for the fork server (a full or odd temp dir): the window's loads still
+    read, spawned or in the loader, and say nothing about it."""
+    import multiprocessing.forkserver as forkserver
+
+    def cannot(_self: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    path = corpus / "podman/multi-docker.tar"
+    here = report(path)
+    monkeypatch.setattr(forkserver.ForkServer, "ensure_running", cannot)
+    monkeypatch.setattr(forkserver, "ensure_running", forkserver._forkserver.ensure_running)
+    monkeypatch.setattr(parallel, "_fork_server_failed", False)
+    monkeypatch.setattr(load_module, "PARALLEL_MIN_BYTES", 0)
+    if when == "at start":
+        parallel.start_fork_server()
+    out: list[object] = []
+
+    def read() -> None:
+        try:
+            out.append(report(path))
+        except Exception as exc:  # noqa: BLE001 - the assertion below names it
+            out.append(exc)
+        out.append(parallel.start_method())  # beside this thread: not a fork
+
+    thread = threading.Thread(target=read)
+    thread.start()
+    thread.join(timeout=120)
+    assert out == [here, "spawn"]  # read, and the next load does not try the server again

@@ -13,6 +13,7 @@ import multiprocessing
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, BinaryIO, cast
 
@@ -49,7 +50,7 @@ def start_method() -> str:
     methods = multiprocessing.get_all_start_methods()
     if alone and "fork" in methods:
         return "fork"
-    return "forkserver" if "forkserver" in methods else "spawn"
+    return "forkserver" if "forkserver" in methods and not _fork_server_failed else "spawn"
 
 
 # What a worker imports to read a blob: the fork server imports it once, before forking.
@@ -57,16 +58,24 @@ WORKER_MODULES = ["layerscope.archive", "layerscope.archive.parallel",
                   "layerscope.analysis.packages.paths"]  # fmt: skip
 
 
+_fork_server_failed = False  # it could not start here (its socket, its process): spawn
+
+
 def start_fork_server() -> None:
     """Start the fork server now, with the reader's modules imported: the window calls this
     before it imports Qt, so the server's start-up runs beside Qt's instead of delaying the
-    first load's workers (spawned workers cost the window's load 0.6 s on a big image)."""
+    first load's workers (spawned workers cost the window's load 0.6 s on a big image).
+    Where it cannot start, workers are spawned instead."""
+    global _fork_server_failed
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return
     from multiprocessing import forkserver
 
     multiprocessing.get_context("forkserver").set_forkserver_preload(WORKER_MODULES)
-    forkserver.ensure_running()
+    try:
+        forkserver.ensure_running()
+    except OSError:
+        _fork_server_failed = True
 
 
 def worker_count(jobs: int) -> int:
@@ -137,7 +146,9 @@ def read_in_processes(
     all jobs; it may raise (cancellation, the load's byte budget) to stop every worker. The
     first error a worker raises is raised here, once the others have stopped.
     """
-    ctx = multiprocessing.get_context(start_method())
+    global _fork_server_failed
+    method = start_method()
+    ctx = multiprocessing.get_context(method)
     counters = ctx.Array("q", 2 * len(jobs), lock=False)
     stop = ctx.Event()
     # Largest first, so that the last job to start is a small one.
@@ -145,9 +156,13 @@ def read_in_processes(
     with ProcessPoolExecutor(
         worker_count(len(jobs)), mp_context=ctx, initializer=_init, initargs=(counters, stop)
     ) as pool:
-        futures: dict[Future[Any], int] = {
-            pool.submit(_read, i, jobs[i], limits, verify, capture): i for i in order
-        }
+        try:  # the first submit starts the workers
+            futures: dict[Future[Any], int] = {
+                pool.submit(_read, i, jobs[i], limits, verify, capture): i for i in order
+            }
+        except OSError as exc:  # they cannot start here: the loader reads the blobs itself
+            _fork_server_failed = _fork_server_failed or method == "forkserver"
+            raise BrokenProcessPool(f"reader processes cannot start: {exc}") from exc
         pending = set(futures)
         try:
             while pending:
