@@ -64,8 +64,8 @@ _fork_server_failed = False  # it could not start here (its socket, its process)
 def start_fork_server() -> None:
     """Start the fork server now, with the reader's modules imported: the window calls this
     before it imports Qt, so the server's start-up runs beside Qt's instead of delaying the
-    first load's workers (spawned workers cost the window's load 0.6 s on a big image).
-    Where it cannot start, workers are spawned instead."""
+    first load's workers (a spawned worker is a fresh interpreter importing the reader
+    while the window waits). Where it cannot start, workers are spawned instead."""
     global _fork_server_failed
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return
