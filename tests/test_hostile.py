@@ -660,6 +660,30 @@ def test_bad_base256_marker(cli: Callable[..., Run], tmp_path: Path) -> None:
     expect_error(cli, path, "bad base-256 size in tar header at offset 0", CorruptLayer)
 
 
+@pytest.mark.parametrize(
+    "field", [b"0o000001000\0", b"+0000001000\0", b"00000_01000\0", b"\t0000001000\0"]
+)
+def test_a_number_only_python_reads_is_refused(
+    cli: Callable[..., Run], tmp_path: Path, field: bytes
+) -> None:
+    """int() takes "0o1000", "+1000", "1_000" and a tab; Go's archive/tar, which the
+    runtimes read layers with, refuses them: a size others do not see is not read."""
+    tar = raw_header(b"odd", size_field=field) + bytes(512) + bytes(1024)
+    path = podman_archive(tmp_path / "odd-number.tar", StoredLayer(tar, stored=tar))
+    text = field.strip(b" \0")
+    expect_error(cli, path, f"bad size field {text!r} in tar header at offset 0", CorruptLayer)
+
+
+def test_a_number_after_a_nul_is_read_as_go_reads_it(tmp_path: Path) -> None:
+    """Go's archive/tar trims NULs and spaces from both ends of a number: a size field
+    "\\0 0000001000\\0" is 512 bytes there, so here too (not 0 and a corrupt stream)."""
+    tar = raw_header(b"f", size_field=b"\x000000001000\0") + b"x" * 512 + bytes(1024)
+    path = podman_archive(tmp_path / "nul-first.tar", StoredLayer(tar, stored=tar))
+    analysis = load([str(path)], cache=None)
+    (entry,) = analysis.images[0].layers[0].entries
+    assert (entry.path, entry.size) == ("/f", 512)
+
+
 def test_huge_size_base256(cli: Callable[..., Run], tmp_path: Path) -> None:
     huge = b"\x80" + (1 << 80).to_bytes(11, "big")
     tar = raw_header(b"huge", size_field=huge) + b"data" + bytes(1020)

@@ -82,13 +82,17 @@ class ParsedLayer:
         return self.table.entries()
 
 
+# What octal number fields hold in a header whose numbers int() may read directly: int()
+# alone would also take "0o17", "1_0", "+7" or a tab, which Go's archive/tar (what the
+# container runtimes read layers with) refuses.
+_OCTAL_TEXT = b"01234567 \0"
+
+
 def _octal(field_bytes: bytes, what: str, offset: int, path: str) -> int:
-    """Parse a numeric header field: octal text, or GNU base-256 when the top bit is set."""
-    if field_bytes[:1] < b"\x80":
-        try:  # the common case, "0000644\0" or "644 \0": one C call
-            return int(field_bytes.rstrip(b"\0 ") or b"0", 8)
-        except ValueError:
-            pass  # NUL then garbage, or not a number: the careful path below decides
+    """Parse a numeric header field: octal text, or GNU base-256 when the top bit is set.
+
+    Octal text is read as Go's archive/tar reads it: spaces and NULs trimmed from both
+    ends, cut at the first NUL left, then octal digits only."""
     if field_bytes and field_bytes[0] & 0x80:
         value = int.from_bytes(field_bytes[1:], "big")
         if field_bytes[0] == 0xFF:  # negative base-256
@@ -96,15 +100,14 @@ def _octal(field_bytes: bytes, what: str, offset: int, path: str) -> int:
         elif field_bytes[0] != 0x80:
             raise CorruptLayer(f"bad base-256 {what} in tar header at offset {offset}", path=path)
         return value
-    text = field_bytes.split(b"\0", 1)[0].strip(b" ")
+    text = field_bytes.strip(b" \0").split(b"\0", 1)[0]
     if not text:
         return 0
-    try:
-        return int(text, 8)
-    except ValueError:
+    if text.translate(None, b"01234567"):
         raise CorruptLayer(
             f"bad {what} field {text[:20]!r} in tar header at offset {offset}", path=path
-        ) from None
+        )
+    return int(text, 8)
 
 
 def _cstr(field_bytes: bytes) -> bytes:
@@ -412,11 +415,17 @@ def iter_members(src: TarSource, *, name: str, limits: Limits) -> Iterator[Membe
             continue
         zero_blocks = 0  # a lone zero block between members is tolerated (GNU tar does)
 
+        # mode, uid, gid, size, mtime and checksum: plain octal text (digits, spaces, NULs) is
+        # read by int() at C speed, anything else by _octal
+        plain = not header[100:156].translate(None, _OCTAL_TEXT)
         checksum = header[148:156]
-        stored: int | None
-        try:
-            stored = int(checksum.rstrip(b"\0 ") or b"0", 8)
-        except ValueError:
+        stored: int | None = None
+        if plain:
+            try:
+                stored = int(checksum.rstrip(b"\0 ") or b"0", 8)
+            except ValueError:
+                plain = False
+        if not plain:
             try:
                 stored = _octal(checksum, "checksum", offset, name)
             except CorruptLayer:
@@ -431,9 +440,12 @@ def iter_members(src: TarSource, *, name: str, limits: Limits) -> Iterator[Membe
         first = False
 
         typeflag = header[156:157]
-        try:
-            size = int(header[124:136].rstrip(b"\0 ") or b"0", 8)
-        except ValueError:
+        if plain:
+            try:
+                size = int(header[124:136].rstrip(b"\0 ") or b"0", 8)
+            except ValueError:
+                plain = False
+        if not plain:
             size = _octal(header[124:136], "size", offset, name)
         if size < 0:
             raise CorruptLayer(f"negative member size at offset {offset}", path=name)
@@ -476,12 +488,15 @@ def iter_members(src: TarSource, *, name: str, limits: Limits) -> Iterator[Membe
             raw_link = gnu_link
         else:
             raw_link = _cstr(header[157:257]) if header[157] else b""
-        try:  # the common case in one go; odd fields take the careful path
-            mode = int(header[100:108].rstrip(b"\0 ") or b"0", 8) & 0o7777
-            uid = int(header[108:116].rstrip(b"\0 ") or b"0", 8)
-            gid = int(header[116:124].rstrip(b"\0 ") or b"0", 8)
-            mtime = int(header[136:148].rstrip(b"\0 ") or b"0", 8)
-        except ValueError:
+        if plain:  # the common case in one go; odd fields take the careful path
+            try:
+                mode = int(header[100:108].rstrip(b"\0 ") or b"0", 8) & 0o7777
+                uid = int(header[108:116].rstrip(b"\0 ") or b"0", 8)
+                gid = int(header[116:124].rstrip(b"\0 ") or b"0", 8)
+                mtime = int(header[136:148].rstrip(b"\0 ") or b"0", 8)
+            except ValueError:
+                plain = False
+        if not plain:
             mode = _octal(header[100:108], "mode", offset, name) & 0o7777
             uid = _octal(header[108:116], "uid", offset, name)
             gid = _octal(header[116:124], "gid", offset, name)
