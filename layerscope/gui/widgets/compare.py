@@ -43,11 +43,13 @@ from layerscope.gui import theme
 from layerscope.gui.models.difftree import Col, DiffTreeModel, PathRole, signed_size
 from layerscope.gui.tasks import Latest, Task
 from layerscope.gui.widgets.common import (
+    EXPAND_ALL_LIMIT,
     FilterEdit,
     StretchColumn,
     copy_text,
     section_label,
     setup_tree,
+    warning_style,
 )
 from layerscope.gui.widgets.pane import Navigate, Pane
 from layerscope.model.entry import Entry, Kind
@@ -57,7 +59,6 @@ from layerscope.view.names import image_names
 
 FILTER_DELAY_MS = 180
 AUTO_EXPAND_LIMIT = 300  # a diff this small opens completely
-EXPAND_ALL_LIMIT = 5_000  # rows Ctrl+E opens at once (as in the Files tab)
 
 
 class SidePicker(QWidget):
@@ -410,9 +411,7 @@ class ComparePane(Pane):
         self.filter_note.setText(
             f"No changed path matches “{text.strip()}”." if matched_none else ""
         )
-        self.filter_note.setStyleSheet(
-            f"color: {theme.current().modified.name()}; font-weight: 600;"
-        )
+        self.filter_note.setStyleSheet(warning_style())
         self.filter_note.setVisible(matched_none)
         if tree.count <= AUTO_EXPAND_LIMIT:
             self.tree.expandAll()

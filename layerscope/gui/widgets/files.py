@@ -49,6 +49,7 @@ from layerscope.gui.tasks import Latest, Task
 from layerscope.gui.text import command_html
 from layerscope.gui.widgets.chrome import LoadingNote
 from layerscope.gui.widgets.common import (
+    EXPAND_ALL_LIMIT,
     ElidedLabel,
     FilterEdit,
     StretchColumn,
@@ -57,6 +58,7 @@ from layerscope.gui.widgets.common import (
     setup_table,
     setup_tree,
     tool_button,
+    warning_style,
 )
 from layerscope.gui.widgets.pane import Navigate, Pane
 from layerscope.gui.widgets.viewer import FileViewer
@@ -68,7 +70,6 @@ from layerscope.view.tree import FilterMatches, TreeMode, make_matcher
 
 FILTER_DELAY_MS = 180  # typing pauses this long before the tree is filtered
 VIEW_DELAY_MS = 120  # the viewer follows the selection once it rests this long
-EXPAND_ALL_LIMIT = 5_000  # rows; past this "expand all" stops at the first level (~70 ms)
 FILTER_IN_WORKER = 20_000  # paths; a filter over more is matched in a worker thread
 REEXPAND_LIMIT = 3_000  # directories re-expanded after a layer switch
 AUTO_EXPAND_LIMIT = 400  # CHANGES mode opens every directory when a layer changed this few
@@ -524,9 +525,7 @@ class FilesPanel(Pane):
         else:
             note += "."
         self.filter_note.setText(note)
-        self.filter_note.setStyleSheet(
-            "" if here else f"color: {theme.current().modified.name()}; font-weight: 600;"
-        )
+        self.filter_note.setStyleSheet("" if here else warning_style())
         self.filter_note.show()
 
     def _update_toggles_note(self) -> None:
@@ -541,9 +540,7 @@ class FilesPanel(Pane):
             f"The change toggles hide every path here ({', '.join(hidden)}). "
             "Turn them back on beside the filter, or in the View menu."
         )
-        self.filter_note.setStyleSheet(
-            f"color: {theme.current().modified.name()}; font-weight: 600;"
-        )
+        self.filter_note.setStyleSheet(warning_style())
         self.filter_note.show()
 
     # -- expansion kept across resets ----------------------------------------------------
