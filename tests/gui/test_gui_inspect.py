@@ -15,6 +15,7 @@ from layerscope.gui.extracting import DragOut, describe
 from layerscope.gui.main_window import MainWindow, Tab
 from layerscope.gui.models.difftree import Col as DiffCol
 from layerscope.gui.widgets import viewer as viewer_module
+from layerscope.gui.widgets.compare import ComparePane
 from layerscope.safewrite import WriteSummary
 from layerscope.view.tree import TreeMode
 from tests import builders as b
@@ -25,6 +26,16 @@ LOAD_TIMEOUT = 60_000
 def open_and_wait(qtbot: QtBot, window: MainWindow, *paths: Path | str) -> None:
     with qtbot.waitSignal(window.loadFinished, timeout=LOAD_TIMEOUT):
         window.open_paths([str(p) for p in paths])
+
+
+def compare_app_layers(qtbot: QtBot, window: MainWindow, layer_a: int, layer_b: int) -> ComparePane:
+    """The corpus app image open, the window active, and its Compare tab showing the diff
+    of two of its layers."""
+    open_and_wait(qtbot, window, corpus_file("podman/app-docker.tar"))
+    window.activateWindow()
+    window.compare_sides(0, layer_a, 0, layer_b)
+    qtbot.waitUntil(lambda: window.compare.result is not None)
+    return window.compare
 
 
 def view(qtbot: QtBot, window: MainWindow, layer: int, path: str) -> viewer_module.FileViewer:
@@ -306,11 +317,7 @@ def test_compare_at_layer_0_says_there_is_nothing_to_compare(qtbot, window):
 
 def test_esc_clears_the_compare_filter_as_it_does_the_files_filter(qtbot, window):
     # Help > Keyboard Shortcuts says Esc clears the filter; in the Compare tab it did not.
-    open_and_wait(qtbot, window, corpus_file("podman/app-docker.tar"))
-    window.activateWindow()
-    window.compare_sides(0, 5, 0, 6)
-    compare = window.compare
-    qtbot.waitUntil(lambda: compare.result is not None)
+    compare = compare_app_layers(qtbot, window, 5, 6)
     compare.filter_edit.setFocus()
     qtbot.keyClicks(compare.filter_edit, "doc1")
     qtbot.keyClick(compare.filter_edit, Qt.Key.Key_Escape)
@@ -320,12 +327,8 @@ def test_esc_clears_the_compare_filter_as_it_does_the_files_filter(qtbot, window
 def test_ctrl_f_and_ctrl_e_work_on_the_tab_shown(qtbot, window):
     # On the Compare tab Ctrl+F jumped to the Files tab, and Ctrl+E / Ctrl+Shift+E expanded
     # and collapsed the (hidden) file tree: nothing happened where the user looked.
-    open_and_wait(qtbot, window, corpus_file("podman/app-docker.tar"))
-    window.activateWindow()
+    compare = compare_app_layers(qtbot, window, 5, 6)
     qtbot.waitUntil(lambda: window.isActiveWindow())
-    window.compare_sides(0, 5, 0, 6)
-    compare = window.compare
-    qtbot.waitUntil(lambda: compare.result is not None)
     compare.tree.setFocus()
     qtbot.keyClick(compare.tree, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
     assert window.tabs.currentIndex() == Tab.COMPARE
@@ -443,11 +446,7 @@ def test_ctrl_c_in_the_compare_tree_copies_the_whole_path(qtbot, window):
     # It copied the cell's text, "passwd"; Ctrl+C in the file tree copies "/etc/passwd".
     from PySide6.QtGui import QGuiApplication
 
-    open_and_wait(qtbot, window, corpus_file("podman/app-docker.tar"))
-    window.activateWindow()
-    window.compare_sides(0, 3, 0, 4)
-    compare = window.compare
-    qtbot.waitUntil(lambda: compare.result is not None)
+    compare = compare_app_layers(qtbot, window, 3, 4)
     compare.tree.setCurrentIndex(compare.model.index_for_path("/etc/passwd"))
     compare.tree.setFocus()
     qtbot.keyClick(compare.tree, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
@@ -478,10 +477,7 @@ def test_a_long_source_file_is_coloured_as_it_comes_into_view(qtbot, window, tmp
 
 def test_a_compare_filter_that_matches_nothing_says_so(qtbot, window):
     # The tree went empty without a word; the Files tab says "No path … matches".
-    open_and_wait(qtbot, window, corpus_file("podman/app-docker.tar"))
-    window.compare_sides(0, 5, 0, 6)
-    compare = window.compare
-    qtbot.waitUntil(lambda: compare.result is not None)
+    compare = compare_app_layers(qtbot, window, 5, 6)
     assert not compare.filter_note.isVisible()
     compare.filter_edit.setText("zzz")
     qtbot.waitUntil(lambda: compare.model.rowCount() == 0)

@@ -87,6 +87,16 @@ def test_packages_tab_follows_the_layer(opened) -> None:
     assert pane.empty.text() == "1 package (filtered)"
 
 
+def _size_map_at_layer_3(w, qtbot):  # type: ignore[no-untyped-def]
+    """The Size Map tab of the filesystem at layer 3, laid out: its treemap."""
+    w.set_mode(TreeMode.FILESYSTEM)
+    w.select_layer(3)
+    w.show_tab(Tab.SIZE_MAP)
+    treemap = w.size_map.treemap
+    qtbot.waitUntil(lambda: bool(treemap.tiles), timeout=5_000)
+    return treemap
+
+
 def _tile_point(w, path: str) -> QPoint:
     tile = next(t for t in walk(w.size_map.treemap.tiles) if t.node is not None
                 and t.node.path == path)  # fmt: skip
@@ -109,11 +119,7 @@ def test_esc_clears_the_packages_filter(opened, qtbot) -> None:
 
 def test_size_map_zooms_selects_in_the_tree_and_shows_files(opened, qtbot) -> None:
     w = opened
-    w.set_mode(TreeMode.FILESYSTEM)
-    w.select_layer(3)
-    w.show_tab(Tab.SIZE_MAP)
-    treemap = w.size_map.treemap
-    qtbot.waitUntil(lambda: bool(treemap.tiles), timeout=5_000)
+    treemap = _size_map_at_layer_3(w, qtbot)
     assert w.size_map.mode_box.currentData() is TreeMode.FILESYSTEM
     names = {t.node.path for t in walk(treemap.tiles) if t.node is not None}
     assert {"/usr", "/var"} <= names
@@ -145,11 +151,7 @@ def test_size_map_is_usable_from_the_keyboard(opened, qtbot) -> None:
     # Tab reached the map, but no key selected a tile: arrows did nothing, Enter needed a
     # click first, and Alt+Up (a zoom-out key in the code) was the window's Previous Layer.
     w = opened
-    w.set_mode(TreeMode.FILESYSTEM)
-    w.select_layer(3)
-    w.show_tab(Tab.SIZE_MAP)
-    treemap = w.size_map.treemap
-    qtbot.waitUntil(lambda: bool(treemap.tiles), timeout=5_000)
+    treemap = _size_map_at_layer_3(w, qtbot)
     top = [t.node for t in treemap.tiles if t.node is not None]  # largest first
     treemap.setFocus()
     qtbot.keyClick(treemap, Qt.Key.Key_Right)  # nothing selected yet: the first tile

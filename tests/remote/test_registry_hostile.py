@@ -17,16 +17,21 @@ from layerscope.errors import ArchiveError
 from layerscope.remote import auth, registry
 
 
+def report_from(server: HostileRegistry) -> int:
+    """`layerscope report` of the server's app:1, then the server stopped; the exit code."""
+    try:
+        source = f"registry://{server.host}/app:1"
+        return main(["report", source, "-q", "--no-cache", "--insecure-registry", server.host])
+    finally:
+        server.stop()
+
+
 @pytest.mark.parametrize("mode", ["big404", "big401", "bigtoken"])
 def test_a_huge_error_or_token_answer_is_not_read(
     mode: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     server = HostileRegistry(mode)
-    try:
-        source = f"registry://{server.host}/app:1"
-        code = main(["report", source, "-q", "--no-cache", "--insecure-registry", server.host])
-    finally:
-        server.stop()
+    code = report_from(server)
     err = capsys.readouterr().err
     assert code == 2
     assert len(err.strip().splitlines()) == 1, err
@@ -42,11 +47,7 @@ def test_a_manifest_dripped_a_byte_at_a_time_is_given_up_on(
     monkeypatch.setattr(auth, "STALL_BYTES", 1024)
     server = HostileRegistry("trickle")
     started = time.monotonic()
-    try:
-        source = f"registry://{server.host}/app:1"
-        code = main(["report", source, "-q", "--no-cache", "--insecure-registry", server.host])
-    finally:
-        server.stop()
+    code = report_from(server)
     err = capsys.readouterr().err
     assert code == 2
     assert f"{server.host} sent less than 1 KiB in 0.5 s" in err
