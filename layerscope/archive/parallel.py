@@ -161,7 +161,8 @@ def read_in_processes(
                 pool.submit(_read, i, jobs[i], limits, verify, capture): i for i in order
             }
         except OSError as exc:  # they cannot start here: the loader reads the blobs itself
-            _fork_server_failed = _fork_server_failed or method == "forkserver"
+            if method == "forkserver":  # the next load spawns its workers instead
+                _fork_server_failed = True
             raise BrokenProcessPool(f"reader processes cannot start: {exc}") from exc
         pending = set(futures)
         try:
