@@ -32,6 +32,20 @@ def change_of(window: MainWindow, path: str) -> Change | None:
     return None if not index.isValid() else Change(index.data(ChangeRole))
 
 
+def test_the_window_fits_a_small_screen_at_200_percent(qtbot: QtBot, window: MainWindow) -> None:
+    """1280x800 at 200 % is 640x400: the welcome page's own height (~420 px with six
+    recent files) was the window's minimum even with an image shown, and put the menus
+    above the screen."""
+    window.welcome.set_recent([f"/images/app-{i}.tar" for i in range(6)])
+    assert window.minimumSizeHint().height() <= 400  # the welcome page
+    open_and_wait(qtbot, window, corpus_file("podman/longrun-docker.tar"))
+    for layer in range(len(window.analysis.images[0].layers)):
+        window.select_layer(layer)
+        hint = window.minimumSizeHint()
+        assert hint.width() <= 640, (layer, hint)
+        assert hint.height() <= 400, (layer, hint)
+
+
 def test_empty_window_shows_the_welcome_page(window: MainWindow) -> None:
     assert window.stack.currentWidget() is window.welcome
     assert not window.commands.close.isEnabled()

@@ -8,10 +8,12 @@ from collections.abc import Sequence
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
+    QFrame,
     QHBoxLayout,
     QLabel,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -25,8 +27,12 @@ from layerscope.gui.widgets.common import ElidedLabel
 RECENT_TEXT_WIDTH = 480  # px: a recent archive's name and path, elided in the middle
 
 
-class WelcomePage(QWidget):
-    """What an empty window shows: how to open something, and the recent files."""
+class WelcomePage(QScrollArea):
+    """What an empty window shows: how to open something, and the recent files.
+
+    It scrolls when the window is smaller than it: a page in the window's stack sets the
+    window's minimum height even while hidden, and this one's (about 420 px) put the
+    menus of a 1280x800 screen at 200 % (640x400) above the top of the screen."""
 
     openFiles = Signal()
     openFolder = Signal()
@@ -35,7 +41,10 @@ class WelcomePage(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        outer = QVBoxLayout(self)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        page = QWidget()
+        outer = QVBoxLayout(page)
         outer.addStretch(2)
         column = QVBoxLayout()
         column.setSpacing(10)
@@ -98,6 +107,7 @@ class WelcomePage(QWidget):
         row.addStretch(1)
         outer.addLayout(row)
         outer.addStretch(3)
+        self.setWidget(page)
         self.restyle()
 
     def set_sample_available(self, available: bool) -> None:
