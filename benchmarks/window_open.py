@@ -32,11 +32,15 @@ def main() -> int:
     started = args.started if args.started is not None else time.time()
 
     # What `layerscope open ARCHIVE` does (cli/open_cmd.py), in its order: the readers'
-    # fork server starts, then Qt is imported. (Imported here, not at the top: the fork
-    # server runs this file as its __main__ and needs none of it.)
+    # fork server starts, the archive's load begins, then Qt is imported. (Imported here,
+    # not at the top: the fork server runs this file as its __main__ and needs none of it.)
     from layerscope.archive.parallel import start_fork_server
+    from layerscope.limits import DEFAULT_LIMITS
 
     start_fork_server()
+    from layerscope.gui.head_start import begin
+
+    head_start = begin([args.archive], limits=DEFAULT_LIMITS, verify=False)
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -45,7 +49,7 @@ def main() -> int:
 
     app = QApplication(sys.argv[:1])
     configure(app)
-    window = create_window([args.archive])
+    window = create_window([args.archive], head_start=head_start)
     window.resize(1400, 900)
     window.show()
 

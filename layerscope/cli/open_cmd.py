@@ -54,14 +54,24 @@ def open_gui(
     problem = display_problem()
     if problem is not None:
         raise LayerscopeError(f"cannot open the window: {problem}")
-    if paths:  # a big archive's workers fork from it; it starts while Qt is imported
+    if paths:  # a big archive's workers fork from it; it starts while the rest is imported
         from layerscope.archive.parallel import start_fork_server
 
         start_fork_server()
+    # The first archive's load runs while Qt is imported and the window is built.
+    from layerscope.gui.head_start import begin
+
+    head_start = begin(paths, limits=limits, verify=verify)
     try:
-        from layerscope.gui.app import main as gui_main  # type: ignore[import-not-found,unused-ignore]
-    except ImportError as exc:  # a library Qt links against is missing
-        soname = missing_library(str(exc))
-        reason = missing_library_message(soname) if soname else str(exc)
-        raise LayerscopeError(f"cannot open the window: {reason}") from None
-    return int(gui_main(paths, limits=limits, verify=verify, remote=remote))
+        try:
+            from layerscope.gui.app import main as gui_main  # type: ignore[import-not-found,unused-ignore]
+        except ImportError as exc:  # a library Qt links against is missing
+            soname = missing_library(str(exc))
+            reason = missing_library_message(soname) if soname else str(exc)
+            raise LayerscopeError(f"cannot open the window: {reason}") from None
+        return int(
+            gui_main(paths, limits=limits, verify=verify, remote=remote, head_start=head_start)
+        )
+    finally:
+        if head_start is not None:  # not taken, or still running as the window closed
+            head_start.stop()

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication
 
 from layerscope.desktop.entry import APP_ID
 from layerscope.gui import icons, theme
+from layerscope.gui.head_start import HeadStart
 from layerscope.gui.main_window import SAMPLE, MainWindow
 from layerscope.limits import DEFAULT_LIMITS, Limits
 from layerscope.remote import RemoteOptions
@@ -51,8 +52,10 @@ def create_window(
     limits: Limits = DEFAULT_LIMITS,
     verify: bool = False,
     remote: RemoteOptions | None = None,
+    head_start: HeadStart | None = None,
 ) -> MainWindow:
-    window = MainWindow(limits=limits, verify=verify, remote=remote)
+    """The window, loading `paths`; `head_start`: the first one's load, begun already."""
+    window = MainWindow(limits=limits, verify=verify, remote=remote, head_start=head_start)
     if paths:
         # after show(), so the window is up and responsive while the first load runs
         QTimer.singleShot(0, lambda: window.open_paths(list(paths)))
@@ -65,6 +68,7 @@ def main(
     limits: Limits = DEFAULT_LIMITS,
     verify: bool = False,
     remote: RemoteOptions | None = None,
+    head_start: HeadStart | None = None,
 ) -> int:
     """Open a window on `paths` (none: an empty window) and run the event loop."""
     if paths is None:
@@ -72,7 +76,9 @@ def main(
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     configure(app)
-    window = create_window(list(paths), limits=limits, verify=verify, remote=remote)
+    window = create_window(
+        list(paths), limits=limits, verify=verify, remote=remote, head_start=head_start
+    )
     window.show()
     return app.exec()
 

@@ -8,15 +8,15 @@ every few thousand entries, so within milliseconds) and drops the queue.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 
 from PySide6.QtCore import QObject, QThreadPool, Signal
 
 from layerscope.analysis import Analysis
+from layerscope.gui.head_start import HeadStart
 from layerscope.gui.worker import LoadWorker
 from layerscope.limits import DEFAULT_LIMITS, Limits
-from layerscope.remote import RemoteOptions, is_remote
+from layerscope.remote import RemoteOptions
 
 
 class LoadController(QObject):
@@ -36,8 +36,11 @@ class LoadController(QObject):
         limits: Limits = DEFAULT_LIMITS,
         verify: bool = False,
         remote: RemoteOptions | None = None,
+        head_start: HeadStart | None = None,
     ):
         super().__init__(parent)
+        # the first load, begun before the window was (`layerscope open ARCHIVE`)
+        self._head_start = head_start
         self.limits = limits  # safety bounds of every load (`layerscope open --limit`)
         self.verify = verify
         self.remote = remote or RemoteOptions()  # `layerscope open --platform ...`
@@ -86,6 +89,7 @@ class LoadController(QObject):
         milliseconds; a worker that does not finishes off-screen and nobody hears from it.
         """
         self._shut = True
+        self._drop_head_start()
         worker = self._worker
         self.cancel()
         self._worker = None
@@ -106,11 +110,16 @@ class LoadController(QObject):
             self.idle.emit()
             return
         path = self._queue.pop(0)
+        head, self._head_start = self._head_start, None  # only ever the first load
+        if head is not None and not head.serves(path, self.limits, self.verify):
+            head.token.cancel()
+            head = None
         worker = LoadWorker(
             [path],
             limits=self.limits,
             verify=self.verify,
             remote=self._remote_for.pop(path, self.remote),
+            head_start=head,
         )
         signals = worker.signals
         signals.progress.connect(self.progress)
@@ -122,6 +131,12 @@ class LoadController(QObject):
         position = self._batch_total - len(self._queue)
         self.started.emit(path, position, self._batch_total)
         QThreadPool.globalInstance().start(worker)
+
+    def _drop_head_start(self) -> None:
+        """A head start nobody took: stop it (its thread ends within milliseconds)."""
+        if self._head_start is not None:
+            self._head_start.token.cancel()
+            self._head_start = None
 
     def _take_worker(self) -> list[str]:
         paths = self._worker.paths if self._worker is not None else []
@@ -150,10 +165,3 @@ class LoadController(QObject):
         self._queue.clear()
         self.cancelled.emit()
         self.idle.emit()
-
-
-def normalise(path: str) -> str:
-    """The absolute path a user meant ('~' expanded); a registry:// or engine source as is."""
-    if is_remote(path):
-        return path
-    return os.path.abspath(os.path.expanduser(path))

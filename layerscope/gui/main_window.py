@@ -51,7 +51,8 @@ from layerscope.gui import heap, icons, settings, tasks, theme
 from layerscope.gui.actions import Actions, build_menus, build_toolbar
 from layerscope.gui.dialogs import AboutDialog, ErrorDialog, ShortcutsDialog
 from layerscope.gui.extracting import Extractor
-from layerscope.gui.loader import LoadController, normalise
+from layerscope.gui.head_start import HeadStart, normalise
+from layerscope.gui.loader import LoadController
 from layerscope.gui.remote_dialogs import EngineDialog, RegistryDialog
 from layerscope.gui.reporting import ReportExporter
 from layerscope.gui.widgets.chrome import LoadProgress, WelcomePage
@@ -105,6 +106,7 @@ class MainWindow(QMainWindow):
         limits: Limits = DEFAULT_LIMITS,
         verify: bool = False,
         remote: RemoteOptions | None = None,
+        head_start: HeadStart | None = None,
     ):
         super().__init__(parent)
         self.analysis: Analysis = session.empty()
@@ -121,7 +123,9 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.resize(*DEFAULT_SIZE)
 
-        self.loader = LoadController(self, limits=limits, verify=verify, remote=remote)
+        self.loader = LoadController(
+            self, limits=limits, verify=verify, remote=remote, head_start=head_start
+        )
         self.loader.started.connect(self._on_load_started)
         self.loader.progress.connect(self._on_progress)
         self.loader.outlined.connect(self._on_outlined)

@@ -15,11 +15,10 @@ from PySide6.QtCore import QObject, QRunnable, Signal
 
 from layerscope.analysis import Analysis
 from layerscope.errors import Cancelled, LayerscopeError
-from layerscope.gui import heap
+from layerscope.gui.head_start import HeadStart, load_for_window
 from layerscope.limits import DEFAULT_LIMITS, Limits
 from layerscope.load import CancelToken, Progress, SourceOutline, load
 from layerscope.remote import RemoteOptions
-from layerscope.view.tree import prepare
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +36,8 @@ class LoadSignals(QObject):
 
 
 class LoadWorker(QRunnable):
-    """Runs layerscope.load.load(paths) once, in a QThreadPool thread."""
+    """Runs layerscope.load.load(paths) once, in a QThreadPool thread; or, given the
+    head start of the same load (begun before the window), waits for that one."""
 
     def __init__(
         self,
@@ -47,13 +47,15 @@ class LoadWorker(QRunnable):
         limits: Limits = DEFAULT_LIMITS,
         verify: bool = False,
         remote: RemoteOptions | None = None,
+        head_start: HeadStart | None = None,
     ):
         super().__init__()
         self.paths = list(paths)
         self.limits = limits
         self.verify = verify
         self.remote = remote  # registry:// options (platform, TLS, auth file)
-        self.token = token or CancelToken()
+        self._head_start = head_start
+        self.token = head_start.token if head_start is not None else token or CancelToken()
         self.signals = LoadSignals()
         # Looked up at run time so tests can slow the loader down by patching `load`.
         self._loader = loader
@@ -63,10 +65,6 @@ class LoadWorker(QRunnable):
 
     def cancel(self) -> None:
         self.token.cancel()
-
-    def _check(self) -> None:
-        if self.token():
-            raise Cancelled()
 
     def _on_progress(self, p: Progress) -> None:
         """Throttled, but a new stage always goes through: the window says which layer is
@@ -82,21 +80,20 @@ class LoadWorker(QRunnable):
             self.signals.outlined.emit(outline)
 
     def run(self) -> None:
-        loader = self._loader or load
         try:
-            with heap.loading():
-                analysis = loader(
+            if self._head_start is not None:
+                analysis = self._head_start.join(self._on_progress, self._on_outline)
+            else:
+                analysis = load_for_window(
                     self.paths,
                     progress=self._on_progress,
+                    outline=self._on_outline,
                     cancel=self.token,
                     limits=self.limits,
                     verify=self.verify,
                     remote=self.remote,
-                    outline=self._on_outline,
+                    loader=self._loader or load,
                 )
-                for image in analysis.images:  # what the tree shows, summed up here
-                    prepare(image.filesystem, self._check)
-                heap.keep()  # before the collector runs again and walks all of it
         except Cancelled:
             self.signals.cancelled.emit()
         except LayerscopeError as exc:

@@ -1,0 +1,157 @@
+"""The window's loads, without Qt: `load_for_window`, and the head start of the first one.
+
+`layerscope open ARCHIVE` spends about 0.35 s importing PySide6 and the window's modules and
+building the window before the window could ask for a load, while a load spends most of its
+first second waiting on its reader processes. So `begin()`, called before Qt is imported,
+starts the first archive's load in a plain thread (no Qt in this module: nothing here may
+import it). The load keeps what it reports until the window's LoadController adopts it for
+the same path (`HeadStart.join`), which replays that and forwards the rest as it comes.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Sequence
+
+from layerscope.analysis import Analysis
+from layerscope.errors import Cancelled
+from layerscope.gui import heap
+from layerscope.limits import Limits
+from layerscope.load import CancelToken, Progress, SourceOutline, load
+from layerscope.remote import RemoteOptions, is_remote
+from layerscope.view.tree import prepare
+
+ProgressFn = Callable[[Progress], None]
+OutlineFn = Callable[[SourceOutline], None]
+STOP_WAIT_SECONDS = 5.0  # a cancelled load stops within milliseconds; never hang on exit
+
+
+def load_for_window(
+    paths: Sequence[str],
+    *,
+    progress: ProgressFn,
+    outline: OutlineFn,
+    cancel: CancelToken,
+    limits: Limits,
+    verify: bool,
+    remote: RemoteOptions | None,
+    loader: Callable[..., Analysis] = load,
+) -> Analysis:
+    """The load, then the sums the tree shows, with the collector off (gui.heap)."""
+
+    def check() -> None:
+        if cancel():
+            raise Cancelled()
+
+    with heap.loading():
+        analysis = loader(
+            paths,
+            progress=progress,
+            cancel=cancel,
+            limits=limits,
+            verify=verify,
+            remote=remote,
+            outline=outline,
+        )
+        for image in analysis.images:
+            prepare(image.filesystem, check)
+        heap.keep()  # before the collector runs again and walks all of it
+    return analysis
+
+
+class HeadStart:
+    """The load of one local archive, running in its own thread before the window exists."""
+
+    def __init__(self, path: str, *, limits: Limits, verify: bool):
+        self.path = path
+        self.limits = limits
+        self.verify = verify
+        self.token = CancelToken()
+        self._lock = threading.Lock()
+        # what the load reported before anyone listened, in order
+        self._kept: list[Progress | SourceOutline] = []
+        self._progress: ProgressFn | None = None
+        self._outline: OutlineFn | None = None
+        self._result: Analysis | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="layerscope-head-start")
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def serves(self, path: str, limits: Limits, verify: bool) -> bool:
+        """Whether this is the load the window would start for `path`."""
+        return path == self.path and limits == self.limits and verify == self.verify
+
+    def join(self, progress: ProgressFn, outline: OutlineFn) -> Analysis:
+        """Wait for the load (in a pool thread); what it reported so far is replayed to the
+        callbacks first. Raises what the load raised."""
+        with self._lock:  # held while calling back, so nothing overtakes the replay
+            for event in self._kept:
+                if isinstance(event, Progress):
+                    progress(event)
+                else:
+                    outline(event)
+            self._kept.clear()
+            self._progress, self._outline = progress, outline
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._result is not None
+        return self._result
+
+    def stop(self) -> None:
+        """Cancel the load if it still runs, and wait (briefly) for its thread."""
+        self.token.cancel()
+        if self._thread.is_alive():
+            self._thread.join(STOP_WAIT_SECONDS)
+
+    def _on_progress(self, event: Progress) -> None:
+        with self._lock:
+            if self._progress is None:
+                self._kept.append(event)
+            else:
+                self._progress(event)
+
+    def _on_outline(self, event: SourceOutline) -> None:
+        with self._lock:
+            if self._outline is None:
+                self._kept.append(event)
+            else:
+                self._outline(event)
+
+    def _run(self) -> None:
+        try:
+            self._result = load_for_window(
+                [self.path],
+                progress=self._on_progress,
+                outline=self._on_outline,
+                cancel=self.token,
+                limits=self.limits,
+                verify=self.verify,
+                remote=None,
+                loader=load,  # looked up now, so tests can hold the load by patching it
+            )
+        except BaseException as exc:  # noqa: BLE001 - handed to the window's worker
+            self._error = exc
+
+
+def normalise(path: str) -> str:
+    """The absolute path a user meant ('~' expanded); a registry:// or engine source as is."""
+    if is_remote(path):
+        return path
+    return os.path.abspath(os.path.expanduser(path))
+
+
+def begin(paths: Sequence[str], *, limits: Limits, verify: bool) -> HeadStart | None:
+    """Before Qt is imported, start the first path's load if it is a local file or directory
+    (a registry's or an engine's is bound by the network or the engine, not by the start-up
+    this hides). Start the readers' fork server first (parallel.start_fork_server): with this
+    thread running, the load's workers fork from it."""
+    first = next((p for p in paths if p), None)
+    if first is None or is_remote(first):
+        return None
+    head = HeadStart(normalise(first), limits=limits, verify=verify)
+    head.start()
+    return head

@@ -1,0 +1,183 @@
+"""The first archive's load, begun by `layerscope open` before Qt is imported (head_start).
+
+The head start is held once it has outlined its archive, until the window exists, so
+each test checks what the window does with a load that is already under way: take it over
+(what it reported so far included), cancel it, report its failure, or drop it for another
+path.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from guitest_support import corpus_file
+from pytestqt.qtbot import QtBot
+
+import layerscope.gui.head_start as head_start_module
+import layerscope.gui.worker as worker_module
+from layerscope.cli.open_cmd import open_gui
+from layerscope.errors import LayerscopeError
+from layerscope.gui.app import create_window
+from layerscope.gui.head_start import HeadStart, begin
+from layerscope.gui.main_window import MainWindow
+from layerscope.limits import DEFAULT_LIMITS
+from layerscope.load import Progress, SourceOutline, load
+
+APP = ("podman", "app-docker.tar")
+WORKER = ("podman", "worker-docker.tar")
+
+
+class Held:
+    """The head start's load, held once it has outlined its source (before any layer)."""
+
+    def __init__(self) -> None:
+        self.reached = threading.Event()
+        self.release = threading.Event()
+        self.stages: list[str] = []  # every stage the load reported
+
+
+@pytest.fixture
+def held(monkeypatch: pytest.MonkeyPatch) -> Iterator[Held]:
+    state = Held()
+    real = head_start_module.load
+
+    def held_load(paths, *, progress, cancel, outline, **kwargs):  # type: ignore[no-untyped-def]
+        def step(p: Progress) -> None:
+            state.stages.append(p.stage)
+            progress(p)
+
+        def outlined(o: SourceOutline) -> None:
+            outline(o)
+            state.reached.set()
+            deadline = time.monotonic() + 10
+            while not state.release.is_set() and not cancel():
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.005)
+
+        return real(paths, progress=step, cancel=cancel, outline=outlined, **kwargs)
+
+    def no_second_load(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the window loaded the archive again")
+
+    monkeypatch.setattr(head_start_module, "load", held_load)
+    monkeypatch.setattr(worker_module, "load", no_second_load)
+    yield state
+    state.release.set()
+
+
+def begun(*parts: str) -> HeadStart:
+    head = begin([str(corpus_file(*parts))], limits=DEFAULT_LIMITS, verify=False)
+    assert head is not None
+    return head
+
+
+def window_on(qtbot: QtBot, paths: list[str], head: HeadStart) -> MainWindow:
+    window = create_window(paths, head_start=head)
+    qtbot.addWidget(window)
+    window.show()
+    return window
+
+
+def test_the_window_takes_over_the_load_begun_before_it(qtbot: QtBot, held: Held) -> None:
+    head = begun(*APP)
+    assert held.reached.wait(30)  # reading its first layer, with no window yet
+    window = window_on(qtbot, [head.path], head)
+    stages: list[str] = []
+    outlines: list[object] = []
+    window.loader.progress.connect(lambda stage, _done, _total: stages.append(stage))
+    window.loader.outlined.connect(outlines.append)
+    qtbot.waitUntil(lambda: len(outlines) == 1, timeout=5_000)
+    # reported before the window existed, replayed to it in order
+    assert stages == held.stages == ["Reading app-docker.tar"]
+    assert window.is_loading
+    assert window.sidebar.layers_view.model().rowCount() > 0  # the outline's layers
+    with qtbot.waitSignal(window.loadFinished, timeout=30_000):
+        held.release.set()
+    assert [image.ref for image in window.analysis.images] == ["localhost/lscorpus/app:1"]
+    assert window.files.model.rowCount() > 0
+    assert len(stages) > 1  # and what came after, as it came
+    window.close()
+
+
+def test_cancel_in_the_window_stops_the_head_start(qtbot: QtBot, held: Held) -> None:
+    head = begun(*APP)
+    assert held.reached.wait(30)
+    window = window_on(qtbot, [head.path], head)
+    qtbot.waitUntil(lambda: window.is_loading, timeout=5_000)
+    with qtbot.waitSignal(window.loadCancelled, timeout=2_000):
+        window.cancel_load()
+    assert head.token()
+    started = time.monotonic()
+    head.stop()
+    assert time.monotonic() - started < 2
+    assert not head._thread.is_alive()
+    assert window.analysis.images == []
+    assert not any(s.startswith(("Applying", "Analysing")) for s in held.stages)
+    window.close()
+
+
+def test_a_head_start_for_another_path_is_cancelled_and_the_window_loads_its_own(
+    qtbot: QtBot, held: Held, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    head = begun(*APP)
+    assert held.reached.wait(30)
+    monkeypatch.setattr(worker_module, "load", load)  # the window's own load is wanted here
+    other = str(corpus_file(*WORKER))
+    window = window_on(qtbot, [other], head)
+    with qtbot.waitSignal(window.loadFinished, timeout=30_000):
+        pass
+    assert head.token()  # dropped the moment the window started its own load
+    head.stop()
+    assert not head._thread.is_alive()
+    assert [image.ref for image in window.analysis.images] == ["localhost/lscorpus/worker:1"]
+    window.close()
+
+
+def test_a_head_start_that_fails_is_reported_once_by_the_window(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    missing = tmp_path / "gone.tar"
+    head = begin([str(missing)], limits=DEFAULT_LIMITS, verify=False)
+    assert head is not None
+    failures: list[str] = []
+    window = create_window([str(missing)], head_start=head)
+    qtbot.addWidget(window)
+    window.loadFailed.connect(failures.append)
+    window.show()
+    qtbot.waitUntil(lambda: bool(failures) and not window.is_loading, timeout=10_000)
+    qtbot.wait(50)
+    assert len(failures) == 1
+    assert "gone.tar" in failures[0]
+    assert window.last_error == failures[0]
+    window.close()
+
+
+def test_begin_leaves_empty_lists_and_remote_sources_to_the_window(tmp_path: Path) -> None:
+    assert begin([], limits=DEFAULT_LIMITS, verify=False) is None
+    assert begin(["", ""], limits=DEFAULT_LIMITS, verify=False) is None
+    for remote in ("registry://localhost:5000/app:1", "podman://app:1", "docker://app:1"):
+        assert begin([remote, "x.tar"], limits=DEFAULT_LIMITS, verify=False) is None
+    head = begin(["", str(tmp_path / "a.tar")], limits=DEFAULT_LIMITS, verify=False)
+    assert head is not None
+    head.stop()
+    assert head.path == str(tmp_path / "a.tar")
+    assert not head.serves(head.path, DEFAULT_LIMITS, verify=True)
+
+
+def test_a_window_that_cannot_open_stops_the_head_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Qt cannot be imported: `layerscope open` says so, and leaves no load running."""
+    import layerscope.desktop.display as display
+
+    monkeypatch.setattr(display, "display_problem", lambda: None)
+    monkeypatch.setitem(sys.modules, "layerscope.gui.app", None)  # its import fails
+    with pytest.raises(LayerscopeError, match="cannot open the window"):
+        open_gui([str(corpus_file(*APP))])
+    assert not [t for t in threading.enumerate() if t.name == "layerscope-head-start"]
