@@ -19,7 +19,8 @@ from layerscope.analysis.dive import dive_figures
 from layerscope.analysis.patterns import PathPatterns, PatternError
 from layerscope.analysis.rules import parse_bytes, parse_ratio
 from layerscope.analysis.waste import analyse_waste
-from layerscope.cli import main, sample_archive
+from layerscope.cli import main
+from layerscope.cli.open_cmd import sample_archive
 from layerscope.load import load
 from tests import builders as b
 

@@ -8,7 +8,8 @@ import sys
 
 import pytest
 
-from layerscope.cli import main, sample_archive
+from layerscope.cli import main
+from layerscope.cli.open_cmd import sample_archive
 
 
 def run(capsys, *args: str) -> tuple[int, str, str]:

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from layerscope.cli import main, sample_archive
+from layerscope.cli import main
+from layerscope.cli.open_cmd import sample_archive
 from tests import builders as b
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import tarfile
 from pathlib import Path
 
 import pytest
+import zstandard
 
 from layerscope.analysis import Analysis
+from layerscope.archive.compression import open_decompressed
 from layerscope.archive.source import declared_compression
 from layerscope.errors import (
     CorruptLayer,
@@ -17,6 +20,7 @@ from layerscope.errors import (
     MissingBlob,
     NotAnImageArchive,
 )
+from layerscope.limits import DEFAULT_LIMITS
 from layerscope.load import load
 from layerscope.model.entry import Kind
 from tests import builders as b
@@ -97,6 +101,15 @@ def test_layer_compression_is_found_by_magic_bytes(tmp_path, compression, chunks
     assert [layer.compression for layer in a.images[0].layers] == [compression] * 3
     assert a.waste[0].reclaimable_bytes == 1808
     assert a.images[0].layers[0].diff_id == b.sha256(b.layer_tar(STACK[0]))
+
+
+def test_a_corrupt_zstd_stream_is_named_as_such():
+    data = bytearray(zstandard.ZstdCompressor(write_checksum=True).compress(b"layer " * 5000))
+    data[len(data) // 2] ^= 0xFF
+    stream, method = open_decompressed(io.BytesIO(bytes(data)), name="blob", limits=DEFAULT_LIMITS)
+    assert method == "zstd"
+    with pytest.raises(CorruptLayer, match="corrupt zstd stream: .*checksum"):
+        stream.read()
 
 
 def test_gzip_layer_named_as_plain_tar_is_still_decompressed(tmp_path):

@@ -11,7 +11,6 @@ import zlib
 from collections.abc import Callable
 from typing import BinaryIO, cast
 
-import zstandard
 from zlib_ng import gzip_ng, zlib_ng
 
 from layerscope.errors import CorruptLayer, LimitExceeded, UnsupportedLayer
@@ -122,7 +121,7 @@ class _Decompressed(io.RawIOBase):
             data = self._inner.read(len(buffer))
         except EOFError:
             raise CorruptLayer(f"truncated {self._method} stream", path=self._name) from None
-        except (OSError, zlib.error, _ZLIB_NG_ERROR, zstandard.ZstdError) as exc:
+        except (OSError, zlib.error, _ZLIB_NG_ERROR) as exc:  # _ZstdReader raises OSError
             raise CorruptLayer(f"corrupt {self._method} stream: {exc}", path=self._name) from None
         n = len(data)
         buffer[:n] = data
@@ -215,9 +214,15 @@ class _ZstdFrames:
 
 
 class _ZstdReader(io.RawIOBase):
-    """python-zstandard's reader does not report truncation; detect it here."""
+    """python-zstandard's reader does not report truncation; detect it here. Its errors
+    are raised as OSError."""
 
     def __init__(self, counter: ReadTap):
+        # imported here: a run that meets no zstd layer (a report from the cache, most
+        # archives) does not pay the 2 ms it takes
+        import zstandard
+
+        self._error = zstandard.ZstdError
         self._frames = _ZstdFrames()
         self._reader = zstandard.ZstdDecompressor().stream_reader(
             cast(BinaryIO, ReadTap(cast(BinaryIO, counter), self._frames.feed)),
@@ -229,7 +234,10 @@ class _ZstdReader(io.RawIOBase):
         return True
 
     def read(self, n: int = -1) -> bytes:
-        data: bytes = self._reader.read(n)
+        try:
+            data: bytes = self._reader.read(n)
+        except self._error as exc:
+            raise OSError(str(exc)) from None
         if not data and n != 0 and not self._frames.complete():
             raise EOFError("zstd stream ends inside a frame")
         return data

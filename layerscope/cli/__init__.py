@@ -23,10 +23,9 @@ from layerscope.cli.common import (
     discard_stdout,
     fail,
 )
-from layerscope.cli.open_cmd import open_gui, sample_archive
 from layerscope.errors import Cancelled, LayerscopeError
 
-__all__ = ["EXIT_OK", "EXIT_RULE_FAILED", "EXIT_UNUSABLE", "main", "open_main", "sample_archive"]
+__all__ = ["EXIT_OK", "EXIT_RULE_FAILED", "EXIT_UNUSABLE", "main", "open_main"]
 
 # command -> its module in layerscope.cli, in the order `--help` lists them
 SUBCOMMANDS = {
@@ -104,6 +103,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         run = getattr(args, "run", None)
         if run is None:  # `layerscope` alone: the desktop app, empty
+            from layerscope.cli.open_cmd import open_gui  # not paid by the other commands
+
             return open_gui([])
         return int(run(args))
     except Cancelled:

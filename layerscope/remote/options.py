@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import platform as host_platform
 from dataclasses import dataclass, field
 
 from layerscope.errors import LayerscopeError
@@ -62,7 +61,9 @@ def platform_matches(actual: str | None, wanted: str) -> bool:
 
 def host_platform_name() -> str:
     """The platform `podman pull` would choose here, as os/arch[/variant]."""
-    machine = host_platform.machine().lower()
+    import platform  # 1.3 ms to import: only a registry read asks for it
+
+    machine = platform.machine().lower()
     arch = {
         "x86_64": "amd64",
         "amd64": "amd64",
