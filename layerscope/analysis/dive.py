@@ -180,6 +180,9 @@ def _stack_onto(lower: _Tree, upper: _Tree) -> None:
     adding gives the same tree.
     """
     whiteouts = [path for path in upper.size if _is_whiteout(path)]
+    if not whiteouts:
+        _merge(lower, upper)
+        return
     for path in whiteouts:
         lower.remove(_dive_path(path))
     dirs = upper.dirs
@@ -188,6 +191,28 @@ def _stack_onto(lower: _Tree, upper: _Tree) -> None:
         for path, size in upper.size.items()
         if path and not _is_whiteout(path)
     )
+
+
+def _merge(lower: _Tree, upper: _Tree) -> None:
+    """lower.add_all() of every node of upper, which has no whiteout, done with whole-dict
+    operations: a layer of 150,000 paths took 0.15 s one path at a time.
+
+    It is the same tree, orders included: upper creates a parent before its children, so
+    each new path's parent is in lower when its turn comes; a new path is added at the end
+    of `size` and of its parent's `kids`, where update() puts it; a path lower has keeps its
+    place and takes upper's size; and it is a directory after if it is one in upper.
+    """
+    root = lower.size[""]
+    lower.size.update(upper.size)
+    lower.size[""] = root
+    for head, kids in upper.kids.items():
+        siblings = lower.kids.get(head)
+        if siblings is None:
+            lower.kids[head] = dict(kids)
+        else:
+            siblings.update(kids)
+    lower.dirs -= upper.size.keys() - upper.dirs - {""}
+    lower.dirs |= upper.dirs
 
 
 def _leaf_key(path: str) -> list[str]:
