@@ -75,7 +75,10 @@ class HeadStart:
         self._outline: OutlineFn | None = None
         self._result: Analysis | None = None
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="layerscope-head-start")
+        # a daemon: a load nobody wants any more never keeps the app from exiting
+        self._thread = threading.Thread(
+            target=self._run, name="layerscope-head-start", daemon=True
+        )
 
     def start(self) -> None:
         self._thread.start()
@@ -96,10 +99,14 @@ class HeadStart:
             self._kept.clear()
             self._progress, self._outline = progress, outline
         self._thread.join()
-        if self._error is not None:
-            raise self._error
-        assert self._result is not None
-        return self._result
+        # handed over, not kept: `layerscope open` holds this object as long as the
+        # window runs, and an archive closed there must be freed
+        result, self._result = self._result, None
+        error, self._error = self._error, None
+        if error is not None:
+            raise error
+        assert result is not None
+        return result
 
     def stop(self) -> None:
         """Cancel the load if it still runs, and wait (briefly) for its thread."""

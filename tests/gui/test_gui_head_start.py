@@ -8,9 +8,11 @@ path.
 
 from __future__ import annotations
 
+import gc
 import sys
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +22,7 @@ from pytestqt.qtbot import QtBot
 
 import layerscope.gui.head_start as head_start_module
 import layerscope.gui.worker as worker_module
+from layerscope.analysis import Analysis
 from layerscope.cli.open_cmd import open_gui
 from layerscope.errors import LayerscopeError
 from layerscope.gui.app import create_window
@@ -102,6 +105,23 @@ def test_the_window_takes_over_the_load_begun_before_it(qtbot: QtBot, held: Held
     assert [image.ref for image in window.analysis.images] == ["localhost/lscorpus/app:1"]
     assert window.files.model.rowCount() > 0
     assert len(stages) > 1  # and what came after, as it came
+    window.close()
+
+
+def test_an_archive_closed_in_the_window_is_not_kept_by_its_head_start(
+    qtbot: QtBot, held: Held
+) -> None:
+    """`layerscope open` holds its head start until the window exits."""
+    head = begun(*APP)
+    window = window_on(qtbot, [head.path], head)
+    loaded: list[weakref.ref[Analysis]] = []
+    window.loader.loaded.connect(lambda analysis, _paths: loaded.append(weakref.ref(analysis)))
+    with qtbot.waitSignal(window.loadFinished, timeout=30_000):
+        held.release.set()
+    window.close_all()
+    gc.collect()
+    assert len(loaded) == 1
+    assert loaded[0]() is None
     window.close()
 
 
