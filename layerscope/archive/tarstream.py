@@ -15,7 +15,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import posixpath
+import queue
 import re
+import threading
 import urllib.parse
 import zlib
 from collections.abc import Callable, Iterator
@@ -231,6 +233,51 @@ def _parse_pax(data: bytes, offset: int, layer: str) -> dict[str, bytes]:
     return records
 
 
+class _StreamHash:
+    """The SHA-256 of a stream, hashed in a thread beside the parse from its second chunk
+    on: hashlib lets go of the interpreter lock while it hashes a chunk, so a big layer's
+    parse and its diff_id use two cores. A layer of one chunk is hashed in line and starts
+    no thread. `close()` (also on an error) ends the thread."""
+
+    __slots__ = ("_sha", "_chunks", "_thread", "_started")
+
+    IN_FLIGHT = 8  # chunks queued for the thread at most: a bound on the memory it holds
+
+    def __init__(self) -> None:
+        self._sha = hashlib.sha256()
+        self._chunks: queue.Queue[bytes | None] | None = None
+        self._thread: threading.Thread | None = None
+        self._started = False  # the first chunk went by
+
+    def update(self, chunk: bytes) -> None:
+        if self._chunks is not None:
+            self._chunks.put(chunk)
+        elif not self._started:
+            self._started = True
+            self._sha.update(chunk)
+        else:
+            self._chunks = queue.Queue(self.IN_FLIGHT)
+            self._thread = threading.Thread(target=self._run, name="layerscope-hash", daemon=True)
+            self._thread.start()
+            self._chunks.put(chunk)
+
+    def _run(self) -> None:
+        chunks, sha = self._chunks, self._sha
+        assert chunks is not None
+        while (chunk := chunks.get()) is not None:
+            sha.update(chunk)
+
+    def close(self) -> None:
+        if self._chunks is not None and self._thread is not None:
+            self._chunks.put(None)
+            self._thread.join()
+            self._chunks = self._thread = None
+
+    def hexdigest(self) -> str:
+        self.close()
+        return self._sha.hexdigest()
+
+
 class TarSource:
     """Buffered reads over a (decompressed) tar stream, hashing every byte (the diff_id)."""
 
@@ -262,7 +309,7 @@ class TarSource:
         self._buf = b""
         self._pos = 0
         self._base = 0  # stream offset of _buf[0]
-        self._hash = hashlib.sha256() if hash_stream else None
+        self._hash = _StreamHash() if hash_stream else None
         self.consumed = 0  # bytes pulled from the stream (and hashed)
         self._limit = limit
         self._limit_name = limit_name
@@ -343,6 +390,11 @@ class TarSource:
     def digest(self) -> str:
         assert self._hash is not None
         return "sha256:" + self._hash.hexdigest()
+
+    def close(self) -> None:
+        """Stop hashing (the stream is done with, read or not)."""
+        if self._hash is not None:
+            self._hash.close()
 
 
 # Headers that describe the member after them: pax (per file, global), GNU long name, link.
@@ -598,6 +650,22 @@ def read_layer(
         on_bytes=on_bytes,
         name=layer,
     )
+    try:
+        return _parse_layer(
+            src, layer=layer, limits=limits, hash_contents=hash_contents, capture=capture
+        )
+    finally:
+        src.close()
+
+
+def _parse_layer(
+    src: TarSource,
+    *,
+    layer: str,
+    limits: Limits,
+    hash_contents: bool,
+    capture: Callable[[str], bool] | None,
+) -> ParsedLayer:
     table = EntryTable()
     add = table.add
     entries = 0

@@ -1,0 +1,65 @@
+"""The diff_id is hashed in a thread beside the parse (tarstream._StreamHash): it must be the
+SHA-256 of every byte of the stream whatever its length, and a read that stops early (a
+corrupt stream, a cancel) must not leave the thread behind."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tarfile
+import threading
+
+import pytest
+
+from layerscope.archive.tarstream import _READ_CHUNK, _StreamHash, read_layer
+from layerscope.errors import Cancelled, CorruptLayer
+from layerscope.limits import DEFAULT_LIMITS
+
+
+def layer_tar(content_bytes: int) -> bytes:
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for i, size in enumerate((content_bytes // 2, content_bytes - content_bytes // 2)):
+            info = tarfile.TarInfo(f"dir/file{i}")
+            info.size = size
+            tar.addfile(info, io.BytesIO(os.urandom(size)))
+    return out.getvalue()
+
+
+def hashing_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "layerscope-hash"]
+
+
+@pytest.mark.parametrize(
+    "content_bytes",
+    [1000, _READ_CHUNK, (_StreamHash.IN_FLIGHT + 3) * _READ_CHUNK],
+    ids=["one chunk", "two chunks", "more chunks than the queue holds"],
+)
+def test_the_diff_id_is_the_sha256_of_every_byte(content_bytes: int) -> None:
+    data = layer_tar(content_bytes) + b"after the end-of-archive blocks"
+    parsed = read_layer(io.BytesIO(data), layer="layer", limits=DEFAULT_LIMITS)
+    assert parsed.diff_id == "sha256:" + hashlib.sha256(data).hexdigest()
+    assert len(parsed.table) == 2  # the two files (their directory is implied)
+    assert hashing_threads() == []
+
+
+def test_a_corrupt_stream_leaves_no_hashing_thread() -> None:
+    data = layer_tar(6 * _READ_CHUNK)
+    with pytest.raises(CorruptLayer, match="truncated"):
+        read_layer(io.BytesIO(data[: 4 * _READ_CHUNK]), layer="layer", limits=DEFAULT_LIMITS)
+    assert hashing_threads() == []
+
+
+def test_a_cancelled_read_leaves_no_hashing_thread() -> None:
+    data = layer_tar(6 * _READ_CHUNK)
+    seen = [0]
+
+    def on_bytes(n: int) -> None:
+        seen[0] += n
+        if seen[0] > 3 * _READ_CHUNK:
+            raise Cancelled()
+
+    with pytest.raises(Cancelled):
+        read_layer(io.BytesIO(data), layer="layer", limits=DEFAULT_LIMITS, on_bytes=on_bytes)
+    assert hashing_threads() == []
