@@ -280,3 +280,19 @@ def test_the_analysis_records_pickle_to_equal_objects() -> None:
     again = pickle.loads(pickle.dumps(records, protocol=pickle.HIGHEST_PROTOCOL))
     assert again == records
     assert [type(r) for r in again] == [type(r) for r in records]
+
+
+@pytest.mark.parametrize(
+    "paths",
+    [[], ["/a"], ["/a", "/b\udcff", "/c d"], ["/a", "/b\x00c", "/d"], ["/a", "", "/b"]],
+    ids=["none", "one", "several", "a NUL in a pax name", "an empty name"],
+)
+def test_an_entry_table_pickles_to_the_same_paths(paths: list[str]) -> None:
+    """The paths travel joined by NULs (a quicker transfer and cache write), but never when
+    that would change them."""
+    import pickle
+
+    table = EntryTable.of(Entry(path, Kind.FILE, i) for i, path in enumerate(paths))
+    again = pickle.loads(pickle.dumps(table, protocol=pickle.HIGHEST_PROTOCOL))
+    assert again.paths == paths
+    assert list(again.sizes) == list(range(len(paths)))

