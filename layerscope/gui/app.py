@@ -23,11 +23,12 @@ from layerscope.remote import RemoteOptions
 ORGANIZATION = "layerscope"
 # The GUI thread shares the interpreter lock with the threads that load and compute. A
 # thread that wants the lock gets it only after waiting this long (Python's default is
-# 5 ms), and the GUI thread gives it up and waits again at every system call and at many
-# calls between Qt and Python: beside a busy loader, showing a 180,000-file image held
-# the window 250 ms instead of 40. At 1 ms a wait is short; a thread running alone is not
-# interrupted more often.
-GIL_SWITCH_INTERVAL = 0.001
+# 5 ms), and the GUI thread gives it up and waits again at every system call and at each
+# call from Qt into Python (a view's data(), a paint): beside a busy loader, showing a
+# 180,000-file image held the window 250 ms at 5 ms; opening it again from the cache (its
+# load all Python, no reader processes to wait on) held it 170-270 ms at 1 ms and 60-70 ms
+# at 0.1 ms. A thread running alone is not interrupted more often.
+GIL_SWITCH_INTERVAL = 0.0001
 APPLICATION = "layerscope"
 
 
