@@ -63,3 +63,32 @@ def test_a_cancelled_read_leaves_no_hashing_thread() -> None:
     with pytest.raises(Cancelled):
         read_layer(io.BytesIO(data), layer="layer", limits=DEFAULT_LIMITS, on_bytes=on_bytes)
     assert hashing_threads() == []
+
+
+def test_a_hash_that_fails_in_its_thread_is_raised_not_hung(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The thread's queue is bounded: were the thread to die, the parse must not block."""
+
+    class FailingSha:
+        def update(self, chunk: bytes) -> None:
+            raise MemoryError("no room to hash")
+
+        def hexdigest(self) -> str:
+            raise AssertionError("never asked for")
+
+    stream_hash = _StreamHash()
+    stream_hash.update(b"first chunk, hashed in line")
+    monkeypatch.setattr(stream_hash, "_sha", FailingSha())
+    fed = threading.Event()
+
+    def parse() -> None:
+        for _ in range(3 * _StreamHash.IN_FLIGHT):  # more than the queue holds
+            stream_hash.update(b"x" * 4096)
+        fed.set()
+
+    threading.Thread(target=parse, daemon=True).start()
+    assert fed.wait(10), "the parse blocked behind a dead hashing thread"
+    with pytest.raises(MemoryError, match="no room"):
+        stream_hash.hexdigest()
+    assert hashing_threads() == []

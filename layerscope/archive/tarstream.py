@@ -239,7 +239,7 @@ class _StreamHash:
     parse and its diff_id use two cores. A layer of one chunk is hashed in line and starts
     no thread. `close()` (also on an error) ends the thread."""
 
-    __slots__ = ("_sha", "_chunks", "_thread", "_started")
+    __slots__ = ("_sha", "_chunks", "_thread", "_started", "_failed")
 
     IN_FLIGHT = 8  # chunks queued for the thread at most: a bound on the memory it holds
 
@@ -248,6 +248,7 @@ class _StreamHash:
         self._chunks: queue.Queue[bytes | None] | None = None
         self._thread: threading.Thread | None = None
         self._started = False  # the first chunk went by
+        self._failed: BaseException | None = None  # what the thread raised (MemoryError)
 
     def update(self, chunk: bytes) -> None:
         if self._chunks is not None:
@@ -264,8 +265,13 @@ class _StreamHash:
     def _run(self) -> None:
         chunks, sha = self._chunks, self._sha
         assert chunks is not None
-        while (chunk := chunks.get()) is not None:
-            sha.update(chunk)
+        try:
+            while (chunk := chunks.get()) is not None:
+                sha.update(chunk)
+        except BaseException as exc:  # noqa: BLE001 - raised by hexdigest()
+            self._failed = exc
+            while chunks.get() is not None:  # so that a full queue never blocks the parse
+                pass
 
     def close(self) -> None:
         if self._chunks is not None and self._thread is not None:
@@ -275,6 +281,8 @@ class _StreamHash:
 
     def hexdigest(self) -> str:
         self.close()
+        if self._failed is not None:
+            raise self._failed
         return self._sha.hexdigest()
 
 
