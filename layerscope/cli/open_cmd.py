@@ -61,7 +61,7 @@ def open_gui(
     # The first archive's load runs while Qt is imported and the window is built.
     from layerscope.gui.head_start import begin
 
-    head_start = begin(paths, limits=limits, verify=verify)
+    head_start = begin(paths, limits=limits, verify=verify, remote=remote)
     try:
         try:
             from layerscope.gui.app import main as gui_main  # type: ignore[import-not-found,unused-ignore]

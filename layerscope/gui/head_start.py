@@ -63,10 +63,11 @@ def load_for_window(
 class HeadStart:
     """The load of one local archive, running in its own thread before the window exists."""
 
-    def __init__(self, path: str, *, limits: Limits, verify: bool):
+    def __init__(self, path: str, *, limits: Limits, verify: bool, remote: RemoteOptions):
         self.path = path
         self.limits = limits
         self.verify = verify
+        self.remote = remote  # its --platform picks the images of a local index too
         self.token = CancelToken()
         self._lock = threading.Lock()
         # what the load reported before anyone listened, in order
@@ -83,9 +84,9 @@ class HeadStart:
     def start(self) -> None:
         self._thread.start()
 
-    def serves(self, path: str, limits: Limits, verify: bool) -> bool:
-        """Whether this is the load the window would start for `path`."""
-        return path == self.path and limits == self.limits and verify == self.verify
+    def serves(self, path: str, limits: Limits, verify: bool, remote: RemoteOptions) -> bool:
+        """Whether this is the load the window would start for `path` with these options."""
+        return (path, limits, verify, remote) == (self.path, self.limits, self.verify, self.remote)
 
     def join(self, progress: ProgressFn, outline: OutlineFn) -> Analysis:
         """Wait for the load (in a pool thread); what it reported so far is replayed to the
@@ -103,8 +104,14 @@ class HeadStart:
         # window runs, and an archive closed there must be freed
         result, self._result = self._result, None
         error, self._error = self._error, None
+        self._progress = self._outline = None  # the worker's, done with
         if error is not None:
-            raise error
+            try:
+                raise error
+            finally:
+                # no cycle through this frame: the traceback holds the failed load's
+                # frames, and the collector is off while the next load runs
+                del error
         assert result is not None
         return result
 
@@ -137,7 +144,7 @@ class HeadStart:
                 cancel=self.token,
                 limits=self.limits,
                 verify=self.verify,
-                remote=None,
+                remote=self.remote,
                 loader=load,  # looked up now, so tests can hold the load by patching it
             )
         except BaseException as exc:  # noqa: BLE001 - handed to the window's worker
@@ -151,7 +158,9 @@ def normalise(path: str) -> str:
     return os.path.abspath(os.path.expanduser(path))
 
 
-def begin(paths: Sequence[str], *, limits: Limits, verify: bool) -> HeadStart | None:
+def begin(
+    paths: Sequence[str], *, limits: Limits, verify: bool, remote: RemoteOptions | None = None
+) -> HeadStart | None:
     """Before Qt is imported, start the first path's load if it is a local file or directory
     (a registry's or an engine's is bound by the network or the engine, not by the start-up
     this hides). Start the readers' fork server first (parallel.start_fork_server): with this
@@ -159,6 +168,8 @@ def begin(paths: Sequence[str], *, limits: Limits, verify: bool) -> HeadStart | 
     first = next((p for p in paths if p), None)
     if first is None or is_remote(first):
         return None
-    head = HeadStart(normalise(first), limits=limits, verify=verify)
+    head = HeadStart(
+        normalise(first), limits=limits, verify=verify, remote=remote or RemoteOptions()
+    )
     head.start()
     return head

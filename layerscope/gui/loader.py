@@ -110,16 +110,13 @@ class LoadController(QObject):
             self.idle.emit()
             return
         path = self._queue.pop(0)
+        remote = self._remote_for.pop(path, self.remote)
         head, self._head_start = self._head_start, None  # only ever the first load
-        if head is not None and not head.serves(path, self.limits, self.verify):
+        if head is not None and not head.serves(path, self.limits, self.verify, remote):
             head.token.cancel()
             head = None
         worker = LoadWorker(
-            [path],
-            limits=self.limits,
-            verify=self.verify,
-            remote=self._remote_for.pop(path, self.remote),
-            head_start=head,
+            [path], limits=self.limits, verify=self.verify, remote=remote, head_start=head
         )
         signals = worker.signals
         signals.progress.connect(self.progress)

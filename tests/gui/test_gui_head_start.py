@@ -30,8 +30,11 @@ from layerscope.gui.head_start import HeadStart, begin
 from layerscope.gui.main_window import MainWindow
 from layerscope.limits import DEFAULT_LIMITS
 from layerscope.load import Progress, SourceOutline, load
+from layerscope.remote import RemoteOptions
 
 APP = ("podman", "app-docker.tar")
+MULTIARCH = ("podman", "hello-multiarch-oci.tar")  # linux/amd64 and linux/arm64
+ARM64 = RemoteOptions(platform="linux/arm64")
 WORKER = ("podman", "worker-docker.tar")
 
 
@@ -187,7 +190,9 @@ def test_begin_leaves_empty_lists_and_remote_sources_to_the_window(tmp_path: Pat
     assert head is not None
     head.stop()
     assert head.path == str(tmp_path / "a.tar")
-    assert not head.serves(head.path, DEFAULT_LIMITS, verify=True)
+    assert head.serves(head.path, DEFAULT_LIMITS, False, RemoteOptions())
+    assert not head.serves(head.path, DEFAULT_LIMITS, True, RemoteOptions())
+    assert not head.serves(head.path, DEFAULT_LIMITS, False, RemoteOptions(platform="linux/arm64"))
 
 
 def test_a_window_that_cannot_open_stops_the_head_start(
@@ -201,3 +206,92 @@ def test_a_window_that_cannot_open_stops_the_head_start(
     with pytest.raises(LayerscopeError, match="cannot open the window"):
         open_gui([str(corpus_file(*APP))])
     assert not [t for t in threading.enumerate() if t.name == "layerscope-head-start"]
+
+
+def platforms_loaded(qtbot: QtBot, window: MainWindow) -> list[str | None]:
+    with qtbot.waitSignal(window.loadFinished, timeout=30_000):
+        pass
+    return [image.platform for image in window.analysis.images]
+
+
+def test_the_head_start_loads_the_platform_asked_for(qtbot: QtBot, held: Held) -> None:
+    """`layerscope open --platform linux/arm64 INDEX.tar`: only that image, and the
+    window takes the load begun before it (the held fixture fails a second load)."""
+    path = str(corpus_file(*MULTIARCH))
+    head = begin([path], limits=DEFAULT_LIMITS, verify=False, remote=ARM64)
+    assert head is not None
+    held.release.set()
+    window = create_window([path], remote=ARM64, head_start=head)
+    qtbot.addWidget(window)
+    window.show()
+    assert platforms_loaded(qtbot, window) == ["linux/arm64"]
+    window.close()
+
+
+def test_a_head_start_with_other_options_is_not_taken(
+    qtbot: QtBot, held: Held, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = str(corpus_file(*MULTIARCH))
+    head = begin([path], limits=DEFAULT_LIMITS, verify=False)  # every platform
+    assert head is not None
+    monkeypatch.setattr(worker_module, "load", load)  # the window's own load is wanted here
+    window = create_window([path], remote=ARM64, head_start=head)
+    qtbot.addWidget(window)
+    window.show()
+    assert platforms_loaded(qtbot, window) == ["linux/arm64"]
+    assert head.token()
+    head.stop()
+    window.close()
+
+
+def test_layerscope_open_gives_its_head_start_the_command_line_options(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import layerscope.desktop.display as display
+    import layerscope.gui.app as app_module
+
+    given: list[HeadStart | None] = []
+
+    def no_window(paths: list[str], **kwargs: object) -> int:
+        given.append(kwargs["head_start"])  # type: ignore[arg-type]
+        return 0
+
+    monkeypatch.setattr(display, "display_problem", lambda: None)
+    monkeypatch.setattr(app_module, "main", no_window)
+    path = str(corpus_file(*MULTIARCH))
+    assert open_gui([path], verify=True, remote=ARM64) == 0
+    (head,) = given
+    assert head is not None
+    assert head.serves(path, DEFAULT_LIMITS, True, ARM64)
+
+
+def test_a_failed_head_start_leaves_nothing_for_the_collector(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The window loads with the collector off: what a failed load's frames held must go
+    when its error has been reported, not wait for a collection."""
+
+    class LayersRead:  # stands for what the failed load had read
+        pass
+
+    held_by_the_load: list[weakref.ref[LayersRead]] = []
+
+    def failing_load(paths: list[str], **kwargs: object) -> None:
+        layers_read = LayersRead()
+        held_by_the_load.append(weakref.ref(layers_read))
+        raise LayerscopeError(f"{paths[0]}: broken")
+
+    monkeypatch.setattr(head_start_module, "load", failing_load)
+    head = begin([str(tmp_path / "x.tar")], limits=DEFAULT_LIMITS, verify=False)
+    assert head is not None
+    gc.disable()
+    try:
+        try:
+            head.join(lambda _progress: None, lambda _outline: None)
+        except LayerscopeError:
+            pass  # as the worker reports it
+        assert held_by_the_load[0]() is None
+    finally:
+        gc.enable()
+    assert head._progress is None  # the worker's callbacks are not kept
+    assert head._outline is None
