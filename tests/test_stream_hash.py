@@ -92,3 +92,17 @@ def test_a_hash_that_fails_in_its_thread_is_raised_not_hung(
     with pytest.raises(MemoryError, match="no room"):
         stream_hash.hexdigest()
     assert hashing_threads() == []
+
+
+def test_where_no_thread_can_be_had_the_stream_is_hashed_in_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A process or thread limit: the read goes on as it did before the thread."""
+
+    def cannot_start(_thread: threading.Thread) -> None:
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(threading.Thread, "start", cannot_start)
+    data = layer_tar(3 * _READ_CHUNK)
+    parsed = read_layer(io.BytesIO(data), layer="layer", limits=DEFAULT_LIMITS)
+    assert parsed.diff_id == "sha256:" + hashlib.sha256(data).hexdigest()

@@ -237,9 +237,10 @@ class _StreamHash:
     """The SHA-256 of a stream, hashed in a thread beside the parse from its second chunk
     on: hashlib lets go of the interpreter lock while it hashes a chunk, so a big layer's
     parse and its diff_id use two cores. A layer of one chunk is hashed in line and starts
-    no thread. `close()` (also on an error) ends the thread."""
+    no thread, and so is every chunk where no thread can be had. `close()` (also on an
+    error) ends the thread."""
 
-    __slots__ = ("_sha", "_chunks", "_thread", "_started", "_failed")
+    __slots__ = ("_sha", "_chunks", "_thread", "_in_line", "_failed")
 
     IN_FLIGHT = 8  # chunks queued for the thread at most: a bound on the memory it holds
 
@@ -247,24 +248,33 @@ class _StreamHash:
         self._sha = hashlib.sha256()
         self._chunks: queue.Queue[bytes | None] | None = None
         self._thread: threading.Thread | None = None
-        self._started = False  # the first chunk went by
+        self._in_line: bool | None = None  # None until the first chunk went by
         self._failed: BaseException | None = None  # what the thread raised (MemoryError)
 
     def update(self, chunk: bytes) -> None:
+        if self._chunks is None and self._in_line is False:
+            self._start()
         if self._chunks is not None:
             self._chunks.put(chunk)
-        elif not self._started:
-            self._started = True
-            self._sha.update(chunk)
-        else:
-            self._chunks = queue.Queue(self.IN_FLIGHT)
-            self._thread = threading.Thread(target=self._run, name="layerscope-hash", daemon=True)
-            self._thread.start()
-            self._chunks.put(chunk)
+            return
+        if self._in_line is None:
+            self._in_line = False  # the next chunk starts the thread
+        self._sha.update(chunk)
 
-    def _run(self) -> None:
-        chunks, sha = self._chunks, self._sha
-        assert chunks is not None
+    def _start(self) -> None:
+        chunks: queue.Queue[bytes | None] = queue.Queue(self.IN_FLIGHT)
+        thread = threading.Thread(
+            target=self._run, args=(chunks,), name="layerscope-hash", daemon=True
+        )
+        try:
+            thread.start()
+        except RuntimeError:  # "can't start new thread" (a process or thread limit)
+            self._in_line = True
+            return
+        self._chunks, self._thread = chunks, thread
+
+    def _run(self, chunks: queue.Queue[bytes | None]) -> None:
+        sha = self._sha
         try:
             while (chunk := chunks.get()) is not None:
                 sha.update(chunk)
@@ -278,6 +288,7 @@ class _StreamHash:
             self._chunks.put(None)
             self._thread.join()
             self._chunks = self._thread = None
+            self._in_line = True  # what comes after, if anything, in line
 
     def hexdigest(self) -> str:
         self.close()
