@@ -55,31 +55,31 @@ class Task(QRunnable):
         now = time.monotonic()
         if now - self._last_progress >= PROGRESS_INTERVAL or done >= total:
             self._last_progress = now
-            _tell(self.signals.progress, done, total)
+            tell(self.signals.progress, done, total)
 
     def run(self) -> None:
         signals = self.signals
         try:
             result = self.call(self)
         except Cancelled:
-            _tell(signals.cancelled)
+            tell(signals.cancelled)
         except LayerscopeError as exc:
-            _tell(signals.failed, str(exc))
+            tell(signals.failed, str(exc))
         except OSError as exc:
-            _tell(signals.failed, f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
+            tell(signals.failed, f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
         except Exception as exc:  # a bug must not kill the app or the thread
             log.exception("task failed")
-            _tell(signals.failed, f"unexpected error: {type(exc).__name__}: {exc}")
+            tell(signals.failed, f"unexpected error: {type(exc).__name__}: {exc}")
         else:
             if self.cancelled():
-                _tell(signals.cancelled)
+                tell(signals.cancelled)
             else:
-                _tell(signals.done, result)
+                tell(signals.done, result)
         finally:
             _running.discard(self)
 
 
-def _tell(signal: SignalInstance, *args: object) -> None:
+def tell(signal: SignalInstance, *args: object) -> None:
     """Emit, unless the signals object is already gone: at exit Qt deletes every QObject
     still alive, and a task that outlived the window has nobody left to tell."""
     try:

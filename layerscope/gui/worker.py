@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, QRunnable, Signal
 from layerscope.analysis import Analysis
 from layerscope.errors import Cancelled, LayerscopeError
 from layerscope.gui.head_start import HeadStart, load_for_window
+from layerscope.gui.tasks import tell
 from layerscope.limits import DEFAULT_LIMITS, Limits
 from layerscope.load import CancelToken, Progress, SourceOutline, load
 from layerscope.remote import RemoteOptions
@@ -73,11 +74,11 @@ class LoadWorker(QRunnable):
         if now - self._last_emit >= PROGRESS_INTERVAL or p.stage != self._last_stage:
             self._last_emit = now
             self._last_stage = p.stage
-            self.signals.progress.emit(p.stage, p.done, p.total)
+            tell(self.signals.progress, p.stage, p.done, p.total)
 
     def _on_outline(self, outline: SourceOutline) -> None:
         if not self.token():
-            self.signals.outlined.emit(outline)
+            tell(self.signals.outlined, outline)
 
     def run(self) -> None:
         try:
@@ -95,17 +96,17 @@ class LoadWorker(QRunnable):
                     loader=self._loader or load,
                 )
         except Cancelled:
-            self.signals.cancelled.emit()
+            tell(self.signals.cancelled)
         except LayerscopeError as exc:
-            self.signals.failed.emit(str(exc))
+            tell(self.signals.failed, str(exc))
         except MemoryError:
-            self.signals.failed.emit(f"{', '.join(self.paths)}: out of memory while loading")
+            tell(self.signals.failed, f"{', '.join(self.paths)}: out of memory while loading")
         except Exception as exc:  # a bug in a reader must not kill the app or the thread
             log.exception("unexpected error loading %s", self.paths)
             name = ", ".join(self.paths)
-            self.signals.failed.emit(f"{name}: unexpected error: {type(exc).__name__}: {exc}")
+            tell(self.signals.failed, f"{name}: unexpected error: {type(exc).__name__}: {exc}")
         else:
             if self.token():
-                self.signals.cancelled.emit()
+                tell(self.signals.cancelled)
             else:
-                self.signals.finished.emit(analysis)
+                tell(self.signals.finished, analysis)

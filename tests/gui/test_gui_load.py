@@ -122,3 +122,27 @@ def test_the_cancel_button_promises_esc_and_esc_clears_the_filter_first(
     assert window.is_loading
     with qtbot.waitSignal(window.loadCancelled, timeout=1000):
         qtbot.keyClick(window.files.filter_edit, Qt.Key.Key_Escape)
+
+
+@pytest.mark.parametrize("ending", ["cancelled", "failed", "finished"])
+def test_a_load_that_outlives_its_window_tells_nobody(ending: str) -> None:
+    """At exit Qt deletes the signals of a load still running (one stuck in a phase that
+    does not poll the cancel): its end must not print a traceback."""
+    import shiboken6
+
+    from layerscope.analysis import Analysis
+    from layerscope.errors import Cancelled, LayerscopeError
+    from layerscope.gui.worker import LoadWorker
+    from layerscope.view.session import empty
+
+    def ends(paths: list[str], **kwargs: object) -> Analysis:
+        if ending == "cancelled":
+            raise Cancelled()
+        if ending == "failed":
+            raise LayerscopeError("x.tar: broken")
+        return empty()
+
+    worker = LoadWorker(["x.tar"], loader=ends)
+    worker.setAutoDelete(False)
+    shiboken6.delete(worker.signals)
+    worker.run()  # raised RuntimeError: Signal source has been deleted
