@@ -56,10 +56,11 @@ SECTIONS = ("big", "forms", "same", "reopen", "window", "many", "stream")
 
 
 class Run:
-    def __init__(self, seconds: float, rss: int, stdout: bytes):
+    def __init__(self, seconds: float, rss: int, stdout: bytes, user_cpu: float = 0.0):
         self.seconds = seconds
         self.rss = rss  # peak resident set, bytes
         self.stdout = stdout
+        self.user_cpu = user_cpu  # user seconds of the process and the children it waited for
 
 
 def _tree_rss(pid: int) -> int:
@@ -120,7 +121,8 @@ def run(
             message = err.read().decode(errors="replace")[-2000:]
             raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}): {message}")
         out.seek(0)
-        return Run(seconds, max(usage.ru_maxrss * 1024, sampled[0]), out.read())
+        rss = max(usage.ru_maxrss * 1024, sampled[0])
+        return Run(seconds, rss, out.read(), usage.ru_utime)
 
 
 class Bench:
@@ -379,9 +381,12 @@ def section_stream(b: Bench, sizes: list[float]) -> None:
         r, size = _scale(b, f"sized-{gb:g}gb.tar", lambda p, gb=gb: synthetic.sized_image(p, gb))
         per_gb.append(r.seconds / (size / GB))
         worst_rss = max(worst_rss, r.rss)
+        # User CPU seconds do not depend on what the disk (or the host's cache, under a
+        # VM) happens to hold, nor on the kernel's page reclaim as a file nears the size
+        # of memory: they show whether layerscope's own work grows with the bytes
         print(
-            f"  {gb:>4g} GB  {r.seconds:6.1f} s  {per_gb[-1]:5.2f} s/GB  peak RSS "
-            f"{r.rss / MiB:.0f} MiB"
+            f"  {gb:>4g} GB  {r.seconds:6.1f} s  {per_gb[-1]:5.2f} s/GB  "
+            f"(user CPU {r.user_cpu / (size / GB):4.2f} s/GB)  peak RSS {r.rss / MiB:.0f} MiB"
         )
     b.target(
         f"{max(sizes):g} GB streams with peak RSS < 1 GB",
