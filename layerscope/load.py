@@ -132,6 +132,10 @@ class _Budget:
             self.progress(Progress(self.stage, self.done, self.total))
 
 
+# The stage that starts once every layer blob is read (from the archive or the cache):
+# what follows is the loader's own Python work (gui/head_start waits for the window here).
+APPLYING = "Applying layers of"
+
 # glibc's malloc hands a freed block of at least this size straight back to the system.
 MMAP_THRESHOLD = 4 * 1024 * 1024
 _M_MMAP_THRESHOLD = -3  # mallopt's parameter number (malloc.h)
@@ -497,7 +501,7 @@ def _load(
             for image_source, image_outline in zip(
                 source.images, outlines[archive_index].images, strict=True
             ):
-                budget.report(f"Applying layers of {image_outline.name}")
+                budget.report(f"{APPLYING} {image_outline.name}")
                 image, waste, dive, packages = _build_image(
                     source, archive_index, image_source, image_outline, blobs, uses, budget,
                     cache, limits, remote,
@@ -507,7 +511,7 @@ def _load(
         del contents  # the entry tables: each image holds what it needs
         if need_filesystem:
             for image in images:
-                budget.report(f"Applying layers of {image.name}")
+                budget.report(f"{APPLYING} {image.name}")
                 image.filesystem  # noqa: B018 - made here, not where it is first shown
     finally:
         for s in sources:

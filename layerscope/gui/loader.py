@@ -113,7 +113,7 @@ class LoadController(QObject):
         remote = self._remote_for.pop(path, self.remote)
         head, self._head_start = self._head_start, None  # only ever the first load
         if head is not None and not head.serves(path, self.limits, self.verify, remote):
-            head.token.cancel()
+            head.cancel()
             head = None
         worker = LoadWorker(
             [path], limits=self.limits, verify=self.verify, remote=remote, head_start=head
@@ -132,7 +132,7 @@ class LoadController(QObject):
     def _drop_head_start(self) -> None:
         """A head start nobody took: stop it (its thread ends within milliseconds)."""
         if self._head_start is not None:
-            self._head_start.token.cancel()
+            self._head_start.cancel()
             self._head_start = None
 
     def _take_worker(self) -> list[str]:
