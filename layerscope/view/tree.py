@@ -94,16 +94,14 @@ def _present(node: Node, layer: int) -> bool:
 
 def _file_size(version: Version | None) -> int:
     """Bytes a version shows: files and hardlinks (their content's), not directories."""
-    if version is None or version.entry is None or version.entry.kind == Kind.DIR:
-        return 0
-    return version.size
+    shown = _non_dir(version)
+    return 0 if shown is None else shown.size
 
 
 def _shown(version: Version | None) -> Entry | None:
     """The content (Version.content, the inode) a non-directory version shows, if any."""
-    if version is None or version.entry is None or version.entry.kind == Kind.DIR:
-        return None
-    return version.content
+    shown = _non_dir(version)
+    return None if shown is None else shown.content
 
 
 def _shown_around(node: Node, k: int) -> tuple[Version | None, Version | None]:
@@ -126,6 +124,7 @@ def _shown_around(node: Node, k: int) -> tuple[Version | None, Version | None]:
 
 
 def _non_dir(version: Version | None) -> Version | None:
+    """The version, if it shows a path that is there and is not a directory."""
     entry = None if version is None else version.entry
     return None if entry is None or entry.kind == Kind.DIR else version
 
