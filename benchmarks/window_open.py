@@ -32,13 +32,11 @@ def main() -> int:
     started = args.started if args.started is not None else time.time()
 
     # What `layerscope open ARCHIVE` does (cli/open_cmd.py), in its order: the readers'
-    # fork server starts, the archive's load begins, then Qt is imported. (Imported here,
-    # not at the top: the fork server runs this file as its __main__ and needs none of it.)
-    from layerscope.archive.parallel import start_fork_server
-    from layerscope.limits import DEFAULT_LIMITS
-
-    start_fork_server()
+    # fork server starts and the archive's load begins, then Qt is imported. (Imported
+    # here, not at the top: the fork server runs this file as its __main__ and needs none
+    # of it.)
     from layerscope.gui.head_start import begin
+    from layerscope.limits import DEFAULT_LIMITS
 
     head_start = begin([args.archive], limits=DEFAULT_LIMITS, verify=False)
     from PySide6.QtCore import QTimer

@@ -54,11 +54,8 @@ def open_gui(
     problem = display_problem()
     if problem is not None:
         raise LayerscopeError(f"cannot open the window: {problem}")
-    if paths:  # a big archive's workers fork from it; it starts while the rest is imported
-        from layerscope.archive.parallel import start_fork_server
-
-        start_fork_server()
-    # The first archive's load runs while Qt is imported and the window is built.
+    # The readers' fork server starts, and the first archive's load runs, while Qt is
+    # imported and the window is built.
     from layerscope.gui.head_start import begin
 
     head_start = begin(paths, limits=limits, verify=verify, remote=remote)

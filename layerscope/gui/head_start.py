@@ -21,6 +21,7 @@ import threading
 from collections.abc import Callable, Sequence
 
 from layerscope.analysis import Analysis
+from layerscope.archive.parallel import start_fork_server
 from layerscope.errors import Cancelled
 from layerscope.gui import heap
 from layerscope.limits import Limits
@@ -176,12 +177,15 @@ def normalise(path: str) -> str:
 def begin(
     paths: Sequence[str], *, limits: Limits, verify: bool, remote: RemoteOptions | None = None
 ) -> HeadStart | None:
-    """Before Qt is imported, start the first path's load if it is a local file or directory
-    (a registry's or an engine's is bound by the network or the engine, not by the start-up
-    this hides). Start the readers' fork server first (parallel.start_fork_server): with this
-    thread running, the load's workers fork from it."""
+    """Before Qt is imported, when there are paths: start the readers' fork server (beside
+    this thread and Qt's, the loads' workers fork from it), and the first path's load if it
+    is a local file or directory (a registry's or an engine's is bound by the network or
+    the engine, not by the start-up this hides)."""
     first = next((p for p in paths if p), None)
-    if first is None or is_remote(first):
+    if first is None:
+        return None
+    start_fork_server()
+    if is_remote(first):
         return None
     head = HeadStart(
         normalise(first), limits=limits, verify=verify, remote=remote or RemoteOptions()
