@@ -11,9 +11,13 @@ from hypothesis import strategies as st
 from layerscope.cli.jsonout import WIDTH, json_text
 
 # Strings that look like the writer's own seams: separators, braces, NULs, non-ASCII.
-tricky = st.sampled_from(["}, {", "}\x00{", "\x00", '"', "\\", ", ", "é", "\u2028", ""])
+tricky = st.sampled_from(
+    ["}, {", "},{", "}\x00{", "\x00", '"', "\\", ", ", "é", "\u2028", "\udcff", ""]
+)
 text = st.one_of(st.text(max_size=20), tricky)
-scalar = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), text)
+big = st.integers(min_value=2**64, max_value=2**80)  # past orjson's 64 bits
+finite = st.floats(allow_nan=False, allow_infinity=False)  # a report holds no other
+scalar = st.one_of(st.none(), st.booleans(), st.integers(), big, finite, text)
 record = st.dictionaries(text, st.one_of(scalar, st.just({}), st.just([])), max_size=6)
 value = st.recursive(
     st.one_of(scalar, record),
@@ -26,13 +30,15 @@ value = st.recursive(
 
 
 @given(value)
-def test_any_value_reads_back_equal(v: Any) -> None:
-    assert json.loads(json_text(v)) == v
+def test_any_value_reads_back_equal_from_ascii_text(v: Any) -> None:
+    text = json_text(v)
+    assert text.isascii()
+    assert json.loads(text) == v
 
 
 def test_a_long_list_of_records_is_one_record_a_line() -> None:
     records = [
-        {"path": f"/usr/share/doc/pkg{i}/copyright", "bytes": i, "how": "}, {\x00"}
+        {"path": f"/usr/share/doc/pkg{i}/copyright", "bytes": i, "how": "}, {\x00},{"}
         for i in range(50)
     ] + [{}]
     doc = {"images": [{"wasted_files": records, "count": 51}]}
@@ -44,3 +50,13 @@ def test_a_long_list_of_records_is_one_record_a_line() -> None:
     stripped = [line.strip() for line in lines]
     assert stripped[stripped.index("],") - 1] == "{}"  # the empty record has a line too
     assert json.loads("\n".join(lines)) == doc
+
+
+def test_names_that_are_not_utf8_or_ascii_are_escaped_and_keep_a_line_each() -> None:
+    records = [{"path": "/caf\u00e9/\udcff", "bytes": 1}] + [{"path": "/a", "bytes": 2}] * 40
+    text = json_text({"wasted_files": records})
+    assert text.isascii()
+    assert "\\u00e9" in text
+    assert "\\udcff" in text
+    assert sum(1 for line in text.splitlines() if line.lstrip().startswith('{"path"')) == 41
+    assert json.loads(text) == {"wasted_files": records}

@@ -11,8 +11,6 @@ import zlib
 from collections.abc import Callable
 from typing import BinaryIO, cast
 
-from zlib_ng import gzip_ng, zlib_ng
-
 from layerscope.errors import CorruptLayer, LimitExceeded, UnsupportedLayer
 from layerscope.limits import Limits
 
@@ -23,7 +21,9 @@ BZIP2 = "bzip2"
 NONE = "none"
 
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
-_ZLIB_NG_ERROR = cast(type[Exception], zlib_ng.error)
+# what a codec raises on corrupt input (_ZstdReader raises OSError); zlib-ng's error joins
+# when a gzip stream is opened: its import (5 ms) is not paid by uncompressed archives
+_CODEC_ERRORS: tuple[type[Exception], ...] = (OSError, zlib.error)
 
 
 def sniff(head: bytes) -> str:
@@ -105,8 +105,17 @@ class _Decompressed(io.RawIOBase):
 
     _RATIO_FLOOR = 64 * 1024 * 1024  # ratios are only judged past this much output
 
-    def __init__(self, inner: BinaryIO, counter: ReadTap, method: str, name: str, limits: Limits):
+    def __init__(
+        self,
+        inner: BinaryIO,
+        counter: ReadTap,
+        method: str,
+        name: str,
+        limits: Limits,
+        errors: tuple[type[Exception], ...] = _CODEC_ERRORS,
+    ):
         self._inner = inner
+        self._errors = errors
         self._counter = counter
         self._method = method
         self._name = name
@@ -121,7 +130,7 @@ class _Decompressed(io.RawIOBase):
             data = self._inner.read(len(buffer))
         except EOFError:
             raise CorruptLayer(f"truncated {self._method} stream", path=self._name) from None
-        except (OSError, zlib.error, _ZLIB_NG_ERROR) as exc:  # _ZstdReader raises OSError
+        except self._errors as exc:
             raise CorruptLayer(f"corrupt {self._method} stream: {exc}", path=self._name) from None
         n = len(data)
         buffer[:n] = data
@@ -254,7 +263,11 @@ def open_decompressed(raw: BinaryIO, *, name: str, limits: Limits) -> tuple[Bina
         raise UnsupportedLayer(f"{method}-compressed stream is not a format images use", path=name)
     counter = ReadTap(stream)
     inner: BinaryIO
+    errors = _CODEC_ERRORS
     if method == GZIP:
+        from zlib_ng import gzip_ng, zlib_ng
+
+        errors += (cast(type[Exception], zlib_ng.error),)
         # zlib-ng inflates about five times faster than zlib (measured on the benchmark
         # image's layers; isal's reader, the other candidate, about twice). Its GzipFile is
         # the standard library's, so it reads every member of a multi-member stream
@@ -262,4 +275,4 @@ def open_decompressed(raw: BinaryIO, *, name: str, limits: Limits) -> tuple[Bina
         inner = cast(BinaryIO, gzip_ng.GzipFile(fileobj=counter, mode="rb"))  # type: ignore[no-untyped-call]
     else:
         inner = cast(BinaryIO, _ZstdReader(counter))
-    return _Decompressed(inner, counter, method, name, limits), method  # type: ignore[return-value]
+    return _Decompressed(inner, counter, method, name, limits, errors), method  # type: ignore[return-value]
