@@ -92,9 +92,29 @@ _counters: Any = None  # shared array: [stored bytes, expanded bytes] per job
 _stop: Any = None  # shared event: stop reading
 
 
+# A worker reads in 1 MiB chunks, each a new bytes object freed soon after. Under glibc's
+# trim threshold (128 KiB) each chunk freed at the top of the heap went back to the kernel
+# and the next was faulted in again, page by page: 60,000 of the 180,000 page faults of
+# the benchmark image's report, 0.12 s of its 2.6 s. A worker lives for one load: it keeps
+# up to this much freed heap instead (its peak is the same; it is not handed back sooner).
+WORKER_TRIM_THRESHOLD = 64 * 1024 * 1024
+_M_TRIM_THRESHOLD = -1  # mallopt's parameter number (malloc.h)
+
+
+def _keep_freed_heap() -> None:
+    import ctypes
+
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):  # not glibc (macOS...): its allocator, as it is
+        return
+    mallopt(_M_TRIM_THRESHOLD, WORKER_TRIM_THRESHOLD)
+
+
 def _init(counters: Any, stop: Any) -> None:
     global _counters, _stop
     _counters, _stop = counters, stop
+    _keep_freed_heap()
 
 
 def _read(
