@@ -92,13 +92,17 @@ _counters: Any = None  # shared array: [stored bytes, expanded bytes] per job
 _stop: Any = None  # shared event: stop reading
 
 
-# A worker reads in 1 MiB chunks, each a new bytes object freed soon after. Under glibc's
-# trim threshold (128 KiB) each chunk freed at the top of the heap went back to the kernel
-# and the next was faulted in again, page by page: 60,000 of the 180,000 page faults of
-# the benchmark image's report, 0.12 s of its 2.6 s. A worker lives for one load: it keeps
-# up to this much freed heap instead (its peak is the same; it is not handed back sooner).
+# A worker reads in 1 MiB chunks, each a new bytes object freed soon after. They must come
+# from the heap and stay there once freed: under mmap's default threshold (128 KiB) each
+# chunk is mapped and unmapped, and under the default trim threshold (128 KiB) each one
+# freed at the top of the heap goes back to the kernel; either way the next chunk is
+# faulted in again, page by page (60,000 of the 180,000 page faults of the benchmark
+# image's report, 0.12 s of its 2.6 s). A worker lives for one load: it keeps up to
+# WORKER_TRIM_THRESHOLD of freed heap (its peak is the same; it is not handed back sooner).
+# Both are set: setting one stops glibc from raising the other as blocks are freed.
+WORKER_MMAP_THRESHOLD = 4 * 1024 * 1024  # the loader's own (load.MMAP_THRESHOLD)
 WORKER_TRIM_THRESHOLD = 64 * 1024 * 1024
-_M_TRIM_THRESHOLD = -1  # mallopt's parameter number (malloc.h)
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt's parameter numbers (malloc.h)
 
 
 def _keep_freed_heap() -> None:
@@ -108,6 +112,7 @@ def _keep_freed_heap() -> None:
         mallopt = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError):  # not glibc (macOS...): its allocator, as it is
         return
+    mallopt(_M_MMAP_THRESHOLD, WORKER_MMAP_THRESHOLD)
     mallopt(_M_TRIM_THRESHOLD, WORKER_TRIM_THRESHOLD)
 
 
