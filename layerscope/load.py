@@ -174,6 +174,8 @@ def _read_blobs(
 ) -> dict[str, BlobContents]:
     """Parse every layer blob of one archive once: in worker processes when the blobs lie
     on disk and are worth it, else here, in the order the archive stores them."""
+    if sizes:
+        _fix_the_heap_threshold()  # before the tables: a load from the cache may make none
     locations = {name: source.container.locate(name) for name in sizes}
     if len(sizes) > 1 and sum(sizes.values()) >= PARALLEL_MIN_BYTES and all(locations.values()):
         # here, not at the top: multiprocessing and concurrent.futures are 17 ms of imports
@@ -272,6 +274,7 @@ class _Blob:
         diff_id = self.record.diff_id
 
         def from_cache() -> list[Entry]:
+            _fix_the_heap_threshold()  # the entries and the tree come next
             found = cache.get_entries(diff_id) if cache is not None else None
             # gone since (evicted, damaged): read the blob again from its archive
             return (found if found is not None else reread()).entries()
@@ -437,7 +440,6 @@ def load(
     """
     if cache == "default":
         cache = default_cache()
-    _fix_the_heap_threshold()
     # No cyclic garbage collection while the model grows: each full collection walks every
     # object made so far (hundreds of milliseconds on a big image, holding the GIL, so the
     # window would stall), and a load makes next to no cyclic garbage.
