@@ -321,3 +321,14 @@ def test_every_command_is_listed_and_the_version_is_known(capsys):
     out, _ = capsys.readouterr()
     assert exit_info.value.code == 0
     assert out.startswith("layerscope 0")
+
+
+def test_a_command_leaves_the_cyclic_collector_as_it_found_it(capsys):
+    """The CLI turns the collector off once it has loaded (nothing it makes after holds a
+    cycle); a caller in the same process gets it back on."""
+    import gc
+
+    assert gc.isenabled()
+    code, _, _ = run(capsys, "report", "--json", sample_archive())
+    assert code == 0
+    assert gc.isenabled()

@@ -10,6 +10,7 @@ use, so a reopen from the cache is not dominated by start-up.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import os
 import sys
@@ -100,6 +101,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if extra:  # said by the command that was given, whose --help lists what it takes
         command = commands.choices.get(getattr(args, "command", None) or "", parser)
         command.error(f"unrecognized arguments: {' '.join(extra)}")
+    collecting = gc.isenabled()  # a command turns the collector off once it has loaded
+    try:
+        return _run(args, argv)
+    finally:
+        if collecting:
+            gc.enable()  # as it was, for a caller in the same process (tests, scripts)
+
+
+def _run(args: argparse.Namespace, argv: list[str]) -> int:
+    """The command, its failures turned into the exit codes of docs/REPORT.md."""
     try:
         run = getattr(args, "run", None)
         if run is None:  # `layerscope` alone: the desktop app, empty

@@ -2,10 +2,10 @@
 
 `json.dump(..., indent=2)` runs in pure Python, and a report with tens of thousands of
 wasted files took over a second to print. Here every value that fits on one line is encoded
-whole, by orjson (a fifth of the time of the standard library's C encoder on a big image's
-21,000 wasted files), and only the containers that do not are broken over lines and
-indented; an object or list of plain values (a wasted file, a change) stays on one line
-however long.
+whole, by orjson (the 21,000 wasted files of a big image's report: 1.3 ms, where the
+standard library's C encoder took 24 ms), and only the containers that do not are broken
+over lines and indented; an object or list of plain values (a wasted file, a change) stays
+on one line however long.
 
 The text is ASCII whatever the values hold: a value whose encoding is not, or that orjson
 refuses (a name that is not UTF-8, kept as surrogate escapes; an integer past 64 bits), is
@@ -102,11 +102,12 @@ def _write(value: Any, level: int, emit: Callable[[str], object]) -> None:
 
 
 def _records(items: list[Any], pad: str) -> str | None:
-    """A list of flat objects (wasted files, changes), one a line, encoded in one call (the
-    21,000 of a big image's report took 26 ms one by one, 5 ms whole); None for any other
-    list. Where the text holds no `{` but the records' own and no `[` but the list's, no
-    record nests a container and no string holds a brace, so `},{` stands only between
-    two records: the usual case, decided without looking at 100,000 values one by one."""
+    """A list of flat objects (wasted files, changes), one a line, encoded in one call and
+    split (the 21,000 of a big image's report: 5 ms, where one call each took 37 ms); None
+    for any other list. Where the text holds no `{` but the records' own and no `[` but
+    the list's, no record nests a container and no string holds a brace, so `},{` stands
+    only between two records: the usual case, decided without looking at 100,000 values
+    one by one."""
     if set(map(type, items)) != {dict} or not _flat(items[0]):
         return None  # (the first record tells the images and layers apart at once)
     text = _encode(items)
