@@ -42,7 +42,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+REPO = HERE.parent
+sys.path[:0] = [str(HERE), str(REPO)]
+# This checkout's layerscope, here and in every process the bench starts, whichever checkout
+# the interpreter's environment has installed
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
 
 import synthetic  # noqa: E402
 

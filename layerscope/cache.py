@@ -36,6 +36,7 @@ import hashlib
 import os
 import pickle
 import stat
+import tempfile
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -218,8 +219,6 @@ class Cache:
         folder = self.root / kind
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            import tempfile  # here: a reopen writes nothing, and does not pay for it
-
             fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
             try:
                 with os.fdopen(fd, "wb") as fh:

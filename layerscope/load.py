@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO, Literal, cast
 
+from layerscope import heap
 from layerscope.analysis import Analysis, ArchiveInfo
 from layerscope.analysis.dive import DiveFigures, dive_figures
 from layerscope.analysis.packages import ImagePackages, analyse_packages
@@ -136,9 +137,6 @@ class _Budget:
 # what follows is the loader's own Python work (gui/head_start waits for the window here).
 APPLYING = "Applying layers of"
 
-# glibc's malloc hands a freed block of at least this size straight back to the system.
-MMAP_THRESHOLD = 4 * 1024 * 1024
-_M_MMAP_THRESHOLD = -3  # mallopt's parameter number (malloc.h)
 _heap_fixed = False
 
 
@@ -153,16 +151,9 @@ def _fix_the_heap_threshold() -> None:
     returned when freed and a free heap top is trimmed. Nothing happens without glibc.
     """
     global _heap_fixed
-    if _heap_fixed:
-        return
-    _heap_fixed = True
-    import ctypes  # here: only a load needs it
-
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):  # not glibc (macOS...): its allocator, as it is
-        return
-    mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+    if not _heap_fixed:
+        _heap_fixed = True
+        heap.set_thresholds(mmap=heap.MMAP_THRESHOLD)
 
 
 # Below this many stored bytes, starting worker processes costs more than it saves.

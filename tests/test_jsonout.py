@@ -60,3 +60,10 @@ def test_names_that_are_not_utf8_or_ascii_are_escaped_and_keep_a_line_each() -> 
     assert "\\udcff" in text
     assert sum(1 for line in text.splitlines() if line.lstrip().startswith('{"path"')) == 41
     assert json.loads(text) == {"wasted_files": records}
+
+
+@given(st.text(max_size=5), st.text(max_size=3))  # short: on one line, as json.dumps writes
+def test_strings_are_escaped_as_the_standard_library_escapes_them(s: str, key: str) -> None:
+    """orjson writes UTF-8 (and DEL) as it is; the text stays what json.dumps would write."""
+    value = {key: s, "n": [1, None, True]}
+    assert json_text(value) == json.dumps(value, separators=(",", ":")) + "\n"

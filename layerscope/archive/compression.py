@@ -112,7 +112,7 @@ class _Decompressed(io.RawIOBase):
         method: str,
         name: str,
         limits: Limits,
-        errors: tuple[type[Exception], ...] = _CODEC_ERRORS,
+        errors: tuple[type[Exception], ...],  # what the codec raises on corrupt input
     ):
         self._inner = inner
         self._errors = errors

@@ -17,6 +17,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, BinaryIO, cast
 
+from layerscope import heap
 from layerscope.archive.compression import ReadTap
 from layerscope.archive.container import BlobLocation, open_location
 from layerscope.errors import Cancelled
@@ -99,27 +100,15 @@ _stop: Any = None  # shared event: stop reading
 # faulted in again, page by page (60,000 of the 180,000 page faults of the benchmark
 # image's report, 0.12 s of its 2.6 s). A worker lives for one load: it keeps up to
 # WORKER_TRIM_THRESHOLD of freed heap (its peak is the same; it is not handed back sooner).
-# Both are set: setting one stops glibc from raising the other as blocks are freed.
-WORKER_MMAP_THRESHOLD = 4 * 1024 * 1024  # the loader's own (load.MMAP_THRESHOLD)
+# Both are set: the fork server's workers start with glibc's sliding thresholds, and
+# setting the trim threshold alone would keep mmap's at 128 KiB.
 WORKER_TRIM_THRESHOLD = 64 * 1024 * 1024
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt's parameter numbers (malloc.h)
-
-
-def _keep_freed_heap() -> None:
-    import ctypes
-
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):  # not glibc (macOS...): its allocator, as it is
-        return
-    mallopt(_M_MMAP_THRESHOLD, WORKER_MMAP_THRESHOLD)
-    mallopt(_M_TRIM_THRESHOLD, WORKER_TRIM_THRESHOLD)
 
 
 def _init(counters: Any, stop: Any) -> None:
     global _counters, _stop
     _counters, _stop = counters, stop
-    _keep_freed_heap()
+    heap.set_thresholds(mmap=heap.MMAP_THRESHOLD, trim=WORKER_TRIM_THRESHOLD)
 
 
 def _read(

@@ -135,7 +135,8 @@ def load_archives(args: argparse.Namespace, paths: list[str] | None = None) -> A
     from walking it: load() keeps it off while loading, and what it made is frozen here.
     Its first pass over the million objects of a 180,000-file image took 0.13 s, and
     printing the report set off more. It stays off after: what a command makes then (the
-    report's records, the rules' results) holds no cycles, and lives until it exits.
+    tree it builds when asked for one, the report's records) lives until it exits, and
+    the collector would only walk it.
     """
     limits = limits_from(args.limit)
     progress = StderrProgress(not args.quiet)

@@ -86,9 +86,7 @@ class HeadStart:
         self._error: BaseException | None = None
         self._taken = threading.Event()  # the window took it over, or it was cancelled
         # a daemon: a load nobody wants any more never keeps the app from exiting
-        self._thread = threading.Thread(
-            target=self._run, name="layerscope-head-start", daemon=True
-        )
+        self._thread = threading.Thread(target=self._run, name="layerscope-head-start", daemon=True)
 
     def start(self) -> None:
         self._thread.start()

@@ -1,0 +1,32 @@
+"""glibc malloc's thresholds, set by the processes whose allocations call for it.
+
+glibc maps a block of at least the mmap threshold on its own (handed back to the system
+when freed) and hands a free heap top back past the trim threshold; by default it slides
+both up as big blocks are freed. Setting either stops the sliding of both. The loader
+(load.py) and its reader processes (archive/parallel.py) each say why they set what.
+"""
+
+from __future__ import annotations
+
+import sys
+
+# glibc's malloc hands a freed block of at least this size straight back to the system.
+MMAP_THRESHOLD = 4 * 1024 * 1024
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt's parameter numbers (malloc.h)
+
+
+def set_thresholds(*, mmap: int, trim: int | None = None) -> bool:
+    """Fix the mmap threshold (and the trim threshold when given). False where there is
+    no glibc (macOS, Windows, musl): the allocator is left as it is."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes  # here: only a load needs it
+
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):  # a libc without mallopt (musl)
+        return False
+    mallopt(_M_MMAP_THRESHOLD, mmap)
+    if trim is not None:
+        mallopt(_M_TRIM_THRESHOLD, trim)
+    return True
