@@ -30,7 +30,7 @@ from layerscope.extract import (
 from layerscope.format import human_size, plural, printable
 from layerscope.load import Progress, load
 from layerscope.remote import is_remote
-from layerscope.remote.reference import REGISTRY, scheme_of
+from layerscope.remote.schemes import REGISTRY, scheme_of
 from layerscope.safewrite import SafeWriter
 
 STDOUT = "-"  # --tar - and --layer-tar -: the tar on standard output

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from layerscope.analysis import Analysis
 from layerscope.errors import LayerscopeError
 from layerscope.model.image import Image
-from layerscope.remote import is_remote, split_spec
+from layerscope.remote import is_remote
+from layerscope.remote.reference import split_spec
 from layerscope.report import image_choices, match_images
 
 _LAYER_SUFFIX = re.compile(r"@([0-9]+)$")  # ASCII digits: \d takes "١" and "²" too

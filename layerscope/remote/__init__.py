@@ -17,13 +17,7 @@ from layerscope.archive.container import Container
 from layerscope.errors import LayerscopeError
 from layerscope.limits import Limits
 from layerscope.remote.options import ALL_PLATFORMS, RemoteOptions, platform_matches
-from layerscope.remote.reference import (
-    REGISTRY,
-    is_remote,
-    parse_source,
-    registry_reference,
-    split_spec,
-)
+from layerscope.remote.schemes import REGISTRY, is_remote
 
 __all__ = [
     "RemoteOptions",
@@ -32,7 +26,6 @@ __all__ = [
     "open_source",
     "platforms_of",
     "registry_host",
-    "split_spec",
 ]
 
 OnProgress = Callable[[str, int, int], None]
@@ -49,6 +42,8 @@ def open_source(
     if not is_remote(text):
         source = open_archive(text, limits)
     else:
+        from layerscope.remote.reference import parse_source, registry_reference
+
         ref = parse_source(text)
         if ref.scheme == REGISTRY:
             from layerscope.remote.registry import open_registry
@@ -66,6 +61,7 @@ def open_source(
 def open_blobs(text: str, options: RemoteOptions, limits: Limits) -> Container:
     """A registry image's blobs by digest, to read its files again after the load, with
     the TLS and auth options it was loaded with."""
+    from layerscope.remote.reference import parse_source, registry_reference
     from layerscope.remote.registry import open_registry_blobs
 
     return open_registry_blobs(registry_reference(parse_source(text)), options, limits, text)
@@ -97,6 +93,7 @@ def _keep_platform(source: ArchiveSource, wanted: str) -> None:
 
 def platforms_of(text: str, options: RemoteOptions, limits: Limits) -> list[str]:
     """The platforms a registry:// tag offers; empty for a single-platform image."""
+    from layerscope.remote.reference import parse_source, registry_reference
     from layerscope.remote.registry import registry_platforms
 
     return registry_platforms(registry_reference(parse_source(text)), options, limits, text)
@@ -104,4 +101,6 @@ def platforms_of(text: str, options: RemoteOptions, limits: Limits) -> list[str]
 
 def registry_host(text: str) -> str:
     """The registry host of a registry:// source (docker.io for short names)."""
+    from layerscope.remote.reference import parse_source, registry_reference
+
     return registry_reference(parse_source(text)).host

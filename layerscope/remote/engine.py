@@ -31,7 +31,8 @@ from layerscope.archive.container import BlobHandler, Container
 from layerscope.archive.source import ArchiveSource
 from layerscope.errors import Cancelled, LayerscopeError, plain_reason
 from layerscope.limits import Limits
-from layerscope.remote.reference import DOCKER, PODMAN, Reference
+from layerscope.remote.reference import Reference
+from layerscope.remote.schemes import DOCKER, PODMAN
 
 _CHUNK = 1 << 20
 DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"

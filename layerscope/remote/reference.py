@@ -13,11 +13,7 @@ import re
 from dataclasses import dataclass
 
 from layerscope.errors import LayerscopeError
-
-REGISTRY = "registry"
-PODMAN = "podman"
-DOCKER = "docker"
-SCHEMES = (REGISTRY, PODMAN, DOCKER)
+from layerscope.remote.schemes import scheme_of
 
 DOCKER_HUB = "docker.io"
 DOCKER_HUB_API = "registry-1.docker.io"
@@ -35,16 +31,6 @@ _SPEC = re.compile(
     r"(?:@(?P<digest>[a-z0-9]+:[a-zA-Z0-9]+))?"
     r"(?::(?P<rest>.+))?$"
 )
-
-
-def scheme_of(text: str) -> str | None:
-    """`registry`, `podman` or `docker` when `text` names a remote image, else None."""
-    head, sep, _rest = text.partition("://")
-    return head if sep and head in SCHEMES else None
-
-
-def is_remote(text: str) -> bool:
-    return scheme_of(text) is not None
 
 
 @dataclass(frozen=True)
