@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO, Literal, cast
 
-from layerscope import heap
+from layerscope import malloc
 from layerscope.analysis import Analysis, ArchiveInfo
 from layerscope.analysis.dive import DiveFigures, dive_figures
 from layerscope.analysis.packages import ImagePackages, analyse_packages
@@ -153,7 +153,7 @@ def _fix_the_heap_threshold() -> None:
     global _heap_fixed
     if not _heap_fixed:
         _heap_fixed = True
-        heap.set_thresholds(mmap=heap.MMAP_THRESHOLD)
+        malloc.set_thresholds(mmap=malloc.MMAP_THRESHOLD)
 
 
 # Below this many stored bytes, starting worker processes costs more than it saves.

@@ -17,7 +17,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, BinaryIO, cast
 
-from layerscope import heap
+from layerscope import malloc
 from layerscope.archive.compression import ReadTap
 from layerscope.archive.container import BlobLocation, open_location
 from layerscope.errors import Cancelled
@@ -108,7 +108,7 @@ WORKER_TRIM_THRESHOLD = 64 * 1024 * 1024
 def _init(counters: Any, stop: Any) -> None:
     global _counters, _stop
     _counters, _stop = counters, stop
-    heap.set_thresholds(mmap=heap.MMAP_THRESHOLD, trim=WORKER_TRIM_THRESHOLD)
+    malloc.set_thresholds(mmap=malloc.MMAP_THRESHOLD, trim=WORKER_TRIM_THRESHOLD)
 
 
 def _read(

@@ -1,5 +1,7 @@
 """glibc malloc's thresholds, set by the processes whose allocations call for it.
 
+(Not gui/heap.py, which keeps Python's cyclic garbage collector off the window's loads.)
+
 glibc maps a block of at least the mmap threshold on its own (handed back to the system
 when freed) and hands a free heap top back past the trim threshold; by default it slides
 both up as big blocks are freed. Setting either stops the sliding of both. The loader

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from layerscope import heap
+from layerscope import malloc
 
 GLIBC = sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
 
@@ -15,9 +15,9 @@ GLIBC = sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
 @pytest.mark.skipif(not GLIBC, reason="glibc's mallopt")
 def test_thresholds_are_set_with_glibc() -> None:
     # the loader sets the same threshold in every load
-    assert heap.set_thresholds(mmap=heap.MMAP_THRESHOLD) is True
+    assert malloc.set_thresholds(mmap=malloc.MMAP_THRESHOLD) is True
 
 
 def test_thresholds_are_left_alone_elsewhere(monkeypatch) -> None:
     monkeypatch.setattr(sys, "platform", "win32")  # where ctypes.CDLL(None) raises TypeError
-    assert heap.set_thresholds(mmap=heap.MMAP_THRESHOLD, trim=1 << 26) is False
+    assert malloc.set_thresholds(mmap=malloc.MMAP_THRESHOLD, trim=1 << 26) is False
