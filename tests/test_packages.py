@@ -500,3 +500,22 @@ def test_installed_at_each_layer_replays_the_changes(debian):
     assert ("libc6", "2.36-9+deb12u4") in at[3]
     assert "curl" not in dict(at[4])
     assert packages.installed_at(4) == packages.installed
+
+
+def test_bytes_before_any_database_are_not_from_a_package(capsys, tmp_path):
+    """Layers read before any package database own nothing: every file byte is `other`
+    (directories and hardlinks ship none), and owning starts with the first database."""
+    path = archive(
+        tmp_path,
+        [
+            [b.dir("app"), b.file("app/a.bin", b"a" * 300), b.hardlink("app/b.bin", "app/a.bin")],
+            [b.file("app/c.txt", b"c" * 7), b.symlink("app/d", "c.txt")],
+            b.dist_info(SITE, "six", "1.16.0", {"six.py": b"s" * 30})
+            + [b.file("app/e.txt", b"e" * 11)],
+        ],
+        ["COPY app /app", "COPY c.txt /app", "pip install six"],
+    )
+    layers = [layer["packages"] for layer in report(capsys, path)["layers"]]
+    assert [(la["package_bytes"], la["other_bytes"]) for la in layers[:2]] == [(0, 300), (0, 7)]
+    assert layers[2]["package_bytes"] >= 30  # six.py and its dist-info files
+    assert layers[2]["other_bytes"] == 11

@@ -15,7 +15,7 @@ directory except nested `node_modules`. Everything else is "not from any package
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar, cast
 
@@ -35,7 +35,7 @@ from layerscope.analysis.packages.paths import (
     RPMDB_SQLITE,
     is_npm_manifest,
 )
-from layerscope.model.entry import Kind
+from layerscope.model.entry import Entry, Kind
 from layerscope.model.filesystem import CHECK_EVERY, Check, Node
 from layerscope.model.image import Image
 
@@ -261,10 +261,27 @@ def _file_in_force(fs_node: Node, layer: int) -> bool:
     return state is not None and state.entry is not None and state.entry.kind == Kind.FILE
 
 
-def _iter_layer_files(image: Image, layer: int) -> Iterator[tuple[str, int]]:
-    for entry in image.layers[layer].entries:
-        if entry.kind == Kind.FILE:
-            yield entry.path, entry.size
+def _split_bytes(
+    packages: ImagePackages, entries: list[Entry], check: Check | None
+) -> tuple[int, int]:
+    """A layer's file bytes that a package owns, and the rest. Until a database is read
+    nothing is owned: one sum (most layers of an image without packages, 180,000 lookups
+    on the benchmark's image, 60 ms)."""
+    file_kind = Kind.FILE
+    if not packages._owners and not packages._npm_dirs:
+        return 0, sum(e.size for e in entries if e.kind == file_kind)
+    owner = packages.owner
+    owned = other = 0
+    for start in range(0, len(entries), CHECK_EVERY):
+        if check is not None:
+            check()
+        for e in entries[start : start + CHECK_EVERY]:
+            if e.kind == file_kind:
+                if owner(e.path) is not None:
+                    owned += e.size
+                else:
+                    other += e.size
+    return owned, other
 
 
 class _RealPaths:
@@ -334,13 +351,7 @@ def analyse_packages(image: Image, check: Check | None = None) -> ImagePackages:
                     real = real_path(path)
                     if real is not None:
                         owners[real] = package
-        for n, (path, size) in enumerate(_iter_layer_files(image, index)):
-            if check is not None and not n % CHECK_EVERY:
-                check()
-            if result.owner(path) is not None:
-                entry.package_bytes += size
-            else:
-                entry.other_bytes += size
+        entry.package_bytes, entry.other_bytes = _split_bytes(result, layer.entries, check)
         result.layers.append(entry)
     for path in RPMDB_OTHER:
         other = fs.lookup(path)
