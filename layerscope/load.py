@@ -24,9 +24,10 @@ from layerscope.analysis.shared import analyse_sharing
 from layerscope.analysis.waste import Waste, analyse_waste
 from layerscope.archive import ArchiveSource, BlobContents, ImageSource, read_blob
 from layerscope.archive.compression import NONE, ReadTap
-from layerscope.archive.container import BlobLocation, Container
+from layerscope.archive.container import BlobLocation, Container, open_location
 from layerscope.archive.jsonutil import valid_digest
 from layerscope.archive.source import declared_compression
+from layerscope.archive.tarstream import LayerPart, join_parts
 from layerscope.cache import BlobRecord, Cache, ImageRecord, default_cache, key_hash, layer_key
 from layerscope.errors import Cancelled, CorruptLayer, LayerscopeError, LimitExceeded, ManifestError
 from layerscope.format import plural
@@ -209,11 +210,14 @@ def _read_in_workers(
 ) -> dict[str, BlobContents]:
     from concurrent.futures.process import BrokenProcessPool
 
-    from layerscope.archive.parallel import BlobJob, read_in_processes
+    from layerscope.archive.parallel import BlobJob, read_in_processes, split, worker_count
 
-    names = list(locations)
-    jobs = [BlobJob(f"{source.path}: {name}", locations[name]) for name in names]
-    budget.stage = f"Reading {os.path.basename(source.path)}: {len(jobs)} layers"
+    names = {f"{source.path}: {name}": name for name in locations}  # by the jobs' labels
+    jobs = split(
+        [BlobJob(label, locations[name]) for label, name in names.items()],
+        worker_count(len(names)),
+    )
+    budget.stage = f"Reading {os.path.basename(source.path)}: {len(names)} layers"
     budget.path = source.path
     seen = [0, 0]  # stored and expanded bytes already counted
 
@@ -232,7 +236,31 @@ def _read_in_workers(
         budget.done -= seen[0]  # read again here: count it once
         budget.expanded -= seen[1]
         raise
-    return dict(zip(names, results, strict=True))
+    read: dict[str, BlobContents] = {}
+    parts: dict[str, list[LayerPart]] = {}
+    for job, result in zip(jobs, results, strict=True):
+        if job.part is None:
+            read[names[job.label]] = result
+        else:
+            parts.setdefault(job.label, []).append(result)
+    for label, pieces in parts.items():
+        name = names[label]
+        layer = join_parts(pieces, layer=label, limits=limits)
+        if layer is not None:
+            read[name] = BlobContents(layer, NONE, layer.diff_id, layer.stream_bytes)
+            continue
+        # The parts do not join up (a tar inside a file, a header pax records too long to
+        # look back over): read the layer whole, here; its bytes were counted once.
+        with open_location(locations[name]) as raw:
+            read[name] = read_blob(
+                raw,
+                name=label,
+                limits=limits,
+                on_bytes=lambda _n: budget.check_cancel(),
+                verify=verify,
+                capture=package_file_wanted,
+            )
+    return {name: read[name] for name in locations}
 
 
 def _layer_blob_stats(source: ArchiveSource) -> dict[str, int]:

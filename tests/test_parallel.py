@@ -186,3 +186,65 @@ def test_a_fork_server_that_cannot_start_is_not_an_error(
     thread.start()
     thread.join(timeout=120)
     assert out == [here, "spawn"]  # read, and the next load does not try the server again
+
+
+@pytest.fixture
+def in_parts(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Workers read every archive, and cut its uncompressed layers in parts of 2 KiB on."""
+    monkeypatch.setattr(load_module, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(parallel, "PART_MIN_BYTES", 2048)
+    parts: list[int] = []
+    real = parallel.split
+
+    def noting(jobs, workers):  # type: ignore[no-untyped-def]
+        out = real(jobs, workers)
+        parts.append(sum(1 for job in out if job.part is not None))
+        return out
+
+    monkeypatch.setattr(parallel, "split", noting)
+    return parts
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize(
+    "rel",
+    ["podman/longrun-docker.tar", "podman/multi-docker.tar", "podman/app-oci-uncompressed.tar"],
+)
+def test_layers_read_in_parts_are_the_layers_read_whole(
+    corpus: Path, rel: str, in_parts: list[int]
+) -> None:
+    parted = report(corpus / rel)
+    assert len(in_parts) == 1
+    assert in_parts[0] > 2  # some layers were cut
+    in_parts.clear()
+    load_module.PARALLEL_MIN_BYTES = 1 << 62  # (monkeypatch puts it back)
+    assert report(corpus / rel) == parted
+    assert not in_parts  # read in the loader, whole
+
+
+def test_a_layer_whose_parts_do_not_join_is_read_whole(
+    tmp_path: Path, in_parts: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file holding a tar: a part that starts in it takes its headers for the layer's,
+    the boundary check refuses the join, and the layer is read whole after all."""
+    inner = b.layer_tar([b.file(f"inner/{i}", b"i" * 900) for i in range(40)])
+    layer = b.layer_tar([b.file("a", b"a" * 700), b.file("image.tar", inner), b.file("z", b"z")])
+    other = b.layer_tar([b.file("b", b"b")])
+    path = b.write_docker_archive(
+        tmp_path / "nested.tar", [b.Image([b.Layer(layer), b.Layer(other)])], style="podman"
+    )
+    joins: list[bool] = []
+    real = load_module.join_parts
+
+    def noting(parts, **kw):  # type: ignore[no-untyped-def]
+        joined = real(parts, **kw)
+        joins.append(joined is not None)
+        return joined
+
+    monkeypatch.setattr(load_module, "join_parts", noting)
+    a = load([str(path)], cache=None)
+    assert len(in_parts) == 1
+    assert in_parts[0] > 2
+    assert joins == [False]
+    assert [e.path for e in a.images[0].layers[0].entries] == ["/a", "/image.tar", "/z"]
+    assert a.images[0].layers[0].diff_id == b.sha256(layer)

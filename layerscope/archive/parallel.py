@@ -20,6 +20,7 @@ from typing import Any, BinaryIO, cast
 from layerscope import malloc
 from layerscope.archive.compression import ReadTap
 from layerscope.archive.container import BlobLocation, open_location
+from layerscope.archive.tarstream import BLOCK, LayerPart, read_part
 from layerscope.errors import Cancelled
 from layerscope.limits import Limits
 
@@ -30,6 +31,55 @@ POLL_SECONDS = 0.05
 class BlobJob:
     label: str  # "archive: member", named in errors
     location: BlobLocation
+    # A part of an uncompressed layer: the window [start, stop) its members' headers lie
+    # in (tarstream.read_part); None: the whole blob, whatever its compression.
+    part: tuple[int, int | None] | None = None
+
+    @property
+    def cost(self) -> int:
+        """Bytes it reads: the first part reads the whole blob (for the diff_id)."""
+        if self.part is None or self.part[0] == 0:
+            return self.location.size
+        start, stop = self.part
+        return (self.location.size if stop is None else stop) - start
+
+
+# A part of a layer is worth a job of its own from this size on. Parts let both cores read
+# one big layer: the benchmark image's 150,000 small files are a third of its bytes and
+# took 1.2 s to parse in one worker while the other was done with the rest at 0.8 s.
+PART_MIN_BYTES = 32 * 1024 * 1024
+PARTS_PER_WORKER = 8  # parts of the whole archive's bytes per worker: the last ones even out
+
+
+def split(jobs: Sequence[BlobJob], workers: int) -> list[BlobJob]:
+    """Each job whose blob is an uncompressed tar big enough, cut into parts (in order)."""
+    total = sum(job.location.size for job in jobs)
+    per_part = max(PART_MIN_BYTES, total // (PARTS_PER_WORKER * workers))
+    out: list[BlobJob] = []
+    for job in jobs:
+        size = job.location.size
+        count = size // per_part
+        if count < 2 or not _plain_tar(job.location):
+            out.append(job)
+            continue
+        step = size // count // BLOCK * BLOCK
+        starts = [i * step for i in range(count)]
+        stops: list[int | None] = [*starts[1:], None]
+        out.extend(
+            BlobJob(job.label, job.location, part) for part in zip(starts, stops, strict=True)
+        )
+    return out
+
+
+def _plain_tar(location: BlobLocation) -> bool:
+    """Whether a blob starts with a ustar header: an uncompressed tar (read_part needs the
+    magic to find headers; a v7 tar without it is read whole)."""
+    try:
+        with open_location(location) as raw:
+            head = raw.read(BLOCK)
+    except OSError:
+        return False
+    return len(head) == BLOCK and head[257:262] == b"ustar"
 
 
 def start_method() -> str:
@@ -130,6 +180,8 @@ def _read(
         if stop.is_set():
             raise Cancelled()
 
+    if job.part is not None:
+        return _read_part(slot, job, job.part, limits, capture)
     with open_location(job.location) as raw:
         return read_blob(
             cast(BinaryIO, ReadTap(raw, on_stored)),
@@ -137,6 +189,39 @@ def _read(
             limits=limits,
             on_bytes=on_bytes,
             verify=verify,
+            capture=capture,
+        )
+
+
+def _read_part(
+    slot: int,
+    job: BlobJob,
+    part: tuple[int, int | None],
+    limits: Limits,
+    capture: Callable[[str], bool] | None,
+) -> LayerPart:
+    counters, stop = _counters, _stop
+    start, end = part
+    first = start == 0  # it reads the whole blob, and counts it: the others count nothing
+
+    def on_stored(data: bytes) -> None:
+        counters[2 * slot] += len(data)
+
+    def on_bytes(n: int) -> None:
+        if first:
+            counters[2 * slot + 1] += n
+        if stop.is_set():
+            raise Cancelled()
+
+    with open_location(job.location) as raw:
+        stream = cast(BinaryIO, ReadTap(raw, on_stored)) if first else raw
+        return read_part(
+            stream,
+            layer=job.label,
+            limits=limits,
+            start=start,
+            stop=end,
+            on_bytes=on_bytes,
             capture=capture,
         )
 
@@ -166,7 +251,7 @@ def read_in_processes(
     counters = ctx.Array("q", 2 * len(jobs), lock=False)
     stop = ctx.Event()
     # Largest first, so that the last job to start is a small one.
-    order = sorted(range(len(jobs)), key=lambda i: -jobs[i].location.size)
+    order = sorted(range(len(jobs)), key=lambda i: -jobs[i].cost)
     with ProcessPoolExecutor(
         worker_count(len(jobs)), mp_context=ctx, initializer=_init, initargs=(counters, stop)
     ) as pool:

@@ -312,6 +312,8 @@ class TarSource:
         "_on_bytes",
         "_layer",
         "warnings",
+        "warning_keys",
+        "stopped_at",
     )
 
     def __init__(
@@ -323,11 +325,12 @@ class TarSource:
         on_bytes: Callable[[int], None] | None,
         name: str,
         hash_stream: bool = True,
+        base: int = 0,
     ):
         self._stream = stream
         self._buf = b""
         self._pos = 0
-        self._base = 0  # stream offset of _buf[0]
+        self._base = base  # stream offset of _buf[0] (a part of a layer starts further on)
         self._hash = _StreamHash() if hash_stream else None
         self.consumed = 0  # bytes pulled from the stream (and hashed)
         self._limit = limit
@@ -335,6 +338,15 @@ class TarSource:
         self._on_bytes = on_bytes
         self._layer = name
         self.warnings: list[str] = []
+        self.warning_keys: list[object] = []  # what each warning is about (see warn_once)
+        # where iter_members stopped at its `stop`: the next member's first header
+        self.stopped_at: int | None = None
+
+    def warn_once(self, key: object, text: str) -> None:
+        """A warning said once per layer whatever repeats it (a member type, a header)."""
+        if key not in self.warning_keys:
+            self.warning_keys.append(key)
+            self.warnings.append(text)
 
     @property
     def position(self) -> int:
@@ -452,16 +464,20 @@ class Member:
     sparse: bool = False  # the data that follows is a sparse map's pieces, not the file
 
 
-def iter_members(src: TarSource, *, name: str, limits: Limits) -> Iterator[Member]:
-    """Yield each member; the consumer may read the member's data with `src.feed`."""
-    warnings = src.warnings
+def iter_members(
+    src: TarSource, *, name: str, limits: Limits, stop: int | None = None
+) -> Iterator[Member]:
+    """Yield each member; the consumer may read the member's data with `src.feed`.
+
+    With `stop`, end before the first member whose first header starts at or past that
+    offset, and leave that offset in `src.stopped_at` (a part of a layer, see read_part).
+    """
     pax: dict[str, bytes] = {}
     gnu_name: bytes | None = None
     gnu_link: bytes | None = None
     max_pax = limits.max_pax_bytes
     first = True
     zero_blocks = 0
-    global_seen = False
     member_start: int | None = None  # offset of the pending member's first extended header
 
     while True:
@@ -485,6 +501,13 @@ def iter_members(src: TarSource, *, name: str, limits: Limits) -> Iterator[Membe
                 break
             continue
         zero_blocks = 0  # a lone zero block between members is tolerated (GNU tar does)
+        if stop is not None and offset >= stop:
+            # A member is the part's whose window holds its own header; the headers that
+            # describe it (pax, GNU long names) go with it, from wherever they start.
+            src._pos -= BLOCK  # the header just read, left to whoever reads on from here
+            src.stopped_at = offset if member_start is None else member_start
+            pax, gnu_name, gnu_link = {}, None, None
+            break
 
         # mode, uid, gid, size, mtime and checksum: plain octal text (digits, spaces, NULs) is
         # read by int() at C speed, anything else by _octal
@@ -538,10 +561,8 @@ def iter_members(src: TarSource, *, name: str, limits: Limits) -> Iterator[Membe
             src.feed(_padding(size), None)
             if typeflag == b"x":
                 pax.update(_parse_pax(data, offset, name))
-            elif typeflag == b"g":
-                if not global_seen:  # once: a stream of them must not grow the list
-                    warnings.append("global pax header ignored (runtimes ignore it too)")
-                global_seen = True
+            elif typeflag == b"g":  # once: a stream of them must not grow the list
+                src.warn_once(b"g", "global pax header ignored (runtimes ignore it too)")
             elif typeflag == b"L":
                 gnu_name = _cstr(data)
             else:
@@ -670,11 +691,56 @@ def read_layer(
         name=layer,
     )
     try:
-        return _parse_layer(
+        table, tally = _parse_layer(
             src, layer=layer, limits=limits, hash_contents=hash_contents, capture=capture
+        )
+        src.drain()
+        return ParsedLayer(
+            table, src.digest(), src.position, src.warnings + tally.warnings(), tally.captured
         )
     finally:
         src.close()
+
+
+@dataclass
+class _Tally:
+    """What a parse counts beside its entries: the odd names it reports once per layer
+    with a count and an example, and the files it kept. Parts of a layer add theirs up."""
+
+    absolute: int = 0
+    absolute_example: str = ""
+    not_utf8: int = 0
+    not_utf8_example: str = ""
+    captured: dict[str, bytes] = field(default_factory=dict)
+    captured_bytes: int = 0
+    capture_skipped: int = 0
+    capture_skipped_example: str = ""
+    # Every file kept, replaced ones included, in bytes and in number; and whether one
+    # was skipped for the whole layer's limits, not its own size (see join_parts).
+    capture_total: int = 0
+    capture_count: int = 0
+    capture_full: bool = False
+
+    def warnings(self) -> list[str]:
+        out = []
+        if self.absolute:
+            out.append(
+                f"{self.absolute} entry name(s) are absolute, e.g. "
+                f"{self.absolute_example[:80]!r}: read relative to the layer root"
+            )
+        if self.not_utf8:
+            example = self.not_utf8_example[:80].encode("utf-8", "surrogateescape")
+            out.append(
+                f"{self.not_utf8} entry name(s) or link target(s) are not valid UTF-8, e.g. "
+                f"{example!r}: kept byte for byte, shown with escapes"
+            )
+        if self.capture_skipped:
+            out.append(
+                f"{self.capture_skipped} package database file(s) not read, e.g. "
+                f"{self.capture_skipped_example[:80]!r}: past max_capture_file_bytes, "
+                "max_capture_bytes or max_capture_files (raise with --limit)"
+            )
+        return out
 
 
 def _parse_layer(
@@ -684,24 +750,24 @@ def _parse_layer(
     limits: Limits,
     hash_contents: bool,
     capture: Callable[[str], bool] | None,
-) -> ParsedLayer:
+    stop: int | None = None,
+) -> tuple[EntryTable, _Tally]:
     table = EntryTable()
     add = table.add
     entries = 0
     max_entries = limits.max_entries
     depth = limits.max_path_depth
-    warnings = src.warnings
-    # Odd but readable names and types: reported once per layer, with a count and an example.
+    tally = _Tally()
+    # Odd but readable names: counted here (locals: this loop runs once per member).
     absolute = not_utf8 = 0
     absolute_example = not_utf8_example = ""
-    odd_types: set[bytes] = set()
-    captured: dict[str, bytes] = {}
+    captured = tally.captured
     captured_bytes = 0
     capture_skipped = 0
     capture_skipped_example = ""
 
     file_kind, dir_kind = Kind.FILE, Kind.DIR  # the enum's members, looked up once
-    for m in iter_members(src, name=layer, limits=limits):
+    for m in iter_members(src, name=layer, limits=limits, stop=stop):
         typeflag = m.typeflag
         name = m.name
         kind = _TYPE_KIND.get(typeflag)
@@ -710,16 +776,12 @@ def _parse_layer(
                 kind = Kind.FILE
             elif typeflag in (b"V", b"M", b"N"):
                 # volume labels / multi-volume continuations: not filesystem content
-                if typeflag not in odd_types:
-                    odd_types.add(typeflag)
-                    warnings.append(f"tar member type {typeflag!r} skipped: {name[:80]}")
+                src.warn_once(typeflag, f"tar member type {typeflag!r} skipped: {name[:80]}")
                 continue
             else:
-                if typeflag not in odd_types:
-                    odd_types.add(typeflag)
-                    warnings.append(
-                        f"unknown tar member type {typeflag!r} read as a file: {name[:80]}"
-                    )
+                src.warn_once(
+                    typeflag, f"unknown tar member type {typeflag!r} read as a file: {name[:80]}"
+                )
                 kind = Kind.FILE
         if not (name.isascii() and m.linkname.isascii()):
             bad = [t for t in (name, m.linkname) if not _is_utf8(t)]
@@ -790,7 +852,11 @@ def _parse_layer(
             keep = False
             capture_skipped += 1
             capture_skipped_example = capture_skipped_example or path
+            if m.size <= limits.max_capture_file_bytes:
+                tally.capture_full = True
         if keep:
+            tally.capture_total += m.size
+            tally.capture_count += 1
             data = src.read_exact(m.size) if m.size else b""
             if data is None:
                 raise CorruptLayer("truncated tar stream (member data cut short)", path=layer)
@@ -824,22 +890,208 @@ def _parse_layer(
                 f"layer has more than {max_entries} entries", limit="max_entries", path=layer
             )
 
-    src.drain()
-    if absolute:
-        warnings.append(
-            f"{absolute} entry name(s) are absolute, e.g. {absolute_example[:80]!r}: "
-            "read relative to the layer root"
+    tally.absolute, tally.absolute_example = absolute, absolute_example
+    tally.not_utf8, tally.not_utf8_example = not_utf8, not_utf8_example
+    tally.captured_bytes = captured_bytes
+    tally.capture_skipped, tally.capture_skipped_example = capture_skipped, capture_skipped_example
+    return table, tally
+
+
+# -- parts of a layer, read side by side ----------------------------------------------------
+#
+# A tar is a chain: where a member's header lies follows from the sizes before it. Yet a
+# part of an uncompressed layer can be read on its own from a header found by its look (the
+# ustar magic and a checksum that adds up), as long as that look is checked afterwards: a
+# part ends where the next part's header is, so each boundary is found twice, once by the
+# part before (by walking the chain) and once by the part after (by its look). Where the
+# two agree the parts join into the very layer one reader would have parsed; where they do
+# not (a file holding a tar of its own, a header that is not ustar) the layer is read whole.
+
+
+@dataclass
+class LayerPart:
+    """What one part of an uncompressed layer tar held (read_part)."""
+
+    table: EntryTable
+    tally: _Tally
+    warnings: list[str]
+    warning_keys: list[object]
+    start: int | None  # where its first header is; None: no header before its stop
+    end: int | None  # the first header it left to the next part; None: the tar ended
+    diff_id: str = ""  # the first part hashes the whole stream
+    stream_bytes: int = 0
+    # What a later part met. It is the layer's error only if the part starts where the
+    # part before it ended; else the part began inside some file's content.
+    error: Exception | None = None
+
+
+def _header_adds_up(block: bytes) -> bool:
+    """Whether a block's checksum field matches its bytes (as iter_members checks it)."""
+    try:
+        stored = _octal(block[148:156], "checksum", 0, "")
+    except CorruptLayer:
+        return False
+    computed = _byte_sum(block) - ((zlib.adler32(block[148:156]) & 0xFFFF) - 1) + 256
+    return stored == computed or stored == computed - 256 * sum(1 for b in block if b > 127)
+
+
+def _find_header(stream: BinaryIO, start: int, stop: int | None) -> int | None:
+    """The offset of the first block from `start` (a multiple of BLOCK) on that looks like a
+    ustar header, if one starts before `stop`."""
+    stream.seek(start)
+    offset = start
+    while stop is None or offset < stop:
+        chunk = stream.read(_READ_CHUNK)  # a multiple of BLOCK, but at the end
+        i = chunk.find(b"ustar", 257)
+        while i != -1:
+            block = i - 257
+            if block % BLOCK == 0 and _header_adds_up(chunk[block : block + BLOCK]):
+                found = offset + block
+                if stop is not None and found >= stop:
+                    return None
+                return _chain_start(stream, found)
+            i = chunk.find(b"ustar", i + 1)
+        if len(chunk) < _READ_CHUNK:
+            return None
+        offset += len(chunk)
+    return None
+
+
+_EXTENDED = (b"x", b"L", b"K")  # headers that belong to the member after them
+_LOOK_BACK = 16  # blocks: the pax records and long names of almost every member
+
+
+def _chain_start(stream: BinaryIO, offset: int) -> int:
+    """Where the member whose header is at `offset` starts: at the pax or GNU long-name
+    headers right before it, if any (as iter_members' member_start)."""
+    while offset >= BLOCK:
+        back = min(_LOOK_BACK, offset // BLOCK)
+        stream.seek(offset - back * BLOCK)
+        before = stream.read(back * BLOCK)
+        for blocks in range(1, back + 1):  # the extended header `blocks` blocks back
+            header = before[len(before) - blocks * BLOCK :][:BLOCK]
+            if (
+                header[156:157] in _EXTENDED
+                and header[257:262] == b"ustar"
+                and _header_adds_up(header)
+                and _data_blocks(header) == blocks - 1
+            ):
+                offset -= blocks * BLOCK
+                break
+        else:
+            return offset
+    return offset
+
+
+def _data_blocks(header: bytes) -> int:
+    """The blocks of data after a header; -1 where its size field is not a size."""
+    try:
+        size = _octal(header[124:136], "size", 0, "")
+    except CorruptLayer:
+        return -1
+    return -(-size // BLOCK) if size >= 0 else -1
+
+
+def read_part(
+    stream: BinaryIO,
+    *,
+    layer: str,
+    limits: Limits,
+    start: int,
+    stop: int | None,
+    on_bytes: Callable[[int], None] | None = None,
+    capture: Callable[[str], bool] | None = None,
+) -> LayerPart:
+    """Parse the members of an uncompressed layer tar (`stream`, seekable) whose headers
+    start in [start, stop); `stop` None: to the end.
+
+    The part from 0 reads the stream from its first header, as read_layer does, and then
+    reads the rest of it for the diff_id. A part from further on starts at the first
+    header it finds there (_find_header); what its members raise is kept in `error`.
+    """
+    first = start == 0
+    found = 0
+    if not first:
+        header = _find_header(stream, start, stop)
+        if header is None:
+            return LayerPart(EntryTable(), _Tally(), [], [], None, None)
+        found = header
+        stream.seek(found)
+    src = TarSource(
+        stream,
+        limit=limits.max_layer_bytes,
+        limit_name="max_layer_bytes",
+        on_bytes=on_bytes,
+        name=layer,
+        hash_stream=first,
+        base=found,
+    )
+    try:
+        try:
+            table, tally = _parse_layer(
+                src, layer=layer, limits=limits, hash_contents=True, capture=capture, stop=stop
+            )
+        except (CorruptLayer, HostileArchive, LimitExceeded) as exc:
+            if first:
+                raise
+            return LayerPart(EntryTable(), _Tally(), [], [], found, None, error=exc)
+        part = LayerPart(table, tally, src.warnings, src.warning_keys, found, src.stopped_at)
+        if first:
+            src.drain()
+            part.diff_id, part.stream_bytes = src.digest(), src.position
+        return part
+    finally:
+        src.close()
+
+
+def join_parts(parts: list[LayerPart], *, layer: str, limits: Limits) -> ParsedLayer | None:
+    """The layer its parts make, as read_layer would have parsed it in one pass; None where
+    they do not join up (see above), or where the files kept may differ from one pass's
+    (past the capture limits, a pass skips files by what it kept before them)."""
+    joined = [parts[0]]
+    for part in parts[1:]:
+        end = joined[-1].end
+        if end is None:
+            break  # the tar ended: what follows is not read (as in one pass)
+        if part.start is None:
+            continue  # no header in its window: the part before reached past it
+        if part.start != end:
+            return None
+        if part.error is not None:
+            raise part.error
+        joined.append(part)
+    if joined[-1].end is not None:
+        return None
+    if (
+        any(p.tally.capture_full for p in joined)
+        or sum(p.tally.capture_total for p in joined) > limits.max_capture_bytes
+        or sum(p.tally.capture_count for p in joined) > limits.max_capture_files
+    ):
+        return None
+    if sum(len(p.table) for p in joined) > limits.max_entries:
+        raise LimitExceeded(
+            f"layer has more than {limits.max_entries} entries", limit="max_entries", path=layer
         )
-    if not_utf8:
-        warnings.append(
-            f"{not_utf8} entry name(s) or link target(s) are not valid UTF-8, e.g. "
-            f"{not_utf8_example[:80].encode('utf-8', 'surrogateescape')!r}: "
-            "kept byte for byte, shown with escapes"
-        )
-    if capture_skipped:
-        warnings.append(
-            f"{capture_skipped} package database file(s) not read, e.g. "
-            f"{capture_skipped_example[:80]!r}: past max_capture_file_bytes, "
-            "max_capture_bytes or max_capture_files (raise with --limit)"
-        )
-    return ParsedLayer(table, src.digest(), src.position, warnings, captured)
+    table = joined[0].table
+    tally = _Tally()
+    warnings: dict[object, str] = {}
+    for p in joined:
+        if p is not joined[0]:
+            table.extend(p.table)
+        for key, text in zip(p.warning_keys, p.warnings, strict=True):
+            warnings.setdefault(key, text)
+        t = p.tally
+        tally.absolute += t.absolute
+        tally.absolute_example = tally.absolute_example or t.absolute_example
+        tally.not_utf8 += t.not_utf8
+        tally.not_utf8_example = tally.not_utf8_example or t.not_utf8_example
+        tally.capture_skipped += t.capture_skipped
+        tally.capture_skipped_example = tally.capture_skipped_example or t.capture_skipped_example
+        tally.captured.update(t.captured)
+    return ParsedLayer(
+        table,
+        parts[0].diff_id,
+        parts[0].stream_bytes,
+        list(warnings.values()) + tally.warnings(),
+        tally.captured,
+    )

@@ -201,6 +201,17 @@ class EntryTable:
             e.raw_name,
         )  # fmt: skip
 
+    def extend(self, other: EntryTable) -> None:
+        """Append other's rows after these (the next part of the same layer)."""
+        rows = len(self.paths)
+        self.paths += other.paths
+        self.kinds += other.kinds
+        for name in ("sizes", "modes", "uids", "gids", "mtimes", "offsets"):
+            getattr(self, name).extend(getattr(other, name))
+        self.digests += other.digests
+        self.links.update((rows + row, link) for row, link in other.links.items())
+        self.raw_names.update((rows + row, raw) for row, raw in other.raw_names.items())
+
     @classmethod
     def of(cls, entries: Iterable[Entry]) -> EntryTable:
         table = cls()
@@ -218,8 +229,7 @@ class EntryTable:
         n = len(self.paths)
         kinds = list(map(_KINDS.__getitem__, self.kinds))
         digests: list[bytes | None] = [
-            None if digest == _NO_DIGEST else digest
-            for digest in _DIGEST.findall(self.digests)
+            None if digest == _NO_DIGEST else digest for digest in _DIGEST.findall(self.digests)
         ]
         for not_a_file in _NOT_A_FILE.finditer(self.kinds):  # only files have a digest
             digests[not_a_file.start()] = None
