@@ -213,8 +213,9 @@ class Cache:
         if not self._writable:
             return
         payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-        data = _HEADER + xxhash.xxh3_128_digest(payload) + payload
-        if len(data) > self.max_bytes:
+        head = _HEADER + xxhash.xxh3_128_digest(payload)  # written apart: 15 MB not copied
+        size = len(head) + len(payload)
+        if size > self.max_bytes:
             return  # would not fit even in an empty cache
         folder = self.root / kind
         try:
@@ -222,7 +223,8 @@ class Cache:
             fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
             try:
                 with os.fdopen(fd, "wb") as fh:
-                    fh.write(data)
+                    fh.write(head)
+                    fh.write(payload)
                 os.replace(tmp, folder / name)
             except BaseException:
                 self._discard(Path(tmp))
@@ -235,7 +237,7 @@ class Cache:
                 "results are not kept for next time"
             )
             return
-        self._written += len(data)
+        self._written += size
 
     # -- records --------------------------------------------------------------------------
 

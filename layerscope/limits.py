@@ -23,6 +23,8 @@ def _limit(default: int, meaning: str) -> int:
 
 @dataclass(frozen=True)
 class Limits:
+    """Bounds on what one load may read, keep and expand (every one can be raised)."""
+
     max_total_bytes: int = _limit(64 * GiB, "bytes of uncompressed layer data over one whole load")
     max_layer_bytes: int = _limit(32 * GiB, "bytes of one layer's uncompressed tar stream")
     max_ratio: int = _limit(

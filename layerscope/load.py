@@ -50,6 +50,8 @@ from layerscope.remote import RemoteOptions, open_blobs, open_source
 
 @dataclass
 class Progress:
+    """Where a load is: a stage and the bytes read of those to read."""
+
     stage: str  # what is happening, for a status line
     done: int  # bytes read so far
     total: int  # bytes to read (stored sizes), 0 when unknown

@@ -296,3 +296,24 @@ def test_an_entry_table_pickles_to_the_same_paths(paths: list[str]) -> None:
     again = pickle.loads(pickle.dumps(table, protocol=pickle.HIGHEST_PROTOCOL))
     assert again.paths == paths
     assert list(again.sizes) == list(range(len(paths)))
+
+
+@pytest.mark.parametrize("count", [0, 1, 3])
+def test_analysis_records_come_back_equal_from_their_columns(count: int) -> None:
+    """Waste and DiveFigures pickle their long record lists as columns (analysis.columns):
+    what comes back is equal, field for field, None and all."""
+    import pickle
+
+    from layerscope.analysis.dive import DiveFigures, DiveFile
+    from layerscope.analysis.waste import DeadFile, DuplicateGroup, Waste
+
+    dead = [DeadFile(f"/p{i}", 10 + i, i, None if i % 2 else i + 1, "deleted", "overwritten")
+            for i in range(count)]  # fmt: skip
+    waste = Waste(5, 3, 2, 0, 0.5, [5], dead, [DuplicateGroup(4, ["/a", "/b"])], 7, 70)
+    dive = DiveFigures(
+        0.9, 12, None, 100, 90, [10, 90], [DiveFile(f"/d{i}", 2, i) for i in range(count)]
+    )
+    for value in (waste, dive):
+        back = pickle.loads(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+        assert back == value
+        assert type(back) is type(value)

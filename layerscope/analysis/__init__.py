@@ -14,6 +14,8 @@ from layerscope.model.image import Image
 
 @dataclass
 class ArchiveInfo:
+    """An archive that was opened, and what it warned about."""
+
     path: str
     format: str
     warnings: list[str] = field(default_factory=list)

@@ -19,8 +19,10 @@ from __future__ import annotations
 import math
 import posixpath
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import Any
 
+from layerscope.analysis.columns import Columns, columns, rows
 from layerscope.model.entry import Entry, Kind
 from layerscope.model.filesystem import CHECK_EVERY, Check
 from layerscope.model.image import Image
@@ -221,6 +223,8 @@ def _leaf_key(path: str) -> list[str]:
 
 @dataclass
 class DiveFile:
+    """A path dive lists as inefficient: how often it occurs and the bytes of them all."""
+
     path: str
     count: int
     wasted_bytes: int  # dive's cumulative size of every occurrence
@@ -231,6 +235,8 @@ class DiveFile:
 
 @dataclass
 class DiveFigures:
+    """What `dive --ci` reports for an image, figure for figure."""
+
     efficiency: float
     wasted_bytes: int
     user_wasted_percent: float | None  # a ratio; None where dive prints NaN (or Inf)
@@ -238,6 +244,19 @@ class DiveFigures:
     user_size_bytes: int
     layer_size_bytes: list[int]
     inefficient_files: list[DiveFile] = field(default_factory=list)
+
+    def __reduce__(self) -> tuple[Callable[..., DiveFigures], tuple[dict[str, Any], Columns]]:
+        state = {
+            f.name: getattr(self, f.name) for f in fields(self) if f.name != "inefficient_files"
+        }
+        return _dive_figures, (state, columns(self.inefficient_files, _DIVE_FILE_FIELDS))
+
+
+_DIVE_FILE_FIELDS = [f.name for f in fields(DiveFile)]
+
+
+def _dive_figures(state: dict[str, Any], inefficient_files: Columns) -> DiveFigures:
+    return DiveFigures(**state, inefficient_files=rows(DiveFile, inefficient_files))
 
 
 def _names_nothing(leaf: str, stacked: _Tree) -> bool:

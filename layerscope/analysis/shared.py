@@ -9,6 +9,8 @@ from layerscope.model.image import Image
 
 @dataclass
 class SharedLayer:
+    """A layer that more than one loaded image has."""
+
     chain_id: str
     diff_id: str
     size_bytes: int
@@ -28,6 +30,8 @@ class SameContent:
 
 @dataclass
 class Sharing:
+    """What the loaded images share, and what sharing saves."""
+
     layers: list[SharedLayer]
     same_content: list[SameContent]
     # per image: bytes of layers no other loaded image has

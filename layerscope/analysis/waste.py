@@ -11,8 +11,10 @@ later rewritten keeps its original bytes alive.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import Any
 
+from layerscope.analysis.columns import Columns, columns, rows
 from layerscope.model.entry import Entry, Kind
 from layerscope.model.filesystem import CHECK_EVERY, Check, FileSystem, Node
 from layerscope.model.image import Image
@@ -52,6 +54,8 @@ class DuplicateGroup:
 
 @dataclass
 class Waste:
+    """An image's wasted space: the figures, and the files behind them."""
+
     reclaimable_bytes: int
     overwritten_bytes: int
     deleted_bytes: int
@@ -62,6 +66,17 @@ class Waste:
     duplicates: list[DuplicateGroup] = field(default_factory=list)  # most wasted first
     final_files: int = 0  # non-directory paths in the final filesystem
     final_bytes: int = 0
+
+    def __reduce__(self) -> tuple[Callable[..., Waste], tuple[dict[str, Any], Columns]]:
+        state = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "dead_files"}
+        return _waste, (state, columns(self.dead_files, _DEAD_FILE_FIELDS))
+
+
+_DEAD_FILE_FIELDS = [f.name for f in fields(DeadFile)]
+
+
+def _waste(state: dict[str, Any], dead_files: Columns) -> Waste:
+    return Waste(**state, dead_files=rows(DeadFile, dead_files))
 
 
 def _dead_in_node(node: Node, visible: set[Entry], path_alive: bool) -> list[DeadFile]:

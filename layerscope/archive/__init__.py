@@ -64,6 +64,8 @@ def open_archive(path: str, limits: Limits) -> ArchiveSource:
 
 @dataclass
 class BlobContents:
+    """A layer blob read: its parsed layer and how it was stored."""
+
     parsed: ParsedLayer
     compression: str
     stored_digest: str | None  # sha256 of the stored blob, when it was computed

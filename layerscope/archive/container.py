@@ -48,6 +48,8 @@ def clean_member_name(name: str, *, archive: str) -> str:
 
 @dataclass(slots=True)
 class _Item:
+    """A name in an archive's table: what it is and where its bytes lie."""
+
     kind: str  # "file" | "link" (symlink or hardlink, resolved by name)
     size: int
     offset: int

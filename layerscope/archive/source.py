@@ -18,6 +18,8 @@ DOCKER_DIR = "docker-dir"
 
 @dataclass
 class LayerSource:
+    """One layer of an image as the archive describes it, before its blob is read."""
+
     index: int
     blob: str | None  # container name of the stored blob; None when it is absent
     digest: str | None  # blob digest from the descriptor, when the format has one
@@ -28,6 +30,8 @@ class LayerSource:
 
 @dataclass
 class ImageSource:
+    """One image as the archive describes it: refs, config and layers."""
+
     refs: list[str]
     config_name: str
     config_bytes: bytes
@@ -40,6 +44,8 @@ class ImageSource:
 
 @dataclass
 class ArchiveSource:
+    """An opened archive: its format, its files and the images it holds."""
+
     path: str
     format: str
     container: Container

@@ -50,6 +50,8 @@ class Lazy(Generic[T]):
 
 @dataclass
 class HistoryItem:
+    """One entry of the config's history: the step that made a layer, or an empty one."""
+
     created: str | None
     created_by: str | None
     comment: str | None
@@ -181,6 +183,8 @@ def chain_ids(diff_ids: list[str]) -> list[str]:
 
 @dataclass
 class Layer:
+    """One layer of an image: its identity, sizes, the step that made it and its entries."""
+
     index: int
     diff_id: str
     chain_id: str

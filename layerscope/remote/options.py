@@ -13,6 +13,8 @@ _DEFAULT_VARIANT = {"arm64": "v8"}
 
 @dataclass(frozen=True)
 class RemoteOptions:
+    """How to open images that are not local archives (and which platform to take)."""
+
     # os/arch[/variant] to read from a multi-platform index; "all"; None: the host's
     # platform for a registry, every platform for a file
     platform: str | None = None

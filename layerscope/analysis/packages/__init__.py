@@ -54,6 +54,8 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Upgrade:
+    """A package a layer replaced by another version."""
+
     before: Package
     after: Package
 
@@ -76,6 +78,8 @@ class LayerPackages:
 
 @dataclass
 class ImagePackages:
+    """The packages of an image: what each layer changed, and who owns each path."""
+
     layers: list[LayerPackages]
     installed: list[Package]  # after the last layer, sorted by kind and name
     notes: list[str] = field(default_factory=list)  # databases that could not be read

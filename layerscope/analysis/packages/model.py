@@ -20,6 +20,8 @@ NPM = "npm"
 
 @dataclass(frozen=True)
 class Package:
+    """One installed package, as its database records it."""
+
     kind: str  # deb | apk | rpm | python | npm
     name: str
     version: str
