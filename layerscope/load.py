@@ -435,6 +435,12 @@ def _read_layers(
             cache.put_entries(record.diff_id, contents.parsed.table)
             cache.put_blob(keys[name], record)
             cache.put_blob(layer_key(record.diff_id), record)  # for the layer's other blobs
+    if to_read:
+        # What reading left free inside the heap (the readers' results, unpickled and
+        # joined, and their buffers) is handed back before the model is built: else the
+        # holes stay resident under it, 1 to 7 MiB of the benchmark report's peak (163-169
+        # MiB over three runs, 162 in each with this; it takes 2 ms).
+        malloc.trim()
     return blobs
 
 

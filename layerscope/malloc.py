@@ -32,3 +32,18 @@ def set_thresholds(*, mmap: int, trim: int | None = None) -> bool:
     if trim is not None:
         mallopt(_M_TRIM_THRESHOLD, trim)
     return True
+
+
+def trim() -> bool:
+    """Hand every free page of the heap back to the system (malloc_trim), not only a free
+    top. False where there is no glibc."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    try:
+        malloc_trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return False
+    malloc_trim(0)
+    return True

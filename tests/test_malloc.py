@@ -21,3 +21,13 @@ def test_thresholds_are_set_with_glibc() -> None:
 def test_thresholds_are_left_alone_elsewhere(monkeypatch) -> None:
     monkeypatch.setattr(sys, "platform", "win32")  # where ctypes.CDLL(None) raises TypeError
     assert malloc.set_thresholds(mmap=malloc.MMAP_THRESHOLD, trim=1 << 26) is False
+
+
+@pytest.mark.skipif(not GLIBC, reason="glibc's malloc_trim")
+def test_free_pages_are_handed_back_with_glibc() -> None:
+    assert malloc.trim() is True
+
+
+def test_free_pages_are_left_alone_elsewhere(monkeypatch) -> None:
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert malloc.trim() is False
