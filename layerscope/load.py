@@ -164,10 +164,16 @@ PARALLEL_MIN_BYTES = 64 * 1024 * 1024
 
 
 def _read_blobs(
-    source: ArchiveSource, sizes: dict[str, int], budget: _Budget, limits: Limits, verify: bool
+    source: ArchiveSource,
+    sizes: dict[str, int],
+    budget: _Budget,
+    limits: Limits,
+    verify: bool,
+    premade: dict[str, list[Entry]],
 ) -> dict[str, BlobContents]:
     """Parse every layer blob of one archive once: in worker processes when the blobs lie
-    on disk and are worth it, else here, in the order the archive stores them."""
+    on disk and are worth it, else here, in the order the archive stores them. Read in
+    workers, a layer's entries are made here while the others are read (into `premade`)."""
     if sizes:
         _fix_the_heap_threshold()  # before the tables: a load from the cache may make none
     locations = {name: source.container.locate(name) for name in sizes}
@@ -180,7 +186,7 @@ def _read_blobs(
 
         if worker_count(len(sizes)) > 1:
             try:
-                return _read_in_workers(source, locations, budget, limits, verify)  # type: ignore[arg-type]
+                return _read_in_workers(source, locations, budget, limits, verify, premade)  # type: ignore[arg-type]
             except BrokenProcessPool:
                 pass  # workers cannot start here (a script without a __main__ guard): read here
     parsed: dict[str, BlobContents] = {}
@@ -209,6 +215,7 @@ def _read_in_workers(
     budget: _Budget,
     limits: Limits,
     verify: bool,
+    premade: dict[str, list[Entry]],
 ) -> dict[str, BlobContents]:
     from concurrent.futures.process import BrokenProcessPool
 
@@ -230,26 +237,50 @@ def _read_in_workers(
         budget.advance(stored - seen[0])
         seen[0] = stored
 
+    # Each job's entries, made as its result comes in: this process waits on the workers
+    # anyway, and its share of the cores is used then instead of after the read.
+    entries: dict[int, list[Entry]] = {}
+
+    def on_done(index: int, result: BlobContents | LayerPart) -> None:
+        table = result.table if isinstance(result, LayerPart) else result.parsed.table
+        entries[index] = table.entries()
+
     try:
         results = read_in_processes(
-            jobs, limits=limits, verify=verify, capture=package_file_wanted, on_poll=on_poll
+            jobs,
+            limits=limits,
+            verify=verify,
+            capture=package_file_wanted,
+            on_poll=on_poll,
+            on_done=on_done,
         )
     except BrokenProcessPool:
         budget.done -= seen[0]  # read again here: count it once
         budget.expanded -= seen[1]
         raise
     read: dict[str, BlobContents] = {}
-    parts: dict[str, list[LayerPart]] = {}
-    for job, result in zip(jobs, results, strict=True):
+    parts: dict[str, list[tuple[LayerPart, list[Entry] | None]]] = {}
+    for index, (job, result) in enumerate(zip(jobs, results, strict=True)):
+        made = entries.pop(index, None)
         if job.part is None:
             read[names[job.label]] = result
+            if made is not None:
+                premade[names[job.label]] = made
         else:
-            parts.setdefault(job.label, []).append(result)
+            parts.setdefault(job.label, []).append((result, made))
     for label, pieces in parts.items():
         name = names[label]
-        layer = join_parts(pieces, layer=label, limits=limits)
+        layer = join_parts([part for part, _made in pieces], layer=label, limits=limits)
         if layer is not None:
             read[name] = BlobContents(layer, NONE, layer.diff_id, layer.stream_bytes)
+            whole: list[Entry] = []
+            for part, made in pieces:
+                if part.joined:
+                    if made is None:
+                        break
+                    whole += made
+            else:
+                premade[name] = whole
             continue
         # The parts do not join up (a tar inside a file, a header pax records too long to
         # look back over): read the layer whole, here; its bytes were counted once.
@@ -282,10 +313,14 @@ class _Blob:
 
     record: BlobRecord
     table: EntryTable | None  # None: in the cache, loaded when the entries are wanted
+    premade: list[Entry] | None = None  # its entries, made while other blobs were read
 
     def lazy_entries(
         self, cache: Cache | None, reread: Callable[[], EntryTable]
     ) -> Lazy[list[Entry]]:
+        if self.premade is not None:  # for the first layer that has this blob only
+            made, self.premade = self.premade, None
+            return Lazy.of(made)
         table = self.table
         if table is not None:
             # New Entry objects for every layer, even when one blob serves two layers of a
@@ -428,9 +463,10 @@ def _read_layers(
     blobs = _cached_blobs(source, keys, cache) if cache is not None and not verify else {}
     budget.done += sum(sizes[name] for name in blobs)
     to_read = {name: size for name, size in sizes.items() if name not in blobs}
-    for name, contents in _read_blobs(source, to_read, budget, limits, verify).items():
+    premade: dict[str, list[Entry]] = {}
+    for name, contents in _read_blobs(source, to_read, budget, limits, verify, premade).items():
         record = BlobRecord.of(contents)
-        blobs[name] = _Blob(record, contents.parsed.table)
+        blobs[name] = _Blob(record, contents.parsed.table, premade.pop(name, None))
         if cache is not None and name in keys:
             cache.put_entries(record.diff_id, contents.parsed.table)
             cache.put_blob(keys[name], record)

@@ -248,3 +248,20 @@ def test_a_layer_whose_parts_do_not_join_is_read_whole(
     assert joins == [False]
     assert [e.path for e in a.images[0].layers[0].entries] == ["/a", "/image.tar", "/z"]
     assert a.images[0].layers[0].diff_id == b.sha256(layer)
+
+
+def test_a_blob_two_layers_share_gives_each_its_own_entries(
+    tmp_path: Path, in_workers: None
+) -> None:
+    """Entries made while the workers read go to the first layer that has the blob; the
+    second gets entries of its own (the model tells shipments apart by Entry identity)."""
+    same = b.Layer(b.layer_tar([b.file("a", b"a" * 3000)]))
+    other = b.Layer(b.layer_tar([b.file("b", b"b" * 3000)]))
+    path = b.write_docker_archive(
+        tmp_path / "twice.tar", [b.Image([same, other, same])], style="podman"
+    )
+    image = load([str(path)], cache=None).images[0]
+    first, third = image.layers[0].entries, image.layers[2].entries
+    assert [e.path for e in first] == [e.path for e in third] == ["/a"]
+    assert first[0] is not third[0]
+    assert image.filesystem.counts[2].modified == 1  # the same bytes shipped again

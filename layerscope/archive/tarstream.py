@@ -923,6 +923,7 @@ class LayerPart:
     # What a later part met. It is the layer's error only if the part starts where the
     # part before it ended; else the part began inside some file's content.
     error: Exception | None = None
+    joined: bool = False  # set by join_parts on the parts the layer is made of
 
 
 def _header_adds_up(block: bytes) -> bool:
@@ -1047,7 +1048,8 @@ def read_part(
 def join_parts(parts: list[LayerPart], *, layer: str, limits: Limits) -> ParsedLayer | None:
     """The layer its parts make, as read_layer would have parsed it in one pass; None where
     they do not join up (see above), or where the files kept may differ from one pass's
-    (past the capture limits, a pass skips files by what it kept before them)."""
+    (past the capture limits, a pass skips files by what it kept before them). The parts
+    it is made of are marked `joined` (the first table is extended in place)."""
     joined = [parts[0]]
     for part in parts[1:]:
         end = joined[-1].end
@@ -1068,6 +1070,8 @@ def join_parts(parts: list[LayerPart], *, layer: str, limits: Limits) -> ParsedL
         or sum(p.tally.capture_count for p in joined) > limits.max_capture_files
     ):
         return None
+    for p in joined:
+        p.joined = True
     if sum(len(p.table) for p in joined) > limits.max_entries:
         raise LimitExceeded(
             f"layer has more than {limits.max_entries} entries", limit="max_entries", path=layer
