@@ -294,14 +294,17 @@ class FileSystem:
                 continue
             parent_path, _, name = e.path.rpartition("/")
             parent = parent_cache.get(parent_path)
-            if parent is None or parent.current is None:
+            # (parent.current and _new_child, inlined: this loop runs once per entry)
+            if parent is None or parent.versions[-1].entry is None:
                 parent = self._resolve_dir(parent_path.split("/"), layer)
                 assert parent is not None
                 parent_cache[parent_path] = parent
             siblings = parent.children
-            node = siblings.get(name) if siblings is not None else None
+            if siblings is None:
+                siblings = parent.children = {}
+            node = siblings.get(name)
             if node is None:
-                node = self._new_child(parent, name)
+                node = siblings[name] = Node(name, parent)
             versions = node.versions
             cur = versions[-1] if versions and versions[-1].entry is not None else None
             content: Entry | None = None
@@ -383,10 +386,11 @@ class FileSystem:
             if after.layer != layer:
                 continue
             before = None  # node.state_at(layer - 1), inlined: once per path of the layer
-            for v in reversed(versions):
-                if v.layer < layer:
-                    before = v if v.entry is not None else None
-                    break
+            if len(versions) > 1:  # (most paths are new: their one version is this layer's)
+                for v in reversed(versions):
+                    if v.layer < layer:
+                        before = v if v.entry is not None else None
+                        break
             if after.entry is None:
                 if before is None:
                     continue  # added and removed within this layer: no net change
