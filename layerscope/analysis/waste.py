@@ -154,9 +154,7 @@ def analyse_waste(
                     break
     final_bytes = sum(e.size for e in visible)
 
-    shipped_per_layer = [
-        sum(e.size for e in layer.entries if e.kind == file_kind) for layer in image.layers
-    ]
+    shipped_per_layer = [layer.size_bytes for layer in image.layers]  # its file entries' sizes
     dead_files: list[DeadFile] = []
     for i, node in enumerate(held_bytes):
         if check is not None and not i % CHECK_EVERY:
