@@ -27,7 +27,7 @@ from layerscope.archive.compression import NONE, ReadTap
 from layerscope.archive.container import BlobLocation, Container, open_location
 from layerscope.archive.jsonutil import valid_digest
 from layerscope.archive.source import declared_compression
-from layerscope.archive.tarstream import LayerPart, join_parts
+from layerscope.archive.tarstream import LayerPart, Window, join_parts, read_part
 from layerscope.cache import BlobRecord, Cache, ImageRecord, default_cache, key_hash, layer_key
 from layerscope.errors import Cancelled, CorruptLayer, LayerscopeError, LimitExceeded, ManifestError
 from layerscope.format import plural
@@ -225,6 +225,7 @@ def _read_in_workers(
     jobs = split(
         [BlobJob(label, locations[name]) for label, name in names.items()],
         worker_count(len(names)),
+        limits,
     )
     budget.stage = f"Reading {os.path.basename(source.path)}: {len(names)} layers"
     budget.path = source.path
@@ -270,20 +271,35 @@ def _read_in_workers(
             parts.setdefault(job.label, []).append((result, made))
     for label, pieces in parts.items():
         name = names[label]
-        layer = join_parts([part for part, _made in pieces], layer=label, limits=limits)
+
+        def reread(
+            window: Window, location: BlobLocation = locations[name], label: str = label
+        ) -> LayerPart:
+            # a window whose part began inside some file (a tar in the layer): read again
+            # here, from the header the part before it reached
+            with open_location(location) as raw:
+                return read_part(
+                    raw,
+                    window,
+                    layer=label,
+                    limits=limits,
+                    exact=True,
+                    on_bytes=lambda _n: budget.check_cancel(),
+                    capture=package_file_wanted,
+                )
+
+        layer = join_parts(
+            [part for part, _made in pieces], layer=label, limits=limits, reread=reread
+        )
         if layer is not None:
             read[name] = BlobContents(layer, NONE, layer.diff_id, layer.stream_bytes)
-            whole: list[Entry] = []
-            for part, made in pieces:
-                if part.joined:
-                    if made is None:
-                        break
-                    whole += made
-            else:
-                premade[name] = whole
+            # the entries made as the parts came in, where the layer is made of them all
+            made = [e for part, entries in pieces if part.joined for e in entries or ()]
+            if len(made) == len(layer.table):
+                premade[name] = made
             continue
-        # The parts do not join up (a tar inside a file, a header pax records too long to
-        # look back over): read the layer whole, here; its bytes were counted once.
+        # The files the parts kept may not be one pass's (past the capture limits): read
+        # the layer whole, here; its bytes were counted once.
         with open_location(locations[name]) as raw:
             read[name] = read_blob(
                 raw,

@@ -7,6 +7,8 @@ are small, so these tests lower the threshold to send them through the workers t
 from __future__ import annotations
 
 import dataclasses
+import gzip
+import io
 import json
 import subprocess
 import sys
@@ -18,7 +20,7 @@ import pytest
 from layerscope import load as load_module
 from layerscope.archive import parallel
 from layerscope.errors import Cancelled, CorruptLayer, LimitExceeded
-from layerscope.limits import DEFAULT_LIMITS
+from layerscope.limits import DEFAULT_LIMITS, Limits
 from layerscope.load import load
 from layerscope.report import to_json
 from tests import builders as b
@@ -196,8 +198,8 @@ def in_parts(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     parts: list[int] = []
     real = parallel.split
 
-    def noting(jobs, workers):  # type: ignore[no-untyped-def]
-        out = real(jobs, workers)
+    def noting(jobs, workers, limits):  # type: ignore[no-untyped-def]
+        out = real(jobs, workers, limits)
         parts.append(sum(1 for job in out if job.part is not None))
         return out
 
@@ -222,32 +224,57 @@ def test_layers_read_in_parts_are_the_layers_read_whole(
     assert not in_parts  # read in the loader, whole
 
 
-def test_a_layer_whose_parts_do_not_join_is_read_whole(
+def test_a_layer_holding_a_tar_is_read_again_where_its_parts_do_not_join(
     tmp_path: Path, in_parts: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A file holding a tar: a part that starts in it takes its headers for the layer's,
-    the boundary check refuses the join, and the layer is read whole after all."""
+    """A file holding a tar: a part that starts in it takes its headers for the layer's;
+    the boundary check catches it, and that window is read again from the header the
+    part before reached. The layer is the one a single pass reads."""
     inner = b.layer_tar([b.file(f"inner/{i}", b"i" * 900) for i in range(40)])
     layer = b.layer_tar([b.file("a", b"a" * 700), b.file("image.tar", inner), b.file("z", b"z")])
     other = b.layer_tar([b.file("b", b"b")])
     path = b.write_docker_archive(
         tmp_path / "nested.tar", [b.Image([b.Layer(layer), b.Layer(other)])], style="podman"
     )
-    joins: list[bool] = []
-    real = load_module.join_parts
+    rereads: list[int] = []
+    real = load_module.read_part
 
-    def noting(parts, **kw):  # type: ignore[no-untyped-def]
-        joined = real(parts, **kw)
-        joins.append(joined is not None)
-        return joined
+    def noting(stream, window, **kw):  # type: ignore[no-untyped-def]
+        rereads.append(window.start)
+        return real(stream, window, **kw)
 
-    monkeypatch.setattr(load_module, "join_parts", noting)
-    a = load([str(path)], cache=None)
+    monkeypatch.setattr(load_module, "read_part", noting)
+    parted = report(path)
     assert len(in_parts) == 1
     assert in_parts[0] > 2
-    assert joins == [False]
-    assert [e.path for e in a.images[0].layers[0].entries] == ["/a", "/image.tar", "/z"]
-    assert a.images[0].layers[0].diff_id == b.sha256(layer)
+    assert rereads  # windows read again, in the loader
+    load_module.PARALLEL_MIN_BYTES = 1 << 62  # (monkeypatch puts it back)
+    assert report(path) == parted
+
+
+def test_only_uncompressed_tars_within_the_layer_limit_are_cut(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A gzip stream whose header spells "ustar" where a tar's magic is, and a tar past
+    max_layer_bytes, are read whole (review findings)."""
+    from layerscope.archive.container import BlobLocation
+
+    monkeypatch.setattr(parallel, "PART_MIN_BYTES", 4096)
+    tar = b.layer_tar([b.file(f"f{i}", b"x" * 5000) for i in range(40)])
+    tricky = io.BytesIO()
+    with gzip.GzipFile(filename="a" * 247 + "ustar", mode="wb", fileobj=tricky, mtime=0) as gz:
+        gz.write(tar)
+    assert tricky.getvalue()[257:262] == b"ustar"
+
+    def parts(blob: bytes, limits: Limits = DEFAULT_LIMITS) -> int:
+        path = tmp_path / "blob"
+        path.write_bytes(blob)
+        jobs = [parallel.BlobJob("blob", BlobLocation(str(path), 0, len(blob)))]
+        return len(parallel.split(jobs, 2, limits))
+
+    assert parts(tar) > 2
+    assert parts(tricky.getvalue()) == 1
+    assert parts(tar, dataclasses.replace(DEFAULT_LIMITS, max_layer_bytes=len(tar) - 1)) == 1
 
 
 def test_a_blob_two_layers_share_gives_each_its_own_entries(

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO, cast
 
 from layerscope import malloc
-from layerscope.archive.compression import ReadTap
+from layerscope.archive.compression import NONE, ReadTap, sniff
 from layerscope.archive.container import BlobLocation, open_location
-from layerscope.archive.tarstream import BLOCK, LayerPart, read_part
+from layerscope.archive.tarstream import BLOCK, LayerPart, Window, read_part
 from layerscope.errors import Cancelled
 from layerscope.limits import Limits
 
@@ -31,17 +31,17 @@ POLL_SECONDS = 0.05
 class BlobJob:
     label: str  # "archive: member", named in errors
     location: BlobLocation
-    # A part of an uncompressed layer: the window [start, stop) its members' headers lie
-    # in (tarstream.read_part); None: the whole blob, whatever its compression.
-    part: tuple[int, int | None] | None = None
+    # A part of an uncompressed layer: the window its members' headers lie in
+    # (tarstream.read_part); None: the whole blob, whatever its compression.
+    part: Window | None = None
 
     @property
     def cost(self) -> int:
         """Bytes it reads: the first part reads the whole blob (for the diff_id)."""
-        if self.part is None or self.part[0] == 0:
+        part = self.part
+        if part is None or part.start == 0:
             return self.location.size
-        start, stop = self.part
-        return (self.location.size if stop is None else stop) - start
+        return (self.location.size if part.stop is None else part.stop) - part.start
 
 
 # A part of a layer is worth a job of its own from this size on. Parts let both cores read
@@ -51,35 +51,39 @@ PART_MIN_BYTES = 32 * 1024 * 1024
 PARTS_PER_WORKER = 8  # parts of the whole archive's bytes per worker: the last ones even out
 
 
-def split(jobs: Sequence[BlobJob], workers: int) -> list[BlobJob]:
-    """Each job whose blob is an uncompressed tar big enough, cut into parts (in order)."""
+def split(jobs: Sequence[BlobJob], workers: int, limits: Limits) -> list[BlobJob]:
+    """Each job whose blob is an uncompressed tar big enough, cut into parts (in order).
+    A blob past max_layer_bytes is read whole: one pass names that limit where it is
+    crossed, and the first part would only find out reading the rest for the diff_id."""
     total = sum(job.location.size for job in jobs)
     per_part = max(PART_MIN_BYTES, total // (PARTS_PER_WORKER * workers))
     out: list[BlobJob] = []
     for job in jobs:
         size = job.location.size
         count = size // per_part
-        if count < 2 or not _plain_tar(job.location):
+        if count < 2 or size > limits.max_layer_bytes or not _plain_tar(job.location):
             out.append(job)
             continue
         step = size // count // BLOCK * BLOCK
         starts = [i * step for i in range(count)]
         stops: list[int | None] = [*starts[1:], None]
         out.extend(
-            BlobJob(job.label, job.location, part) for part in zip(starts, stops, strict=True)
+            BlobJob(job.label, job.location, Window(start, stop, count))
+            for start, stop in zip(starts, stops, strict=True)
         )
     return out
 
 
 def _plain_tar(location: BlobLocation) -> bool:
-    """Whether a blob starts with a ustar header: an uncompressed tar (read_part needs the
-    magic to find headers; a v7 tar without it is read whole)."""
+    """Whether a blob is an uncompressed tar starting with a ustar header (read_part needs
+    the magic to find headers; a v7 tar without it is read whole). A compressed stream
+    can hold "ustar" there too (a gzip header's file name): its magic is looked at first."""
     try:
         with open_location(location) as raw:
             head = raw.read(BLOCK)
     except OSError:
         return False
-    return len(head) == BLOCK and head[257:262] == b"ustar"
+    return len(head) == BLOCK and sniff(head) == NONE and head[257:262] == b"ustar"
 
 
 def start_method() -> str:
@@ -198,13 +202,12 @@ def _read(
 def _read_part(
     slot: int,
     job: BlobJob,
-    part: tuple[int, int | None],
+    window: Window,
     limits: Limits,
     capture: Callable[[str], bool] | None,
 ) -> LayerPart:
     counters, stop = _counters, _stop
-    start, end = part
-    first = start == 0  # it reads the whole blob, and counts it: the others count nothing
+    first = window.start == 0  # it reads the whole blob, and counts it: the others not
 
     def on_stored(data: bytes) -> None:
         counters[2 * slot] += len(data)
@@ -218,13 +221,7 @@ def _read_part(
     with open_location(job.location) as raw:
         stream = cast(BinaryIO, ReadTap(raw, on_stored)) if first else raw
         return read_part(
-            stream,
-            layer=job.label,
-            limits=limits,
-            start=start,
-            stop=end,
-            on_bytes=on_bytes,
-            capture=capture,
+            stream, window, layer=job.label, limits=limits, on_bytes=on_bytes, capture=capture
         )
 
 

@@ -21,7 +21,7 @@ import threading
 import urllib.parse
 import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import BinaryIO
 
 import xxhash
@@ -314,6 +314,7 @@ class TarSource:
         "warnings",
         "warning_keys",
         "stopped_at",
+        "_seek_past",
     )
 
     def __init__(
@@ -326,11 +327,14 @@ class TarSource:
         name: str,
         hash_stream: bool = True,
         base: int = 0,
+        seek_past: bool = True,
     ):
         self._stream = stream
         self._buf = b""
         self._pos = 0
         self._base = base  # stream offset of _buf[0] (a part of a layer starts further on)
+        # skip unread data by seeking (an outer archive's members); else read through it
+        self._seek_past = seek_past
         self._hash = _StreamHash() if hash_stream else None
         self.consumed = 0  # bytes pulled from the stream (and hashed)
         self._limit = limit
@@ -388,14 +392,24 @@ class TarSource:
         if sink is None and n <= len(self._buf) - self._pos:  # padding: the usual skip
             self._pos += n
             return
-        if sink is None and self._hash is None and n > len(self._buf) - self._pos:
+        if (
+            sink is None
+            and self._hash is None
+            and self._seek_past
+            and n > len(self._buf) - self._pos
+        ):
             seek = getattr(self._stream, "seek", None)
             if seek is not None and self._stream.seekable():
                 # Skipping unread data of an outer archive: seek instead of reading it.
                 n -= len(self._buf) - self._pos
                 self._base += len(self._buf)
                 self._buf, self._pos = b"", 0
-                seek(n, 1)
+                try:
+                    seek(n, 1)
+                except (ValueError, OverflowError):  # a size past any offset (base-256)
+                    raise CorruptLayer(
+                        "truncated tar stream (member data cut short)", path=self._layer
+                    ) from None
                 self._base += n
                 return
         while n > 0:
@@ -465,18 +479,20 @@ class Member:
 
 
 def iter_members(
-    src: TarSource, *, name: str, limits: Limits, stop: int | None = None
+    src: TarSource, *, name: str, limits: Limits, stop: int | None = None, at_start: bool = True
 ) -> Iterator[Member]:
     """Yield each member; the consumer may read the member's data with `src.feed`.
 
     With `stop`, end before the first member whose first header starts at or past that
-    offset, and leave that offset in `src.stopped_at` (a part of a layer, see read_part).
+    offset, and leave that offset in `src.stopped_at` (a part of a layer, see read_part);
+    `at_start` False: the stream starts further on in a tar (its first header is not the
+    tar's, nor its end the end of an empty stream).
     """
     pax: dict[str, bytes] = {}
     gnu_name: bytes | None = None
     gnu_link: bytes | None = None
     max_pax = limits.max_pax_bytes
-    first = True
+    first = at_start
     zero_blocks = 0
     member_start: int | None = None  # offset of the pending member's first extended header
 
@@ -751,8 +767,10 @@ def _parse_layer(
     hash_contents: bool,
     capture: Callable[[str], bool] | None,
     stop: int | None = None,
+    table: EntryTable | None = None,
+    at_start: bool = True,
 ) -> tuple[EntryTable, _Tally]:
-    table = EntryTable()
+    table = EntryTable() if table is None else table
     add = table.add
     entries = 0
     max_entries = limits.max_entries
@@ -767,7 +785,7 @@ def _parse_layer(
     capture_skipped_example = ""
 
     file_kind, dir_kind = Kind.FILE, Kind.DIR  # the enum's members, looked up once
-    for m in iter_members(src, name=layer, limits=limits, stop=stop):
+    for m in iter_members(src, name=layer, limits=limits, stop=stop, at_start=at_start):
         typeflag = m.typeflag
         name = m.name
         kind = _TYPE_KIND.get(typeflag)
@@ -908,10 +926,21 @@ def _parse_layer(
 # not (a file holding a tar of its own, a header that is not ustar) the layer is read whole.
 
 
+@dataclass(frozen=True)
+class Window:
+    """A part of a layer: the members whose own header starts in [start, stop) (stop None:
+    to the end), read by one of `of` parts."""
+
+    start: int
+    stop: int | None
+    of: int
+
+
 @dataclass
 class LayerPart:
     """What one part of an uncompressed layer tar held (read_part)."""
 
+    window: Window
     table: EntryTable
     tally: _Tally
     warnings: list[str]
@@ -920,9 +949,10 @@ class LayerPart:
     end: int | None  # the first header it left to the next part; None: the tar ended
     diff_id: str = ""  # the first part hashes the whole stream
     stream_bytes: int = 0
-    # What a later part met. It is the layer's error only if the part starts where the
-    # part before it ended; else the part began inside some file's content.
+    # What the part met, and after how many entries. It is the layer's error only if the
+    # part starts where the part before it ended; else the part began inside some file.
     error: Exception | None = None
+    entries_before_error: int = 0
     joined: bool = False  # set by join_parts on the parts the layer is made of
 
 
@@ -995,29 +1025,39 @@ def _data_blocks(header: bytes) -> int:
 
 def read_part(
     stream: BinaryIO,
+    window: Window,
     *,
     layer: str,
     limits: Limits,
-    start: int,
-    stop: int | None,
+    exact: bool = False,
     on_bytes: Callable[[int], None] | None = None,
     capture: Callable[[str], bool] | None = None,
 ) -> LayerPart:
-    """Parse the members of an uncompressed layer tar (`stream`, seekable) whose headers
-    start in [start, stop); `stop` None: to the end.
+    """Parse the members of an uncompressed layer tar (`stream`, seekable) in `window`.
 
     The part from 0 reads the stream from its first header, as read_layer does, and then
-    reads the rest of it for the diff_id. A part from further on starts at the first
-    header it finds there (_find_header); what its members raise is kept in `error`.
+    reads the rest of it for the diff_id; what it meets is raised. A part from further on
+    starts at the first header it finds there (_find_header), or, `exact`, at
+    window.start itself (a header the part before reached); what it meets is kept in
+    `error`. It keeps at most its share of the files the capture limits allow, so that
+    the parts together hold no more than one pass.
     """
-    first = start == 0
+    first = window.start == 0
     found = 0
-    if not first:
-        header = _find_header(stream, start, stop)
+    if exact:
+        found = window.start
+    elif not first:
+        header = _find_header(stream, window.start, window.stop)
         if header is None:
-            return LayerPart(EntryTable(), _Tally(), [], [], None, None)
+            return LayerPart(window, EntryTable(), _Tally(), [], [], None, None)
         found = header
+    if found:
         stream.seek(found)
+    share = replace(
+        limits,
+        max_capture_bytes=limits.max_capture_bytes // window.of,
+        max_capture_files=limits.max_capture_files // window.of,
+    )
     src = TarSource(
         stream,
         limit=limits.max_layer_bytes,
@@ -1026,17 +1066,31 @@ def read_part(
         name=layer,
         hash_stream=first,
         base=found,
+        seek_past=False,  # read through what it skips, as one pass does (errors alike)
     )
+    table = EntryTable()
     try:
         try:
             table, tally = _parse_layer(
-                src, layer=layer, limits=limits, hash_contents=True, capture=capture, stop=stop
+                src,
+                layer=layer,
+                limits=share,
+                hash_contents=True,
+                capture=capture,
+                stop=window.stop,
+                table=table,
+                at_start=first,
             )
         except (CorruptLayer, HostileArchive, LimitExceeded) as exc:
             if first:
                 raise
-            return LayerPart(EntryTable(), _Tally(), [], [], found, None, error=exc)
-        part = LayerPart(table, tally, src.warnings, src.warning_keys, found, src.stopped_at)
+            return LayerPart(
+                window, EntryTable(), _Tally(), [], [], found, None, error=exc,
+                entries_before_error=len(table),
+            )  # fmt: skip
+        part = LayerPart(
+            window, table, tally, src.warnings, src.warning_keys, found, src.stopped_at
+        )
         if first:
             src.drain()
             part.diff_id, part.stream_bytes = src.digest(), src.position
@@ -1045,25 +1099,53 @@ def read_part(
         src.close()
 
 
-def join_parts(parts: list[LayerPart], *, layer: str, limits: Limits) -> ParsedLayer | None:
-    """The layer its parts make, as read_layer would have parsed it in one pass; None where
-    they do not join up (see above), or where the files kept may differ from one pass's
-    (past the capture limits, a pass skips files by what it kept before them). The parts
-    it is made of are marked `joined` (the first table is extended in place)."""
+def join_parts(
+    parts: list[LayerPart],
+    *,
+    layer: str,
+    limits: Limits,
+    reread: Callable[[Window], LayerPart] | None = None,
+) -> ParsedLayer | None:
+    """The layer its parts make, as read_layer would have parsed it in one pass.
+
+    Where a part did not start where the one before ended (it began inside some file:
+    a tar in the layer), `reread(window)` reads that window again from the right header
+    (read_part, exact); without `reread` the result is None. None too where the files
+    kept may differ from one pass's (past the capture limits, a pass skips files by what
+    it kept before them). Errors and the entry limit are raised in stream order, as one
+    pass raises them. The parts the layer is made of are marked `joined` (the first
+    table is extended in place).
+    """
+    too_many = LimitExceeded(
+        f"layer has more than {limits.max_entries} entries", limit="max_entries", path=layer
+    )
     joined = [parts[0]]
-    for part in parts[1:]:
+    count = len(parts[0].table)
+    rest = parts[1:]
+    while True:
         end = joined[-1].end
         if end is None:
             break  # the tar ended: what follows is not read (as in one pass)
-        if part.start is None:
-            continue  # no header in its window: the part before reached past it
+        if rest:
+            part = rest.pop(0)
+            stop = part.window.stop
+            if part.start is None and stop is not None and end >= stop:
+                continue  # no header in its window: the part before reached past it
+        else:  # the parts ran out before the tar ended: read on from `end`
+            tail = Window(end, None, len(parts))
+            part = LayerPart(tail, EntryTable(), _Tally(), [], [], None, None)
         if part.start != end:
-            return None
+            if reread is None:
+                return None
+            part = reread(Window(end, part.window.stop, part.window.of))
         if part.error is not None:
+            if count + part.entries_before_error > limits.max_entries:
+                raise too_many  # one pass stops at the entry limit first
             raise part.error
+        count += len(part.table)
+        if count > limits.max_entries:
+            raise too_many
         joined.append(part)
-    if joined[-1].end is not None:
-        return None
     if (
         any(p.tally.capture_full for p in joined)
         or sum(p.tally.capture_total for p in joined) > limits.max_capture_bytes
@@ -1072,10 +1154,6 @@ def join_parts(parts: list[LayerPart], *, layer: str, limits: Limits) -> ParsedL
         return None
     for p in joined:
         p.joined = True
-    if sum(len(p.table) for p in joined) > limits.max_entries:
-        raise LimitExceeded(
-            f"layer has more than {limits.max_entries} entries", limit="max_entries", path=layer
-        )
     table = joined[0].table
     tally = _Tally()
     warnings: dict[object, str] = {}
