@@ -1040,7 +1040,9 @@ def read_part(
     starts at the first header it finds there (_find_header), or, `exact`, at
     window.start itself (a header the part before reached); what it meets is kept in
     `error`. It keeps at most its share of the files the capture limits allow, so that
-    the parts together hold no more than one pass.
+    the parts together hold no more than one pass. The caller cuts only blobs within
+    max_layer_bytes (parallel.split): the first part would cross that limit reading the
+    rest for the diff_id, ahead of what later parts met before it.
     """
     first = window.start == 0
     found = 0
