@@ -294,7 +294,7 @@ def _read_in_workers(
         if layer is not None:
             read[name] = BlobContents(layer, NONE, layer.diff_id, layer.stream_bytes)
             # the entries made as the parts came in, where the layer is made of them all
-            made = [e for part, entries in pieces if part.joined for e in entries or ()]
+            made = [e for part, of_part in pieces if part.joined for e in of_part or ()]
             if len(made) == len(layer.table):
                 premade[name] = made
             continue
