@@ -169,11 +169,9 @@ def _read_blobs(
     budget: _Budget,
     limits: Limits,
     verify: bool,
-    premade: dict[str, list[Entry]],
 ) -> dict[str, BlobContents]:
     """Parse every layer blob of one archive once: in worker processes when the blobs lie
-    on disk and are worth it, else here, in the order the archive stores them. Read in
-    workers, a layer's entries are made here while the others are read (into `premade`)."""
+    on disk and are worth it, else here, in the order the archive stores them."""
     if sizes:
         _fix_the_heap_threshold()  # before the tables: a load from the cache may make none
     locations = {name: source.container.locate(name) for name in sizes}
@@ -186,7 +184,7 @@ def _read_blobs(
 
         if worker_count(len(sizes)) > 1:
             try:
-                return _read_in_workers(source, locations, budget, limits, verify, premade)  # type: ignore[arg-type]
+                return _read_in_workers(source, locations, budget, limits, verify)  # type: ignore[arg-type]
             except BrokenProcessPool:
                 pass  # workers cannot start here (a script without a __main__ guard): read here
     parsed: dict[str, BlobContents] = {}
@@ -215,7 +213,6 @@ def _read_in_workers(
     budget: _Budget,
     limits: Limits,
     verify: bool,
-    premade: dict[str, list[Entry]],
 ) -> dict[str, BlobContents]:
     from concurrent.futures.process import BrokenProcessPool
 
@@ -238,37 +235,21 @@ def _read_in_workers(
         budget.advance(stored - seen[0])
         seen[0] = stored
 
-    # Each job's entries, made as its result comes in: this process waits on the workers
-    # anyway, and its share of the cores is used then instead of after the read.
-    entries: dict[int, list[Entry]] = {}
-
-    def on_done(index: int, result: BlobContents | LayerPart) -> None:
-        table = result.table if isinstance(result, LayerPart) else result.parsed.table
-        entries[index] = table.entries()
-
     try:
         results = read_in_processes(
-            jobs,
-            limits=limits,
-            verify=verify,
-            capture=package_file_wanted,
-            on_poll=on_poll,
-            on_done=on_done,
+            jobs, limits=limits, verify=verify, capture=package_file_wanted, on_poll=on_poll
         )
     except BrokenProcessPool:
         budget.done -= seen[0]  # read again here: count it once
         budget.expanded -= seen[1]
         raise
     read: dict[str, BlobContents] = {}
-    parts: dict[str, list[tuple[LayerPart, list[Entry] | None]]] = {}
-    for index, (job, result) in enumerate(zip(jobs, results, strict=True)):
-        made = entries.pop(index, None)
+    parts: dict[str, list[LayerPart]] = {}
+    for job, result in zip(jobs, results, strict=True):
         if job.part is None:
             read[names[job.label]] = result
-            if made is not None:
-                premade[names[job.label]] = made
         else:
-            parts.setdefault(job.label, []).append((result, made))
+            parts.setdefault(job.label, []).append(result)
     for label, pieces in parts.items():
         name = names[label]
 
@@ -288,15 +269,9 @@ def _read_in_workers(
                     capture=package_file_wanted,
                 )
 
-        layer = join_parts(
-            [part for part, _made in pieces], layer=label, limits=limits, reread=reread
-        )
+        layer = join_parts(pieces, layer=label, limits=limits, reread=reread)
         if layer is not None:
             read[name] = BlobContents(layer, NONE, layer.diff_id, layer.stream_bytes)
-            # the entries made as the parts came in, where the layer is made of them all
-            made = [e for part, of_part in pieces if part.joined for e in of_part or ()]
-            if len(made) == len(layer.table):
-                premade[name] = made
             continue
         # The files the parts kept may not be one pass's (past the capture limits): read
         # the layer whole, here; its bytes were counted once.
@@ -329,14 +304,10 @@ class _Blob:
 
     record: BlobRecord
     table: EntryTable | None  # None: in the cache, loaded when the entries are wanted
-    premade: list[Entry] | None = None  # its entries, made while other blobs were read
 
     def lazy_entries(
         self, cache: Cache | None, reread: Callable[[], EntryTable]
     ) -> Lazy[list[Entry]]:
-        if self.premade is not None:  # for the first layer that has this blob only
-            made, self.premade = self.premade, None
-            return Lazy.of(made)
         table = self.table
         if table is not None:
             # New Entry objects for every layer, even when one blob serves two layers of a
@@ -479,10 +450,9 @@ def _read_layers(
     blobs = _cached_blobs(source, keys, cache) if cache is not None and not verify else {}
     budget.done += sum(sizes[name] for name in blobs)
     to_read = {name: size for name, size in sizes.items() if name not in blobs}
-    premade: dict[str, list[Entry]] = {}
-    for name, contents in _read_blobs(source, to_read, budget, limits, verify, premade).items():
+    for name, contents in _read_blobs(source, to_read, budget, limits, verify).items():
         record = BlobRecord.of(contents)
-        blobs[name] = _Blob(record, contents.parsed.table, premade.pop(name, None))
+        blobs[name] = _Blob(record, contents.parsed.table)
         if cache is not None and name in keys:
             cache.put_entries(record.diff_id, contents.parsed.table)
             cache.put_blob(keys[name], record)

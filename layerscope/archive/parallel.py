@@ -152,13 +152,11 @@ _stop: Any = None  # shared event: stop reading
 # chunk is mapped and unmapped, and under the default trim threshold (128 KiB) each one
 # freed at the top of the heap goes back to the kernel; either way the next chunk is
 # faulted in again, page by page (60,000 of the 180,000 page faults of the benchmark
-# image's report, 0.12 s of its 2.6 s). A worker keeps up to WORKER_TRIM_THRESHOLD of
-# freed heap: a few chunks' worth. More only sits idle beside the loader, which makes the
-# entries of the parts already read meanwhile: with 64 MiB the report's process tree
-# peaked at 172-176 MiB there, with 8 MiB at 163-164, in the same time.
+# image's report, 0.12 s of its 2.6 s). A worker lives for one load: it keeps up to
+# WORKER_TRIM_THRESHOLD of freed heap (its peak is the same; it is not handed back sooner).
 # Both are set: the fork server's workers start with glibc's sliding thresholds, and
 # setting the trim threshold alone would keep mmap's at 128 KiB.
-WORKER_TRIM_THRESHOLD = 8 * 1024 * 1024
+WORKER_TRIM_THRESHOLD = 64 * 1024 * 1024
 
 
 def _init(counters: Any, stop: Any) -> None:
@@ -235,7 +233,6 @@ def read_in_processes(
     verify: bool,
     capture: Callable[[str], bool] | None,
     on_poll: Callable[[int, int], None],
-    on_done: Callable[[int, Any], None] | None = None,
 ) -> list[Any]:
     """Read every job's blob in worker processes; return their results (BlobContents, or
     LayerPart for a part) in job order.
@@ -245,7 +242,6 @@ def read_in_processes(
     `on_poll(stored, expanded)` is called about every 50 ms with the bytes read so far over
     all jobs; it may raise (cancellation, the load's byte budget) to stop every worker. The
     first error a worker raises is raised here, once the others have stopped.
-    `on_done(index, result)` is called for each job as it ends, while others still run.
     """
     global _fork_server_failed
     method = start_method()
@@ -271,9 +267,6 @@ def read_in_processes(
                 done, pending = wait(pending, timeout=POLL_SECONDS, return_when=FIRST_EXCEPTION)
                 if any(f.exception() is not None for f in done):
                     break
-                if on_done is not None:
-                    for f in done:
-                        on_done(futures[f], f.result())
                 on_poll(sum(counters[0::2]), sum(counters[1::2]))
         finally:
             if pending:
