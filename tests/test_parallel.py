@@ -292,3 +292,41 @@ def test_a_blob_two_layers_share_gives_each_its_own_entries(
     assert [e.path for e in first] == [e.path for e in third] == ["/a"]
     assert first[0] is not third[0]
     assert image.filesystem.counts[2].modified == 1  # the same bytes shipped again
+
+
+def test_progress_moves_with_the_parts_and_adds_up_to_the_blobs(
+    corpus: Path, in_parts: list[int]
+) -> None:
+    """Each part counts what it parses, up to its window: the first part's reading of the
+    rest (for the diff_id) is not counted again, and the bytes add up to the stored size."""
+    from layerscope.load import Progress
+
+    seen: list[Progress] = []
+    load([str(corpus / "podman/longrun-docker.tar")], cache=None, progress=seen.append)
+    assert in_parts[0] > 2
+    reading = [p for p in seen if p.stage.startswith("Reading") and p.total]
+    assert reading
+    assert all(p.done <= p.total for p in reading)
+    assert [p.done for p in reading] == sorted(p.done for p in reading)
+    assert reading[-1].done == reading[-1].total
+
+
+def test_a_first_part_counts_its_window_not_the_whole_blob(tmp_path: Path) -> None:
+    """The first part reads the whole blob (for the diff_id) but counts only its window:
+    the rest is the other parts' to count, as they parse it."""
+    import multiprocessing
+
+    from layerscope.archive.container import BlobLocation
+    from layerscope.archive.tarstream import Window
+
+    tar = b.layer_tar([b.file(f"f{i}", b"x" * 5000) for i in range(40)])
+    path = tmp_path / "blob.tar"
+    path.write_bytes(tar)
+    job = parallel.BlobJob("blob", BlobLocation(str(path), 0, len(tar)))
+    counters = multiprocessing.Array("q", 4, lock=False)
+    parallel._init(counters, multiprocessing.Event())
+    half = len(tar) // 2 // 512 * 512
+    first = parallel._read_part(0, job, Window(0, half, 2), DEFAULT_LIMITS, None)
+    second = parallel._read_part(1, job, Window(half, None, 2), DEFAULT_LIMITS, None)
+    assert (first.end, second.start) == (second.start, first.end)
+    assert list(counters) == [half, half, len(tar) - half, len(tar) - half]

@@ -205,22 +205,38 @@ def _read_part(
     capture: Callable[[str], bool] | None,
 ) -> LayerPart:
     counters, stop = _counters, _stop
-    first = window.start == 0  # it reads the whole blob, and counts it: the others not
-
-    def on_stored(data: bytes) -> None:
-        counters[2 * slot] += len(data)
+    # Each part counts the bytes it parses, up to its window's length: so the progress of
+    # a blob adds up to its size and moves as the parts parse. (The first part's reading
+    # of the rest, for the diff_id, is not counted: it is the other parts' bytes.)
+    end = job.location.size if window.stop is None else window.stop
+    left = [end - window.start]
 
     def on_bytes(n: int) -> None:
-        if first:
-            counters[2 * slot + 1] += n
+        n = min(n, left[0])
+        left[0] -= n
+        counters[2 * slot] += n
+        counters[2 * slot + 1] += n
+        if stop.is_set():
+            raise Cancelled()
+
+    def on_rest(_n: int) -> None:
         if stop.is_set():
             raise Cancelled()
 
     with open_location(job.location) as raw:
-        stream = cast(BinaryIO, ReadTap(raw, on_stored)) if first else raw
-        return read_part(
-            stream, window, layer=job.label, limits=limits, on_bytes=on_bytes, capture=capture
+        part = read_part(
+            raw,
+            window,
+            layer=job.label,
+            limits=limits,
+            on_bytes=on_bytes,
+            on_rest=on_rest,
+            capture=capture,
         )
+    # what it skipped looking for its first header (or all of a window it found none in)
+    counters[2 * slot] += left[0]
+    counters[2 * slot + 1] += left[0]
+    return part
 
 
 # -- in the loader ------------------------------------------------------------------------

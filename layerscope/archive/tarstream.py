@@ -1031,6 +1031,7 @@ def read_part(
     limits: Limits,
     exact: bool = False,
     on_bytes: Callable[[int], None] | None = None,
+    on_rest: Callable[[int], None] | None = None,
     capture: Callable[[str], bool] | None = None,
 ) -> LayerPart:
     """Parse the members of an uncompressed layer tar (`stream`, seekable) in `window`.
@@ -1040,7 +1041,9 @@ def read_part(
     starts at the first header it finds there (_find_header), or, `exact`, at
     window.start itself (a header the part before reached); what it meets is kept in
     `error`. It keeps at most its share of the files the capture limits allow, so that
-    the parts together hold no more than one pass. The caller cuts only blobs within
+    the parts together hold no more than one pass. `on_bytes(n)` is called as the part's
+    members are read, `on_rest(n)` as the first part reads the rest. The caller cuts only
+    blobs within
     max_layer_bytes (parallel.split): the first part would cross that limit reading the
     rest for the diff_id, ahead of what later parts met before it.
     """
@@ -1094,6 +1097,7 @@ def read_part(
             window, table, tally, src.warnings, src.warning_keys, found, src.stopped_at
         )
         if first:
+            src._on_bytes = on_rest
             src.drain()
             part.diff_id, part.stream_bytes = src.digest(), src.position
         return part
