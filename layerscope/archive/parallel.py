@@ -172,6 +172,8 @@ def _read(
     verify: bool,
     capture: Callable[[str], bool] | None,
 ) -> object:
+    if job.part is not None:
+        return _read_part(slot, job, job.part, limits, capture)
     from layerscope.archive import read_blob  # the package imports this module
 
     counters, stop = _counters, _stop
@@ -184,8 +186,6 @@ def _read(
         if stop.is_set():
             raise Cancelled()
 
-    if job.part is not None:
-        return _read_part(slot, job, job.part, limits, capture)
     with open_location(job.location) as raw:
         return read_blob(
             cast(BinaryIO, ReadTap(raw, on_stored)),

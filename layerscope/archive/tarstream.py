@@ -728,7 +728,6 @@ class _Tally:
     not_utf8: int = 0
     not_utf8_example: str = ""
     captured: dict[str, bytes] = field(default_factory=dict)
-    captured_bytes: int = 0
     capture_skipped: int = 0
     capture_skipped_example: str = ""
     # Every file kept, replaced ones included, in bytes and in number; and whether one
@@ -757,6 +756,12 @@ class _Tally:
                 "max_capture_bytes or max_capture_files (raise with --limit)"
             )
         return out
+
+
+def _too_many_entries(max_entries: int, layer: str) -> LimitExceeded:
+    return LimitExceeded(
+        f"layer has more than {max_entries} entries", limit="max_entries", path=layer
+    )
 
 
 def _parse_layer(
@@ -904,13 +909,10 @@ def _parse_layer(
             raw_name)  # fmt: skip
         entries += 1
         if entries > max_entries:
-            raise LimitExceeded(
-                f"layer has more than {max_entries} entries", limit="max_entries", path=layer
-            )
+            raise _too_many_entries(max_entries, layer)
 
     tally.absolute, tally.absolute_example = absolute, absolute_example
     tally.not_utf8, tally.not_utf8_example = not_utf8, not_utf8_example
-    tally.captured_bytes = captured_bytes
     tally.capture_skipped, tally.capture_skipped_example = capture_skipped, capture_skipped_example
     return table, tally
 
@@ -923,7 +925,8 @@ def _parse_layer(
 # part ends where the next part's header is, so each boundary is found twice, once by the
 # part before (by walking the chain) and once by the part after (by its look). Where the
 # two agree the parts join into the very layer one reader would have parsed; where they do
-# not (a file holding a tar of its own, a header that is not ustar) the layer is read whole.
+# not (a file holding a tar of its own, a header that is not ustar) that window is read
+# again from the header the part before reached (join_parts, reread).
 
 
 @dataclass(frozen=True)
@@ -953,7 +956,6 @@ class LayerPart:
     # part starts where the part before it ended; else the part began inside some file.
     error: Exception | None = None
     entries_before_error: int = 0
-    joined: bool = False  # set by join_parts on the parts the layer is made of
 
 
 def _header_adds_up(block: bytes) -> bool:
@@ -1043,9 +1045,8 @@ def read_part(
     `error`. It keeps at most its share of the files the capture limits allow, so that
     the parts together hold no more than one pass. `on_bytes(n)` is called as the part's
     members are read, `on_rest(n)` as the first part reads the rest. The caller cuts only
-    blobs within
-    max_layer_bytes (parallel.split): the first part would cross that limit reading the
-    rest for the diff_id, ahead of what later parts met before it.
+    blobs within max_layer_bytes (parallel.split): the first part would cross that limit
+    reading the rest for the diff_id, ahead of what later parts met before it.
     """
     first = window.start == 0
     found = 0
@@ -1119,12 +1120,9 @@ def join_parts(
     (read_part, exact); without `reread` the result is None. None too where the files
     kept may differ from one pass's (past the capture limits, a pass skips files by what
     it kept before them). Errors and the entry limit are raised in stream order, as one
-    pass raises them. The parts the layer is made of are marked `joined` (the first
-    table is extended in place).
+    pass raises them. The first part's table is extended in place.
     """
-    too_many = LimitExceeded(
-        f"layer has more than {limits.max_entries} entries", limit="max_entries", path=layer
-    )
+    too_many = _too_many_entries(limits.max_entries, layer)
     joined = [parts[0]]
     count = len(parts[0].table)
     rest = parts[1:]
@@ -1158,8 +1156,6 @@ def join_parts(
         or sum(p.tally.capture_count for p in joined) > limits.max_capture_files
     ):
         return None
-    for p in joined:
-        p.joined = True
     table = joined[0].table
     tally = _Tally()
     warnings: dict[object, str] = {}
