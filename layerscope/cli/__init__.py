@@ -4,7 +4,9 @@ docs/REPORT.md's exit codes: one line on stderr for any failure, never a traceba
 
 Only the module of the command being run is imported (all of them for `--help` or a
 mistyped command): `report` never pays for the HTTP, YAML or Qt libraries other commands
-use, so a reopen from the cache is not dominated by start-up.
+use, so a reopen from the cache is not dominated by start-up; and a command that reads no
+archive (`limits`) does not import the reader: this module takes the exit codes from
+exits.py, not from common.py.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn, cast
 
-from layerscope.cli.common import (
+from layerscope.cli.exits import (
     EXIT_OK,
     EXIT_RULE_FAILED,
     EXIT_UNUSABLE,

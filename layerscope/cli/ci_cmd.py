@@ -15,15 +15,13 @@ from layerscope.analysis.waste import analyse_waste
 from layerscope.ci_report import ImageResult, ci_json, ci_junit, ci_text, passed
 from layerscope.cli.ci_config import build_rules, gather
 from layerscope.cli.common import (
-    EXIT_OK,
-    EXIT_RULE_FAILED,
     add_image_option,
     add_read_options,
     check_output_file,
-    discard_stdout,
     load_archives,
     select,
 )
+from layerscope.cli.exits import EXIT_OK, EXIT_RULE_FAILED, discard_stdout
 from layerscope.cli.jsonout import write_json
 from layerscope.errors import LayerscopeError
 

@@ -1,7 +1,5 @@
-"""What every subcommand shares: reading options, loading with progress, image selection.
-
-Exit codes (docs/REPORT.md): 0 success, 1 a ci rule failed, 2 unusable input or a wrong
-command line, always with one line on stderr and never a traceback.
+"""What every subcommand that reads archives shares: reading options, loading with
+progress, image selection. (The exit codes are in exits.py.)
 """
 
 from __future__ import annotations
@@ -20,10 +18,6 @@ from layerscope.errors import LayerscopeError
 from layerscope.limits import DEFAULT_LIMITS, Limits, parse_limit_option
 from layerscope.load import Progress, load
 from layerscope.report import select_images
-
-EXIT_OK = 0
-EXIT_RULE_FAILED = 1
-EXIT_UNUSABLE = 2
 
 
 class EpilogFormatter(argparse.HelpFormatter):
@@ -173,15 +167,3 @@ def select(analysis: Analysis, selector: str | None) -> list[int]:
         return select_images(analysis, selector)
     except LookupError as exc:
         raise LayerscopeError(str(exc)) from None
-
-
-def discard_stdout() -> None:
-    """After the reader of a pipe left (`| head`): what is still buffered goes nowhere,
-    instead of failing again, with a message, when Python exits."""
-    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-
-
-def fail(message: str, code: int) -> int:
-    """One line on stderr, whatever the message holds."""
-    sys.stderr.write("layerscope: " + " ".join(message.split()) + "\n")
-    return code

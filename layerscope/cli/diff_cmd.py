@@ -6,7 +6,8 @@ import argparse
 import sys
 
 from layerscope.analysis.diff import Side, diff
-from layerscope.cli.common import EXIT_OK, add_read_options, load_archives
+from layerscope.cli.common import add_read_options, load_archives
+from layerscope.cli.exits import EXIT_OK
 from layerscope.cli.jsonout import write_json
 from layerscope.cli.specs import parse_image_spec, resolve
 from layerscope.diff_report import diff_json, diff_text

@@ -7,7 +7,6 @@ import os
 import sys
 
 from layerscope.cli.common import (
-    EXIT_OK,
     StderrProgress,
     add_read_options,
     cache_for,
@@ -16,6 +15,7 @@ from layerscope.cli.common import (
     limits_from,
     warn_about,
 )
+from layerscope.cli.exits import EXIT_OK
 from layerscope.cli.remote_options import remote_options_from
 from layerscope.cli.specs import parse_image_spec, resolve
 from layerscope.errors import LayerscopeError

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from layerscope.cli.common import EXIT_OK
+from layerscope.cli.exits import EXIT_OK
 from layerscope.desktop import entry
 
 

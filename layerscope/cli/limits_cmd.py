@@ -7,7 +7,7 @@ import shutil
 import sys
 import textwrap
 
-from layerscope.cli.common import EXIT_OK
+from layerscope.cli.exits import EXIT_OK
 from layerscope.limits import describe
 
 INTRO = (

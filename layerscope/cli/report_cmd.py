@@ -7,7 +7,6 @@ import argparse
 import sys
 
 from layerscope.cli.common import (
-    EXIT_OK,
     EpilogFormatter,
     add_image_option,
     add_read_options,
@@ -15,6 +14,7 @@ from layerscope.cli.common import (
     load_archives,
     select,
 )
+from layerscope.cli.exits import EXIT_OK
 from layerscope.cli.jsonout import json_text
 from layerscope.errors import LayerscopeError
 from layerscope.publish import FORMATS, format_for_path, render
