@@ -50,7 +50,7 @@ from layerscope.analysis.waste import Waste
 from layerscope.archive import BlobContents, tarstream
 from layerscope.archive.tarstream import ParsedLayer
 from layerscope.model import entry, filesystem
-from layerscope.model.entry import EntryTable, Kind
+from layerscope.model.entry import EntryTable
 from layerscope.model.filesystem import LayerCounts
 
 FORMAT = 1
@@ -95,16 +95,14 @@ class BlobRecord:
     def of(cls, contents: BlobContents) -> BlobRecord:
         parsed = contents.parsed
         table = parsed.table
-        file_kind = Kind.FILE
+        header_bytes = sum(table.sizes)
         return cls(
             diff_id=parsed.diff_id,
             compression=contents.compression,
             stored_digest=contents.stored_digest,
             stored_bytes=contents.stored_bytes,
-            size_bytes=sum(
-                s for s, k in zip(table.sizes, table.kinds, strict=True) if k == file_kind
-            ),
-            dive_size=sum(table.sizes),
+            size_bytes=table.file_bytes(header_bytes),
+            dive_size=header_bytes,
             entry_count=len(table),
             layer_fields={
                 f.name: getattr(parsed, f.name) for f in fields(parsed) if f.name != "table"

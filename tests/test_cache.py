@@ -317,3 +317,17 @@ def test_analysis_records_come_back_equal_from_their_columns(count: int) -> None
         back = pickle.loads(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
         assert back == value
         assert type(back) is type(value)
+
+
+def test_a_layer_record_sums_the_sizes_of_its_regular_files_only() -> None:
+    from layerscope.archive import BlobContents
+    from layerscope.archive.tarstream import ParsedLayer
+    from layerscope.cache import BlobRecord
+
+    rows = [("/d", Kind.DIR, 4096), ("/f", Kind.FILE, 10), ("/l", Kind.SYMLINK, 7),
+            ("/g", Kind.FILE, 5), ("/w", Kind.WHITEOUT, 3)]  # fmt: skip
+    table = EntryTable.of(Entry(path, kind, size) for path, kind, size in rows)
+    record = BlobRecord.of(BlobContents(ParsedLayer(table, "sha256:x", 0), "none", None, 0))
+    assert record.size_bytes == 15
+    assert record.dive_size == 4096 + 10 + 7 + 5 + 3
+    assert table.file_bytes() == 15

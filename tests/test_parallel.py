@@ -19,9 +19,11 @@ import pytest
 
 from layerscope import load as load_module
 from layerscope.archive import parallel
+from layerscope.cache import Cache
 from layerscope.errors import Cancelled, CorruptLayer, LimitExceeded
 from layerscope.limits import DEFAULT_LIMITS, Limits
 from layerscope.load import load
+from layerscope.model.entry import EntryTable
 from layerscope.report import to_json
 from tests import builders as b
 
@@ -330,3 +332,26 @@ def test_a_first_part_counts_its_window_not_the_whole_blob(tmp_path: Path) -> No
     second = parallel._read_part(1, job, Window(half, None, 2), DEFAULT_LIMITS, None)
     assert (first.end, second.start) == (second.start, first.end)
     assert list(counters) == [half, half, len(tar) - half, len(tar) - half]
+
+
+@pytest.mark.corpus
+def test_layers_read_in_parts_come_back_from_the_cache_as_they_were_read(
+    corpus: Path, in_parts: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The table the parts join into is the one the cache keeps: read back, it is the very
+    table one pass makes."""
+    path = corpus / "podman/longrun-docker.tar"
+    load([str(path)], cache=Cache())
+    assert in_parts
+    assert in_parts[0] > 2
+    load_module.PARALLEL_MIN_BYTES = 1 << 62  # (monkeypatch puts it back)
+    whole = load([str(path)], cache=None)
+
+    def not_read(*_args: object, **_kw: object) -> None:
+        raise AssertionError("read again, not taken from the cache")
+
+    monkeypatch.setattr(load_module, "read_blob", not_read)
+    cached = load([str(path)], cache=Cache())
+    for read, kept in zip(whole.images[0].layers, cached.images[0].layers, strict=True):
+        columns = EntryTable.of(read.entries).__getstate__()
+        assert EntryTable.of(kept.entries).__getstate__() == columns
