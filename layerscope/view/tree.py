@@ -140,28 +140,36 @@ def _ancestors(nodes: Iterable[Node]) -> set[Node]:
     return out
 
 
-def _distinct_sizes(
-    shown: Iterable[tuple[Node, Entry]], linked: Container[Entry]
-) -> dict[Node, int]:
+class _DistinctSizes:
     """Per directory, the bytes of the distinct contents that paths below it show.
 
     A directory counts each content once, as `du` does for it: 56 hardlinks to one 256 KiB
     binary make 256 KiB in every directory above any of them. Contents only one path shows
     (the rest) roll up path by path.
     """
-    sizes: dict[Node, int] = {}
-    pending: dict[Node, int] = {}
-    groups: dict[Entry, list[Node]] = {}
-    for node, content in shown:
-        if content in linked:
-            groups.setdefault(content, []).append(node)
+
+    __slots__ = ("_linked", "_pending", "_groups")
+
+    def __init__(self, linked: Container[Entry]):
+        self._linked = linked
+        self._pending: dict[Node, int] = {}  # per parent directory, bytes not yet rolled up
+        self._groups: dict[Entry, list[Node]] = {}  # a content hardlinks show: its paths
+
+    def add(self, node: Node, content: Entry) -> None:
+        """`node` shows `content`."""
+        if content in self._linked:
+            self._groups.setdefault(content, []).append(node)
         elif content.size and node.parent is not None:
+            pending = self._pending
             pending[node.parent] = pending.get(node.parent, 0) + content.size
-    _roll_up(pending, sizes)
-    for content, nodes in groups.items():
-        for directory in _ancestors(nodes):
-            sizes[directory] = sizes.get(directory, 0) + content.size
-    return sizes
+
+    def sizes(self) -> dict[Node, int]:
+        sizes: dict[Node, int] = {}
+        _roll_up(self._pending, sizes)
+        for content, nodes in self._groups.items():
+            for directory in _ancestors(nodes):
+                sizes[directory] = sizes.get(directory, 0) + content.size
+        return sizes
 
 
 class FilesystemSizes:
@@ -171,7 +179,7 @@ class FilesystemSizes:
     ancestors of each changed path (and back again by subtracting), so switching layers
     costs what the layers changed, not a walk of the whole tree.
 
-    A directory counts each content once (see _distinct_sizes). Only contents that
+    A directory counts each content once (see _DistinctSizes). Only contents that
     hardlinks show at several paths need care: when a layer changes one of their paths,
     the directories above any path showing the content before and after are compared,
     and the content's size is added to those that gained it and taken from those that
@@ -258,8 +266,13 @@ class LayerSummary:
         context: set[Node] = set()
         shipped: set[Entry] = set()
         freed: set[Entry] = set()
-        live_shown: list[tuple[Node, Entry]] = []
-        dead_shown: list[tuple[Node, Entry]] = []
+        # A content counts where this layer ships it (or frees it), as the header counts.
+        # A file's own bytes are counted at once, in this one pass over the changes; a
+        # hardlink's content only once every change is seen: it may be shipped later on.
+        live, dead = _DistinctSizes(fs.hardlinked), _DistinctSizes(fs.hardlinked)
+        add_live, add_dead = live.add, dead.add
+        linked_live: list[tuple[Node, Entry]] = []
+        linked_dead: list[tuple[Node, Entry]] = []
         deleted_change, file_kind, dir_kind = Change.DELETED, Kind.FILE, Kind.DIR
         for i, (node, change) in enumerate(changes.items()):
             if check is not None and not i % CHECK_EVERY:
@@ -283,15 +296,28 @@ class LayerSummary:
             if entry is None or entry.kind == dir_kind or content is None:
                 continue
             if entry.kind == file_kind:
-                (freed if deleted else shipped).add(entry)
-            (dead_shown if deleted else live_shown).append((node, content))
-        linked = fs.hardlinked
+                if deleted:
+                    freed.add(entry)
+                    if content is entry:
+                        add_dead(node, entry)
+                        continue
+                else:
+                    shipped.add(entry)
+                    if content is entry:
+                        add_live(node, entry)
+                        continue
+            (linked_dead if deleted else linked_live).append((node, content))
+        for node, content in linked_live:
+            if content in shipped:
+                add_live(node, content)
+        for node, content in linked_dead:
+            if content in freed:
+                add_dead(node, content)
         self.context = context
         self.shipped = shipped
         self.freed = freed
-        # a content counts where this layer ships it (or frees it), as the header counts
-        self.live = _distinct_sizes(((n, c) for n, c in live_shown if c in shipped), linked)
-        self.dead = _distinct_sizes(((n, c) for n, c in dead_shown if c in freed), linked)
+        self.live = live.sizes()
+        self.dead = dead.sizes()
 
 
 SNAPSHOT_BUDGET = 2_000_000  # directory sizes kept in all the per-layer snapshots together
