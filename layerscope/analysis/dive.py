@@ -181,7 +181,8 @@ def _stack_onto(lower: _Tree, upper: _Tree) -> None:
     for every name not starting with a character below '.', so removing first and then
     adding gives the same tree.
     """
-    whiteouts = [path for path in upper.size if _is_whiteout(path)]
+    # (the substring first, in line: a call per path was 36 ms over the benchmark image)
+    whiteouts = [path for path in upper.size if _WH in path and _name(path).startswith(_WH)]
     if not whiteouts:
         _merge(lower, upper)
         return
@@ -213,8 +214,11 @@ def _merge(lower: _Tree, upper: _Tree) -> None:
             lower.kids[head] = dict(kids)
         else:
             siblings.update(kids)
-    lower.dirs -= upper.size.keys() - upper.dirs - {""}
-    lower.dirs |= upper.dirs
+    # lower's directories that upper sets to something else: found among lower's few
+    # directories, not in a set of all of upper's paths (25 ms for 150,000 of them)
+    sizes, dirs = upper.size, upper.dirs
+    lower.dirs -= {p for p in lower.dirs if p in sizes and p not in dirs and p}
+    lower.dirs |= dirs
 
 
 def _leaf_key(path: str) -> list[str]:
@@ -272,6 +276,36 @@ def _occurrence(leaf: str, tree: _Tree, stacked: _Tree) -> tuple[str, int]:
     return leaf, tree.size[leaf]
 
 
+def _count(
+    stats: dict[str, int | list[int]], leaves: list[str], tree: _Tree, stacked: _Tree
+) -> None:
+    """Count each leaf of a layer's tree as an occurrence of its path (a whiteout: of the
+    path it deletes). The figures are sums, minima and counts, so the order does not
+    matter: a path's first occurrence with its own size, most leaves, goes in by whole-dict
+    operations (150,000 leaves took 60 ms one at a time), the rest one by one."""
+    sizes = tree.size
+    occurrences = dict(zip(leaves, map(sizes.__getitem__, leaves), strict=True))
+    others: list[tuple[str, int]] = []
+    for leaf in [leaf for leaf in occurrences if _WH in leaf]:
+        if _name(leaf).startswith(_WH):  # its occurrence is what it deletes
+            del occurrences[leaf]
+            others.append(_occurrence(leaf, tree, stacked))
+    for path in occurrences.keys() & stats.keys():  # seen in a layer below
+        others.append((path, occurrences.pop(path)))
+    stats.update(occurrences)
+    for path, size in others:
+        st = stats.get(path)
+        if st is None:
+            stats[path] = size
+        elif isinstance(st, int):
+            stats[path] = [st + size, min(st, size), 2]
+        else:
+            st[0] += size
+            if size < st[1]:
+                st[1] = size
+            st[2] += 1
+
+
 def dive_figures(
     image: Image, check: Check | None = None, ignore: Callable[[str], bool] | None = None
 ) -> DiveFigures:
@@ -304,22 +338,7 @@ def dive_figures(
             del leaves[next(i for i, leaf in enumerate(leaves) if _names_nothing(leaf, stacked)) :]
         if check is not None:
             check()
-        sizes = tree.size
-        for leaf in leaves:
-            if _WH in leaf:  # perhaps a whiteout: its occurrence is what it deletes
-                path, size = _occurrence(leaf, tree, stacked)
-            else:
-                path, size = leaf, sizes[leaf]
-            st = stats.get(path)
-            if st is None:
-                stats[path] = size
-            elif isinstance(st, int):
-                stats[path] = [st + size, min(st, size), 2]
-            else:
-                st[0] += size
-                if size < st[1]:
-                    st[1] = size
-                st[2] += 1
+        _count(stats, leaves, tree, stacked)
 
     if ignore is not None:
         stats = {path: st for path, st in stats.items() if not ignore(path)}
