@@ -68,20 +68,24 @@ class _Tree:
         paths and a stack's are hundreds of thousands of calls."""
         sizes, dirs, kids = self.size, self.dirs, self.kids
         for path, size, is_dir in items:
-            if path not in sizes:
-                head, _, name = path.rpartition("/")
-                if head not in sizes or name.startswith(_WHWH):
-                    self.add(path, size, is_dir)
-                    continue
-                siblings = kids.get(head)
-                if siblings is None:
-                    siblings = kids[head] = {}
-                siblings[path] = None
+            if path in sizes:  # set again
+                sizes[path] = size
+                if is_dir:
+                    dirs.add(path)
+                else:
+                    dirs.discard(path)
+                continue
+            head, _, name = path.rpartition("/")
+            if head not in sizes or _WHWH in name and name.startswith(_WHWH):
+                self.add(path, size, is_dir)
+                continue
+            siblings = kids.get(head)
+            if siblings is None:
+                siblings = kids[head] = {}
+            siblings[path] = None
             sizes[path] = size
-            if is_dir:
+            if is_dir:  # (a new path is in no set yet: nothing to discard)
                 dirs.add(path)
-            else:
-                dirs.discard(path)
 
     def _attach(self, head: str, path: str) -> None:
         kids = self.kids.get(head)
