@@ -20,7 +20,7 @@ import math
 import posixpath
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, cast
 
 from layerscope.analysis.columns import Columns, columns, rows
 from layerscope.model.entry import Entry, Kind
@@ -285,18 +285,21 @@ def _count(
 ) -> None:
     """Count each leaf of a layer's tree as an occurrence of its path (a whiteout: of the
     path it deletes). The figures are sums, minima and counts, so the order does not
-    matter: a path's first occurrence with its own size, most leaves, goes in by whole-dict
-    operations (150,000 leaves took 60 ms one at a time), the rest one by one."""
+    matter: a path's first occurrence with its own size, most leaves, goes in with one
+    dict update (150,000 leaves took 60 ms one at a time), the rest one by one. (The
+    update goes straight into `stats`: a dict of the layer's leaves beside it was 7 MiB
+    of the report's peak.)"""
     sizes = tree.size
-    occurrences = dict(zip(leaves, map(sizes.__getitem__, leaves), strict=True))
+    below = {leaf: st for leaf in leaves if (st := stats.get(leaf)) is not None}
+    stats.update(zip(leaves, map(sizes.__getitem__, leaves), strict=True))
     others: list[tuple[str, int]] = []
-    for leaf in [leaf for leaf in occurrences if _WH in leaf]:
+    for leaf in [leaf for leaf in leaves if _WH in leaf]:
         if _name(leaf).startswith(_WH):  # its occurrence is what it deletes
-            del occurrences[leaf]
+            del stats[leaf]
             others.append(_occurrence(leaf, tree, stacked))
-    for path in occurrences.keys() & stats.keys():  # seen in a layer below
-        others.append((path, occurrences.pop(path)))
-    stats.update(occurrences)
+    for path, st in below.items():  # seen in a layer below: put back, and count again
+        others.append((path, cast(int, stats[path])))
+        stats[path] = st
     for path, size in others:
         st = stats.get(path)
         if st is None:
