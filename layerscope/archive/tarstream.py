@@ -789,7 +789,8 @@ def _parse_layer(
     capture_skipped = 0
     capture_skipped_example = ""
 
-    file_kind, dir_kind = Kind.FILE, Kind.DIR  # the enum's members, looked up once
+    # the enum's members, looked up once (80 ns each time on the enum)
+    file_kind, dir_kind, link_kind, symlink_kind = Kind.FILE, Kind.DIR, Kind.HARDLINK, Kind.SYMLINK
     for m in iter_members(src, name=layer, limits=limits, stop=stop, at_start=at_start):
         typeflag = m.typeflag
         name = m.name
@@ -847,13 +848,13 @@ def _parse_layer(
         elif parent == "/" and base in ESTARGZ_META:
             kind = Kind.META
             raw_name = name
-        elif kind == Kind.HARDLINK:
+        elif kind == link_kind:
             if not m.linkname:
                 raise CorruptLayer(f"hardlink without a target: {name[:200]!r}", path=layer)
             link = normalize_name(
                 m.linkname, depth_limit=depth, layer=layer, what="hardlink target"
             )
-        elif kind == Kind.SYMLINK:
+        elif kind == symlink_kind:
             link = m.linkname
             if "\0" in link:
                 raise HostileArchive(
