@@ -378,7 +378,8 @@ class FileSystem:
     def _finish_layer(self, layer: int, check: Check | None) -> None:
         """Classify every touched path against the layer below, and count."""
         changes: dict[Node, Change] = {}
-        counts = LayerCounts()
+        # the counts as locals, set on LayerCounts at the end: once per path of the layer
+        added_n = added_bytes = modified_n = modified_bytes = deleted_n = deleted_bytes = 0
         deleted, added, modified, dir_kind = Change.DELETED, Change.ADDED, Change.MODIFIED, Kind.DIR
         for i, node in enumerate(self._touched):
             if check is not None and not i % CHECK_EVERY:
@@ -410,19 +411,23 @@ class FileSystem:
                     and before.entry is not None
                     and before.entry.kind != dir_kind
                 ):
-                    counts.deleted += 1
-                    counts.deleted_bytes += before.entry.size
+                    deleted_n += 1
+                    deleted_bytes += before.entry.size
             elif after.entry is not None and after.entry.kind != dir_kind:
                 if change is added:
-                    counts.added += 1
-                    counts.added_bytes += after.entry.size
+                    added_n += 1
+                    added_bytes += after.entry.size
                 else:
-                    counts.modified += 1
-                    counts.modified_bytes += after.entry.size
+                    modified_n += 1
+                    modified_bytes += after.entry.size
             elif before is not None and before.entry is not None and before.entry.kind != dir_kind:
                 # a file replaced by a directory: the file is gone
-                counts.deleted += 1
-                counts.deleted_bytes += before.entry.size
+                deleted_n += 1
+                deleted_bytes += before.entry.size
+        counts = LayerCounts()
+        counts.added, counts.added_bytes = added_n, added_bytes
+        counts.modified, counts.modified_bytes = modified_n, modified_bytes
+        counts.deleted, counts.deleted_bytes = deleted_n, deleted_bytes
         self.changes.append(changes)
         self.counts.append(counts)
         del self._touched
