@@ -11,13 +11,14 @@ import codecs
 import difflib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import charset_normalizer
-from pygments.lexer import Lexer
-from pygments.lexers import get_lexer_for_filename, guess_lexer
-from pygments.lexers.special import TextLexer
-from pygments.token import _TokenType
-from pygments.util import ClassNotFound
+if TYPE_CHECKING:
+    from pygments.lexer import Lexer
+    from pygments.token import _TokenType
+
+# charset_normalizer and pygments' lexers are imported where they are used: 20 ms of
+# imports the window would otherwise pay at start-up, while its load reads.
 
 PAGE = 256 * 1024  # bytes of a file shown at once (as text or as a hex dump)
 DIFF_LIMIT = 4 * 1024 * 1024  # larger versions are compared on their first DIFF_LIMIT bytes
@@ -99,6 +100,8 @@ def decode(data: bytes, *, complete: bool = True) -> Decoded | None:
     mostly = _mostly_utf8(data)
     if mostly is not None:
         return Decoded(mostly, "utf-8", False)
+    import charset_normalizer
+
     matches = charset_normalizer.from_bytes(data[:65536])
     best = matches.best()
     if best is None:
@@ -137,6 +140,10 @@ def hex_lines(data: bytes, offset: int = 0, width: int = 16) -> Iterator[str]:
 
 def lexer_for(name: str, head: str) -> Lexer:
     """Pygments' lexer for a file name (and its first lines for `#!` scripts), else plain."""
+    from pygments.lexers import get_lexer_for_filename, guess_lexer
+    from pygments.lexers.special import TextLexer
+    from pygments.util import ClassNotFound
+
     base = name.rsplit("/", 1)[-1]
     try:
         return get_lexer_for_filename(base, stripnl=False, ensurenl=False)
@@ -152,6 +159,8 @@ def lexer_for(name: str, head: str) -> Lexer:
 
 def token_spans(text: str, lexer: Lexer) -> Iterator[tuple[int, int, _TokenType]]:
     """(start, length, token type) over `text`, for a highlighter to colour."""
+    from pygments.lexers.special import TextLexer
+
     if isinstance(lexer, TextLexer) or len(text) > HIGHLIGHT_LIMIT:
         return
     pos = 0

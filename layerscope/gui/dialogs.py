@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from importlib import metadata
+from typing import TYPE_CHECKING
 
 from PySide6 import __version__ as pyside_version
 from PySide6.QtCore import Qt, qVersion
@@ -21,6 +21,9 @@ from PySide6.QtWidgets import (
 
 import layerscope
 from layerscope.gui import icons
+
+if TYPE_CHECKING:
+    from importlib.metadata import PackageMetadata
 
 
 class ErrorDialog(QMessageBox):
@@ -84,6 +87,8 @@ class ShortcutsDialog(QDialog):
 
 def _project_links() -> list[tuple[str, str]]:
     """(label, url) from the installed package's metadata (Project-URL, Home-page)."""
+    from importlib import metadata  # here: 10 ms of imports the window's start need not pay
+
     try:
         meta = metadata.metadata("layerscope")
     except metadata.PackageNotFoundError:
@@ -100,6 +105,8 @@ def _project_links() -> list[tuple[str, str]]:
 
 
 def _licence() -> str:
+    from importlib import metadata
+
     try:
         meta = metadata.metadata("layerscope")
     except metadata.PackageNotFoundError:
@@ -107,7 +114,7 @@ def _licence() -> str:
     return _first(meta, "License-Expression") or _first(meta, "License") or "MIT"
 
 
-def _first(meta: metadata.PackageMetadata, key: str) -> str | None:
+def _first(meta: PackageMetadata, key: str) -> str | None:
     values = meta.get_all(key)
     return str(values[0]) if values else None
 
