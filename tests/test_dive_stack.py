@@ -1,6 +1,7 @@
 """dive's stacking of a layer tree without whiteouts is done whole (dive._merge); it must
 leave the very tree that adding upper's paths one at a time leaves, orders included (the
-order of `size` is the order of the leaves dive walks)."""
+order of `size` is the order of the leaves dive walks). And a layer's leaves are counted
+whole (dive._count): the same stats as counting them one at a time."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import itertools
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from layerscope.analysis.dive import _merge, _Tree
+from layerscope.analysis.dive import _WH, _count, _merge, _occurrence, _Tree
 
 NAMES = ("a", "b", "c", ".wh.a", ".wh..wh..opq")
 PATHS = ["/" + "/".join(p) for depth in (1, 2, 3) for p in itertools.product(NAMES, repeat=depth)]
@@ -45,3 +46,41 @@ def test_merging_a_tree_whole_is_adding_its_paths_one_by_one(
     )
     _merge(whole, upper)
     assert shape(whole) == shape(one_by_one)
+
+
+def _count_one_by_one(
+    stats: dict[str, int | list[int]], leaves: list[str], tree: _Tree, stacked: _Tree
+) -> None:
+    """The loop _count replaced: each leaf an occurrence, in turn."""
+    for leaf in leaves:
+        path, size = _occurrence(leaf, tree, stacked) if _WH in leaf else (leaf, tree.size[leaf])
+        seen = stats.get(path)
+        if seen is None:
+            stats[path] = size
+        elif isinstance(seen, int):
+            stats[path] = [seen + size, min(seen, size), 2]
+        else:
+            seen[0] += size
+            seen[1] = min(seen[1], size)
+            seen[2] += 1
+
+
+def _copy(stats: dict[str, int | list[int]]) -> dict[str, int | list[int]]:
+    return {path: list(v) if isinstance(v, list) else v for path, v in stats.items()}
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(st.lists(nodes, max_size=30), st.lists(nodes, max_size=30), st.lists(nodes, max_size=30))
+def test_counting_a_layer_whole_is_counting_its_leaves_one_by_one(
+    below_items: list[tuple[str, int, bool]],
+    stacked_items: list[tuple[str, int, bool]],
+    layer_items: list[tuple[str, int, bool]],
+) -> None:
+    stats: dict[str, int | list[int]] = {}
+    below, stacked, layer = tree_of(below_items), tree_of(stacked_items), tree_of(layer_items)
+    _count_one_by_one(stats, below.leaves(), below, stacked)  # what layers below counted
+    _count_one_by_one(stats, below.leaves(), below, stacked)  # paths seen twice already
+    whole, one_by_one = _copy(stats), _copy(stats)
+    _count(whole, layer.leaves(), layer, stacked)
+    _count_one_by_one(one_by_one, layer.leaves(), layer, stacked)
+    assert whole == one_by_one
