@@ -229,7 +229,7 @@ def _leaf_key(path: str) -> list[str]:
     return path.split("/")
 
 
-@dataclass
+@dataclass(slots=True)  # as waste.DeadFile
 class DiveFile:
     """A path dive lists as inefficient: how often it occurs and the bytes of them all."""
 
