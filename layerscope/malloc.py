@@ -11,22 +11,30 @@ both up as big blocks are freed. Setting either stops the sliding of both. The l
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 # glibc's malloc hands a freed block of at least this size straight back to the system.
 MMAP_THRESHOLD = 4 * 1024 * 1024
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt's parameter numbers (malloc.h)
 
 
-def set_thresholds(*, mmap: int, trim: int | None = None) -> bool:
-    """Fix the mmap threshold (and the trim threshold when given). False where there is
-    no glibc (macOS, Windows, musl): the allocator is left as it is."""
+def _glibc(function: str) -> Callable[..., int] | None:
+    """A function of glibc's malloc, or None where there is none (macOS, Windows, musl)."""
     if not sys.platform.startswith("linux"):
-        return False
+        return None
     import ctypes  # here: only a load needs it
 
     try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):  # a libc without mallopt (musl)
+        return getattr(ctypes.CDLL(None), function)  # type: ignore[no-any-return]
+    except (OSError, AttributeError):  # a libc without it (musl)
+        return None
+
+
+def set_thresholds(*, mmap: int, trim: int | None = None) -> bool:
+    """Fix the mmap threshold (and the trim threshold when given). False where there is
+    no glibc: the allocator is left as it is."""
+    mallopt = _glibc("mallopt")
+    if mallopt is None:
         return False
     mallopt(_M_MMAP_THRESHOLD, mmap)
     if trim is not None:
@@ -37,13 +45,8 @@ def set_thresholds(*, mmap: int, trim: int | None = None) -> bool:
 def trim() -> bool:
     """Hand every free page of the heap back to the system (malloc_trim), not only a free
     top. False where there is no glibc."""
-    if not sys.platform.startswith("linux"):
-        return False
-    import ctypes
-
-    try:
-        malloc_trim = ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):
+    malloc_trim = _glibc("malloc_trim")
+    if malloc_trim is None:
         return False
     malloc_trim(0)
     return True
