@@ -265,7 +265,7 @@ def test_a_fifo_in_place_of_a_record_is_a_miss_not_a_hang(private_cache: Path) -
 
 
 def test_the_analysis_records_pickle_to_equal_objects() -> None:
-    """DeadFile, DuplicateGroup and DiveFile pickle as their fields (a quicker reopen)."""
+    """DeadFile, DuplicateGroup and DiveFile pickle on their own too, not only as columns."""
     import pickle
 
     from layerscope.analysis.dive import DiveFile

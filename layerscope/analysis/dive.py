@@ -19,10 +19,10 @@ from __future__ import annotations
 import math
 import posixpath
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any, cast
 
-from layerscope.analysis.columns import Columns, columns, rows
+from layerscope.analysis.columns import reduce_with_columns
 from layerscope.model.entry import Entry, Kind
 from layerscope.model.filesystem import CHECK_EVERY, Check
 from layerscope.model.image import Image
@@ -237,9 +237,6 @@ class DiveFile:
     count: int
     wasted_bytes: int  # dive's cumulative size of every occurrence
 
-    def __reduce__(self) -> tuple[type[DiveFile], tuple[str, int, int]]:
-        return DiveFile, (self.path, self.count, self.wasted_bytes)  # see waste.DeadFile
-
 
 @dataclass
 class DiveFigures:
@@ -253,18 +250,8 @@ class DiveFigures:
     layer_size_bytes: list[int]
     inefficient_files: list[DiveFile] = field(default_factory=list)
 
-    def __reduce__(self) -> tuple[Callable[..., DiveFigures], tuple[dict[str, Any], Columns]]:
-        state = {
-            f.name: getattr(self, f.name) for f in fields(self) if f.name != "inefficient_files"
-        }
-        return _dive_figures, (state, columns(self.inefficient_files, _DIVE_FILE_FIELDS))
-
-
-_DIVE_FILE_FIELDS = [f.name for f in fields(DiveFile)]
-
-
-def _dive_figures(state: dict[str, Any], inefficient_files: Columns) -> DiveFigures:
-    return DiveFigures(**state, inefficient_files=rows(DiveFile, inefficient_files))
+    def __reduce__(self) -> tuple[Callable[..., DiveFigures], tuple[Any, ...]]:
+        return reduce_with_columns(self, "inefficient_files", DiveFile)
 
 
 def _names_nothing(leaf: str, stacked: _Tree) -> bool:
