@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
-from typing import Any
 
 from layerscope.analysis import Analysis
 from layerscope.report import to_json, to_text
@@ -29,14 +27,12 @@ def render(
     *,
     top: int | None = None,
     files: bool = False,
-    encode: Callable[[Any], str] | None = None,
 ) -> str:
-    """The report of the `selected` images as text, JSON, HTML or Markdown. `encode` writes
-    the JSON document (the CLI passes its quick writer; else json.dumps, indented)."""
+    """The report of the `selected` images as text, JSON, HTML or Markdown. (`layerscope
+    report --json` writes the JSON document with its own quick writer, cli/jsonout.py.)"""
     limit = DEFAULT_TOP[fmt] if top is None else top
     if fmt == "json":
-        document = to_json(analysis, selected, files=files)
-        return encode(document) if encode else json.dumps(document, indent=2) + "\n"
+        return json.dumps(to_json(analysis, selected, files=files), indent=2) + "\n"
     # the page formats' modules (and Jinja2) are imported by the commands that ask for them
     if fmt == "html":
         from layerscope.html_report import to_html

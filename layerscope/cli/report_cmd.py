@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TextIO
 
 from layerscope.cli.common import (
     EpilogFormatter,
@@ -15,9 +16,10 @@ from layerscope.cli.common import (
     select,
 )
 from layerscope.cli.exits import EXIT_OK
-from layerscope.cli.jsonout import json_text
+from layerscope.cli.jsonout import write_json
 from layerscope.errors import LayerscopeError
 from layerscope.publish import FORMATS, format_for_path, render
+from layerscope.report import to_json
 
 EPILOG = """\
 figures:
@@ -92,15 +94,26 @@ def run(args: argparse.Namespace) -> int:
         check_output_file("--output", args.output)
     analysis = load_archives(args)
     selected = select(analysis, args.image)
-    text = render(analysis, selected, fmt, top=args.top, files=args.files, encode=json_text)
+    if fmt == "json":  # the contract, by the CLI's quick writer (cli/jsonout.py)
+        document = to_json(analysis, selected, files=args.files)
+
+        def write(out: TextIO) -> None:
+            write_json(document, out)
+
+    else:
+        text = render(analysis, selected, fmt, top=args.top, files=args.files)
+
+        def write(out: TextIO) -> None:
+            out.write(text)
+
     if args.output:
         try:
             with open(args.output, "w", encoding="utf-8", errors="backslashreplace") as f:
-                f.write(text)
+                write(f)
         except OSError as exc:
             raise LayerscopeError(
                 f"--output {args.output}: cannot write it ({exc.strerror or exc})"
             ) from None
     else:
-        sys.stdout.write(text)
+        write(sys.stdout)
     return EXIT_OK
