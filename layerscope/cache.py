@@ -186,7 +186,7 @@ class Cache:
         except OSError:
             return None
         head = len(_HEADER)
-        payload = data[head + 16 :]
+        payload = memoryview(data)[head + 16 :]  # not a copy: an image's record is megabytes
         if data[:head] != _HEADER or data[head : head + 16] != xxhash.xxh3_128_digest(payload):
             self._discard(path)  # corrupt, cut short, or written by another version
             return None
