@@ -12,8 +12,11 @@ import textwrap
 from typing import Any
 
 from layerscope.analysis import Analysis
+from layerscope.analysis.columns import field_values
+from layerscope.analysis.dive import DiveFile
 from layerscope.analysis.packages import ImagePackages, LayerPackages, Package, Upgrade
 from layerscope.analysis.shared import Sharing, analyse_sharing
+from layerscope.analysis.waste import DeadFile
 from layerscope.format import human_size as size
 from layerscope.format import plural, printable, ratio_text, short_created_by, when
 from layerscope.jsonvalues import ascii_int
@@ -152,20 +155,24 @@ def _image_json(
             "user_size_bytes": dive.user_size_bytes,
         },
         "layers": layers,
+        # the records' fields in the order their class declares them: from the cache, read
+        # straight from its columns, the records themselves not made (columns.field_values)
         "inefficient_files": [
-            {"path": f.path, "count": f.count, "wasted_bytes": f.wasted_bytes}
-            for f in dive.inefficient_files
+            {"path": path, "count": count, "wasted_bytes": wasted_bytes}
+            for path, count, wasted_bytes in field_values(dive.inefficient_files, DiveFile)
         ],
         "wasted_files": [
             {
-                "path": d.path,
-                "bytes": d.size,
-                "layer": d.layer,
-                "removed_in": d.killed_by,
-                "removed_how": d.fate,
-                "counted_as": d.how,
+                "path": path,
+                "bytes": shipped,
+                "layer": layer,
+                "removed_in": killed_by,
+                "removed_how": fate,
+                "counted_as": how,
             }
-            for d in waste.dead_files
+            for path, shipped, layer, killed_by, fate, how in field_values(
+                waste.dead_files, DeadFile
+            )
         ],
         "final_files": waste.final_files,
         "config": {

@@ -313,10 +313,46 @@ def test_analysis_records_come_back_equal_from_their_columns(count: int) -> None
     dive = DiveFigures(
         0.9, 12, None, 100, 90, [10, 90], [DiveFile(f"/d{i}", 2, i) for i in range(count)]
     )
+
+    def round_trip(value: object) -> object:
+        return pickle.loads(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+
     for value in (waste, dive):
-        back = pickle.loads(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
-        assert back == value
+        back = round_trip(value)
+        again = round_trip(back)  # pickled again while its records are still columns
+        assert back == value  # (comparing makes them)
         assert type(back) is type(value)
+        assert again == value
+        assert round_trip(back) == value  # and once they are made
+
+
+@pytest.mark.parametrize("count", [0, 1, 3])
+def test_records_read_from_their_columns_are_the_records(count: int) -> None:
+    """A report reads unpickled records' fields from the columns (field_values), without
+    making the records: the same values, in the order the record declares them; and the
+    list itself is the list of records, by length, item, slice and equality."""
+    import pickle
+    from operator import attrgetter
+
+    from layerscope.analysis.columns import field_values
+    from layerscope.analysis.waste import DeadFile, Waste
+
+    dead = [DeadFile(f"/p{i}", 10 + i, i, None if i % 2 else i + 1, "deleted", "overwritten")
+            for i in range(count)]  # fmt: skip
+    names = ("path", "size", "layer", "killed_by", "fate", "how")
+    expected = [attrgetter(*names)(d) for d in dead]
+    assert list(field_values(dead, DeadFile)) == expected  # from the objects
+    waste = Waste(5, 3, 2, 0, 0.5, [5], dead)
+    records = pickle.loads(pickle.dumps(waste, protocol=pickle.HIGHEST_PROTOCOL)).dead_files
+    assert len(records) == count
+    assert bool(records) == bool(count)
+    assert list(field_values(records, DeadFile)) == expected  # from the columns
+    assert records[:2] == dead[:2]
+    assert records == dead
+    assert dead == records
+    assert records != [*dead, DeadFile("/q", 1, 0, None, "deleted", "deleted")]
+    assert list(records) == dead
+    assert list(field_values(records, DeadFile)) == expected  # from the objects, now made
 
 
 def test_a_layer_record_sums_the_sizes_of_its_regular_files_only() -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import posixpath
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -248,7 +248,7 @@ class DiveFigures:
     size_bytes: int
     user_size_bytes: int
     layer_size_bytes: list[int]
-    inefficient_files: list[DiveFile] = field(default_factory=list)
+    inefficient_files: Sequence[DiveFile] = field(default_factory=list)
 
     def __reduce__(self) -> tuple[Callable[..., DiveFigures], tuple[Any, ...]]:
         return reduce_with_columns(self, "inefficient_files", DiveFile)

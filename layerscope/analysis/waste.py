@@ -10,7 +10,7 @@ later rewritten keeps its original bytes alive.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any
@@ -58,7 +58,7 @@ class Waste:
     duplicate_bytes: int
     efficiency: float
     dead_bytes: list[int]  # per layer; adds up to reclaimable_bytes
-    dead_files: list[DeadFile] = field(default_factory=list)  # largest first
+    dead_files: Sequence[DeadFile] = field(default_factory=list)  # largest first
     duplicates: list[DuplicateGroup] = field(default_factory=list)  # most wasted first
     final_files: int = 0  # non-directory paths in the final filesystem
     final_bytes: int = 0

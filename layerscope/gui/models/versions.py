@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import IntEnum
 from typing import Any
 
@@ -44,7 +45,7 @@ class VersionsModel(RowsModel[Version]):
         return self._node
 
     def set_node(
-        self, fs: FileSystem | None, node: Node | None, dead_files: list[DeadFile] | None = None
+        self, fs: FileSystem | None, node: Node | None, dead_files: Sequence[DeadFile] | None = None
     ) -> None:
         """Show the net change of each layer that changed `node` (fs.changes decides)."""
         self.beginResetModel()
