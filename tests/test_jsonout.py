@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import json
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -67,3 +69,27 @@ def test_strings_are_escaped_as_the_standard_library_escapes_them(s: str, key: s
     """orjson writes UTF-8 (and DEL) as it is; the text stays what json.dumps would write."""
     value = {key: s, "n": [1, None, True]}
     assert json_text(value) == json.dumps(value, separators=(",", ":")) + "\n"
+
+
+def test_a_list_longer_than_a_slice_is_written_as_one_list(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Long lists are encoded a slice at a time (jsonout._SLICE records); the text is the
+    one a single slice would give, whatever the slices hold: plain records, a brace in a
+    string, a record that nests a list, non-ASCII."""
+    from layerscope.cli import jsonout
+
+    records: list[Any] = [{"path": f"/p{i}", "bytes": i} for i in range(3 * jsonout._SLICE)]
+    records[5]["path"] = "/a},{b"
+    records[jsonout._SLICE + 3]["more"] = [1, {"x": 2}]
+    records[2 * jsonout._SLICE] = {"path": "/caf\u00e9"}
+    records[-1] = {}
+    doc = {"wasted_files": records, "n": 1}
+    sliced = json_text(doc)
+    monkeypatch.setattr(jsonout, "_SLICE", len(records))
+    assert sliced == json_text(doc)
+    assert json.loads(sliced) == doc
+    stream = io.TextIOWrapper(io.BytesIO(), encoding="ascii")
+    monkeypatch.setattr(jsonout, "_SLICE", 7)
+    jsonout.write_json(doc, stream)
+    assert stream.buffer.getvalue().decode() == sliced  # type: ignore[attr-defined]

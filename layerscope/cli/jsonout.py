@@ -13,9 +13,11 @@ kept as surrogate escapes; an integer past 64 bits) is encoded by the standard l
 with the same compact separators. A report holds no NaN or infinity (JSON has none);
 orjson would write null.
 
-It is made and written as bytes, in pieces: a big report's records are megabytes, and each
-copy of them as text (decoded, sliced, joined, encoded again for the stream) cost a
-fresh buffer the system had to fault in, 2,900 pages of a 120 ms reopen.
+It is made and written as bytes, a piece at a time: a big report's records are
+megabytes, and each copy of them as text (decoded, sliced, joined, encoded again for the
+stream) was a fresh buffer the system faulted in, at about 3 us a page here. A long list
+of records is encoded a slice at a time, and written before the next is made, so each
+slice's buffers are the last one's, reused.
 """
 
 from __future__ import annotations
@@ -56,28 +58,23 @@ def _escape(match: re.Match[str]) -> str:
     return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
 
 
-def json_chunks(value: Any) -> list[Chunk]:
-    """The document as ASCII bytes, in pieces, ending with a newline."""
+def json_text(value: Any) -> str:
+    """The document, ending with a newline."""
     chunks: list[Chunk] = []
     _write(value, 0, chunks.append)
     chunks.append(b"\n")
-    return chunks
-
-
-def json_text(value: Any) -> str:
-    """The document, ending with a newline."""
-    return b"".join(json_chunks(value)).decode("ascii")
+    return b"".join(chunks).decode("ascii")
 
 
 def write_json(value: Any, out: TextIO) -> None:
     """Write the document to a text stream: to the bytes under it where it has them."""
-    chunks = json_chunks(value)
     binary = getattr(out, "buffer", None)
     if binary is None:  # a StringIO
-        out.write(b"".join(chunks).decode("ascii"))
+        out.write(json_text(value))
         return
     out.flush()  # what was written as text goes first
-    binary.writelines(chunks)
+    _write(value, 0, binary.write)
+    binary.write(b"\n")
     binary.flush()
 
 
@@ -121,35 +118,40 @@ def _write(value: Any, level: int, emit: Callable[[Chunk], object]) -> None:
             _write(item, level + 1, emit)
         emit(b"\n" + b"  " * level + b"}")
     else:
-        records = _records(value, pad)
-        if records is not None:
-            emit(b"[" + pad)
-            emit(records)  # on its own: megabytes, not copied once more
-            emit(b"\n" + b"  " * level + b"]")
-            return
         emit(b"[")
-        for i, item in enumerate(value):
-            emit((b"," if i else b"") + pad)
-            if isinstance(item, dict) and _flat(item):  # a record: the items of long lists
-                emit(_encode(item))
-            else:
-                _write(item, level + 1, emit)
+        for start in range(0, len(value), _SLICE):
+            part = value[start : start + _SLICE]
+            records = _records(part, pad)
+            if records is not None:
+                emit((b"," if start else b"") + pad)
+                emit(records)  # on its own: not copied once more
+                continue
+            for i, item in enumerate(part, start):
+                emit((b"," if i else b"") + pad)
+                if isinstance(item, dict) and _flat(item):  # a record: the items of long lists
+                    emit(_encode(item))
+                else:
+                    _write(item, level + 1, emit)
         emit(b"\n" + b"  " * level + b"]")
 
 
+# records encoded at once: their text (35 KB of wasted files) and its copy with line breaks
+# stay under glibc's mmap threshold (128 KiB), so the heap reuses them slice after slice
+_SLICE = 256
+
+
 def _records(items: list[Any], pad: bytes) -> Chunk | None:
-    """A list of flat objects (wasted files, changes), one a line, encoded in one call and
-    split (a big image's 15,500 wasted files and 5,500 inefficient ones: 5 ms, where one
-    call each took 37 ms); None for any other list. Where the text holds no `{` but the
-    records' own and no `[` but the list's, no record nests a container and no string
-    holds a brace, so `},{` stands only between two records: the usual case, decided
-    without looking at 100,000 values one by one."""
+    """A slice of a list of flat objects (wasted files, changes), one a line, encoded in
+    one call and split (a big image's 15,500 wasted files and 5,500 inefficient ones: 5 ms,
+    where one call each took 37 ms); None for any other list, whose items are then written
+    one by one, to the same text. Where the text holds no `{` but the records' own and no
+    `[` but the list's, no record nests a container and no string holds a brace, so `},{`
+    stands only between two records: the usual case, decided without looking at 100,000
+    values one by one."""
     if set(map(type, items)) != {dict} or not _flat(items[0]):
         return None  # (the first record tells the images and layers apart at once)
     data = _encode(items)
     if data.count(b"{") == len(items) and data.find(b"[", 1) == -1:
-        # the list's brackets left out by a view, not by a copy of megabytes
+        # the list's brackets left out by a view, not by a copy
         return memoryview(data.replace(b"},{", b"}," + pad + b"{"))[1:-1]
-    if not all(_flat(item) for item in items):
-        return None
-    return (b"," + pad).join(map(_encode, items))
+    return None
