@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import shutil
 import textwrap
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from layerscope.analysis import Analysis
@@ -100,7 +101,12 @@ def layer_packages_json(lp: LayerPackages) -> dict[str, Any]:
 
 
 def _image_json(
-    analysis: Analysis, index: int, out_index: dict[int, int], sharing: Sharing, files: bool
+    analysis: Analysis,
+    index: int,
+    out_index: dict[int, int],
+    sharing: Sharing,
+    files: bool,
+    records: Callable[[Iterator[dict[str, Any]]], Iterable[dict[str, Any]]],
 ) -> dict[str, Any]:
     image = analysis.images[index]
     waste = analysis.waste[index]
@@ -157,11 +163,11 @@ def _image_json(
         "layers": layers,
         # the records' fields in the order their class declares them: from the cache, read
         # straight from its columns, the records themselves not made (columns.field_values)
-        "inefficient_files": [
+        "inefficient_files": records(
             {"path": path, "count": count, "wasted_bytes": wasted_bytes}
             for path, count, wasted_bytes in field_values(dive.inefficient_files, DiveFile)
-        ],
-        "wasted_files": [
+        ),
+        "wasted_files": records(
             {
                 "path": path,
                 "bytes": shipped,
@@ -173,7 +179,7 @@ def _image_json(
             for path, shipped, layer, killed_by, fate, how in field_values(
                 waste.dead_files, DeadFile
             )
-        ],
+        ),
         "final_files": waste.final_files,
         "config": {
             "env": image.config.env,
@@ -246,15 +252,22 @@ def image_choices(images: list[Image]) -> str:
     )
 
 
-def to_json(analysis: Analysis, selected: list[int], *, files: bool = False) -> dict[str, Any]:
+def to_json(
+    analysis: Analysis, selected: list[int], *, files: bool = False, stream: bool = False
+) -> dict[str, Any]:
+    """The JSON report (docs/REPORT.md) of the `selected` images. With `stream`, the long
+    lists of records (wasted and inefficient files) are generators, each record made as a
+    writer takes it (cli/jsonout.py's, a slice at a time): the document is then for that
+    writer only, and for one use."""
     out_index = {img: pos for pos, img in enumerate(selected)}
     sharing = analyse_sharing([analysis.images[i] for i in selected])
+    records = iter if stream else list  # (iter gives the generator itself)
     return {
         "schema": SCHEMA,
         "archives": [
             {"path": a.path, "format": a.format, "warnings": a.warnings} for a in analysis.archives
         ],
-        "images": [_image_json(analysis, i, out_index, sharing, files) for i in selected],
+        "images": [_image_json(analysis, i, out_index, sharing, files, records) for i in selected],
         "shared_layers": [
             {
                 "chain_id": s.chain_id,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -64,7 +65,8 @@ def test_names_that_are_not_utf8_or_ascii_are_escaped_and_keep_a_line_each() -> 
     assert json.loads(text) == {"wasted_files": records}
 
 
-@given(st.text(max_size=5), st.text(max_size=3))  # short: on one line, as json.dumps writes
+# short, on one line as json.dumps writes it: 6 characters past the BMP are 72 escaped
+@given(st.text(max_size=4), st.text(max_size=2))
 def test_strings_are_escaped_as_the_standard_library_escapes_them(s: str, key: str) -> None:
     """orjson writes UTF-8 (and DEL) as it is; the text stays what json.dumps would write."""
     value = {key: s, "n": [1, None, True]}
@@ -93,3 +95,34 @@ def test_a_list_longer_than_a_slice_is_written_as_one_list(
     monkeypatch.setattr(jsonout, "_SLICE", 7)
     jsonout.write_json(doc, stream)
     assert stream.buffer.getvalue().decode() == sliced  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("count", [0, 1, 255, 256, 257, 700])
+@pytest.mark.parametrize("record", [{"path": "/p", "bytes": 1}, {}], ids=["records", "empty"])
+def test_records_given_as_a_generator_are_written_as_their_list(
+    count: int, record: dict[str, Any]
+) -> None:
+    """report.to_json(stream=True) gives its long record lists as generators, made as they
+    are written: the text is the list's, short or long. (A generator is never taken to fit
+    on one line: what holds it is broken over lines, as a report's image always is.)"""
+    records = [{**record, "n": i} if record else {} for i in range(count)]
+
+    layers = [{"index": i} for i in range(40)]
+
+    def docs(make: Any) -> list[Any]:  # beside a long list, as in a report's image
+        return [{"wasted_files": make(), "layers": layers}, {"a": [make(), layers]}]
+
+    for streamed, listed in zip(
+        docs(lambda: (r for r in records)), docs(lambda: records), strict=True
+    ):
+        assert json_text(streamed) == json_text(listed)
+
+
+def test_a_streamed_report_is_the_report(corpus: Path) -> None:
+    """The CLI writes the report with its record lists streamed: the same text."""
+    from layerscope.load import load
+    from layerscope.report import to_json
+
+    archive = next(corpus.glob("*/longrun-docker.tar"))
+    analysis = load([str(archive)], cache=None)
+    assert json_text(to_json(analysis, [0], stream=True)) == json_text(to_json(analysis, [0]))

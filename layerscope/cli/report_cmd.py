@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
     analysis = load_archives(args)
     selected = select(analysis, args.image)
     if fmt == "json":  # the contract, by the CLI's quick writer (cli/jsonout.py)
-        document = to_json(analysis, selected, files=args.files)
+        document = to_json(analysis, selected, files=args.files, stream=True)
 
         def write(out: TextIO) -> None:
             write_json(document, out)
