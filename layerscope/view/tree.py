@@ -151,11 +151,13 @@ class _DistinctSizes:
     (the rest) roll up path by path.
     """
 
-    __slots__ = ("_linked", "_pending", "_groups")
+    __slots__ = ("_linked", "pending", "_groups")
 
     def __init__(self, linked: Container[Entry]):
         self._linked = linked
-        self._pending: dict[Node, int] = {}  # per parent directory, bytes not yet rolled up
+        # per parent directory, the bytes of contents only one path shows, not yet rolled
+        # up (a hot loop adds to it directly: what add does for such a content)
+        self.pending: dict[Node, int] = {}
         self._groups: dict[Entry, list[Node]] = {}  # a content hardlinks show: its paths
 
     def add(self, node: Node, content: Entry) -> None:
@@ -163,12 +165,12 @@ class _DistinctSizes:
         if content in self._linked:
             self._groups.setdefault(content, []).append(node)
         elif content.size and node.parent is not None:
-            pending = self._pending
+            pending = self.pending
             pending[node.parent] = pending.get(node.parent, 0) + content.size
 
     def sizes(self) -> dict[Node, int]:
         sizes: dict[Node, int] = {}
-        _roll_up(self._pending, sizes)
+        _roll_up(self.pending, sizes)
         for content, nodes in self._groups.items():
             for directory in _ancestors(nodes):
                 sizes[directory] = sizes.get(directory, 0) + content.size
@@ -201,19 +203,24 @@ class FilesystemSizes:
         dir_kind = Kind.DIR
         for node in self.fs.changes[k]:
             versions = node.versions
-            if len(versions) == 1 and node.parent is not None:
+            parent = node.parent
+            if parent is not None and len(versions) == 1:
                 # A path this layer added and nothing changed since (most of a big layer's):
                 # its one version against nothing below, without the general walk.
                 only = versions[0]
-                entry, content = only.entry, only.content
+                entry = only.entry
                 if entry is None or entry.kind == dir_kind:
                     continue
-                if content is not None and content in linked:
+                content = only.content
+                if content is None:
+                    size = entry.size
+                elif content in linked:
                     affected.add(content)
                     continue
-                size = content.size if content is not None else entry.size
+                else:
+                    size = content.size
                 if size:
-                    pending[node.parent] = pending.get(node.parent, 0) + size * sign
+                    pending[parent] = pending.get(parent, 0) + size * sign
                 continue
             delta = 0
             shown_now, shown_before = _shown_around(node, k)
@@ -272,33 +279,39 @@ class LayerSummary:
         # A content counts where this layer ships it (or frees it), as the header counts.
         # A file's own bytes are counted at once, in this one pass over the changes; a
         # hardlink's content only once every change is seen: it may be shipped later on.
-        live, dead = _DistinctSizes(fs.hardlinked), _DistinctSizes(fs.hardlinked)
+        linked = fs.hardlinked
+        live, dead = _DistinctSizes(linked), _DistinctSizes(linked)
         add_live, add_dead = live.add, dead.add
+        live_pending = live.pending  # a file's own bytes go straight in (add, inlined)
         linked_live: list[tuple[Node, Entry]] = []
         linked_dead: list[tuple[Node, Entry]] = []
         deleted_change, file_kind, dir_kind = Change.DELETED, Kind.FILE, Kind.DIR
         for i, (node, change) in enumerate(changes.items()):
             if check is not None and not i % CHECK_EVERY:
                 check()
-            parent = node.parent
+            directory = node.parent
+            parent = directory
             while parent is not None and parent not in context:
                 context.add(parent)
                 parent = parent.parent
             deleted = change is deleted_change
             # what the path showed before a deletion, else after the layer (state_at,
-            # inlined: this loop runs once per change, 150,000 times on a big layer)
+            # inlined: this loop runs once per change, 150,000 times on a big layer; its
+            # last version, the one a layer's addition has, is looked at first)
             upto = k - 1 if deleted else k
-            version = None
-            for v in reversed(node.versions):
-                if v.layer <= upto:
-                    version = v
-                    break
-            if version is None:
-                continue
+            versions = node.versions
+            version = versions[-1]  # (a changed path has one at least)
+            if version.layer > upto:
+                for version in reversed(versions):
+                    if version.layer <= upto:
+                        break
+                else:
+                    continue  # none yet
             entry, content = version.entry, version.content
-            if entry is None or entry.kind == dir_kind or content is None:
+            if entry is None or content is None:
                 continue
-            if entry.kind == file_kind:
+            kind = entry.kind
+            if kind == file_kind:
                 if deleted:
                     freed.add(entry)
                     if content is entry:
@@ -306,9 +319,12 @@ class LayerSummary:
                         continue
                 else:
                     shipped.add(entry)
-                    if content is entry:
-                        add_live(node, entry)
+                    if content is entry and entry not in linked:
+                        if entry.size and directory is not None:
+                            live_pending[directory] = live_pending.get(directory, 0) + entry.size
                         continue
+            elif kind == dir_kind:
+                continue
             (linked_dead if deleted else linked_live).append((node, content))
         for node, content in linked_live:
             if content in shipped:
