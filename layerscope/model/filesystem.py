@@ -305,24 +305,19 @@ class FileSystem:
             if siblings is None:
                 siblings = parent.children = {}
             node = siblings.get(name)
-            if node is None:  # the usual case: a new path (_push, inlined)
+            if node is None:
                 node = siblings[name] = Node(name, parent)
-                if kind == file_kind:
-                    content: Entry | None = e
-                elif kind == link_kind:
-                    content = self._hardlink_content(e, node)
-                else:
-                    content = None
-                node.versions = (Version(layer, added, e, content),)
-                touched[node] = None
-                continue
-            versions = node.versions
-            cur = versions[-1] if versions and versions[-1].entry is not None else None
-            content = None
+            content: Entry | None = None
             if kind == file_kind:
                 content = e
             elif kind == link_kind:
                 content = self._hardlink_content(e, node)
+            versions = node.versions
+            if not versions:  # the usual case: a path no layer below had (_push, inlined)
+                node.versions = (Version(layer, added, e, content),)
+                touched[node] = None
+                continue
+            cur = versions[-1] if versions[-1].entry is not None else None
             if cur is None:  # a path deleted below, or a directory only implied so far
                 node.versions = (*versions, Version(layer, added, e, content))
                 touched[node] = None
