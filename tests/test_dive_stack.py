@@ -1,7 +1,7 @@
 """dive's stacking of a layer tree without whiteouts is done whole (dive._merge); it must
 leave the very tree that adding upper's paths one at a time leaves, orders included (the
 order of `size` is the order of the leaves dive walks). And a layer's leaves are counted
-whole (dive._count): the same stats as counting them one at a time."""
+whole (dive._Occurrences.count_layer): the same stats as counting them one at a time."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import itertools
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from layerscope.analysis.dive import _WH, _count, _merge, _occurrence, _Tree
+from layerscope.analysis.dive import _WH, _merge, _occurrence, _Occurrences, _Tree
 
 NAMES = ("a", "b", "c", ".wh.a", ".wh..wh..opq")
 PATHS = ["/" + "/".join(p) for depth in (1, 2, 3) for p in itertools.product(NAMES, repeat=depth)]
@@ -51,7 +51,8 @@ def test_merging_a_tree_whole_is_adding_its_paths_one_by_one(
 def _count_one_by_one(
     stats: dict[str, int | list[int]], leaves: list[str], tree: _Tree, stacked: _Tree
 ) -> None:
-    """The loop _count replaced: each leaf an occurrence, in turn."""
+    """The loop count_layer replaced: each leaf an occurrence, in turn, into one dict of
+    a path's size where it occurs once and [cumulative, minimum, count] where more."""
     for leaf in leaves:
         path, size = _occurrence(leaf, tree, stacked) if _WH in leaf else (leaf, tree.size[leaf])
         seen = stats.get(path)
@@ -69,6 +70,20 @@ def _copy(stats: dict[str, int | list[int]]) -> dict[str, int | list[int]]:
     return {path: list(v) if isinstance(v, list) else v for path, v in stats.items()}
 
 
+def _occurrences(stats: dict[str, int | list[int]]) -> _Occurrences:
+    out = _Occurrences()
+    for path, v in stats.items():
+        out.sizes[path] = 0 if isinstance(v, list) else v
+        if isinstance(v, list):
+            out.repeats[path] = list(v)
+    return out
+
+
+def _stats(occurrences: _Occurrences) -> dict[str, int | list[int]]:
+    repeats = occurrences.repeats
+    return {path: repeats.get(path, size) for path, size in occurrences.sizes.items()}
+
+
 @settings(max_examples=300, deadline=None, derandomize=True, database=None)
 @given(st.lists(nodes, max_size=30), st.lists(nodes, max_size=30), st.lists(nodes, max_size=30))
 def test_counting_a_layer_whole_is_counting_its_leaves_one_by_one(
@@ -80,7 +95,9 @@ def test_counting_a_layer_whole_is_counting_its_leaves_one_by_one(
     below, stacked, layer = tree_of(below_items), tree_of(stacked_items), tree_of(layer_items)
     _count_one_by_one(stats, below.leaves(), below, stacked)  # what layers below counted
     _count_one_by_one(stats, below.leaves(), below, stacked)  # paths seen twice already
-    whole, one_by_one = _copy(stats), _copy(stats)
-    _count(whole, layer.leaves(), layer, stacked)
+    whole, one_by_one = _occurrences(stats), _copy(stats)
+    whole.count_layer(layer.leaves(), layer, stacked)
     _count_one_by_one(one_by_one, layer.leaves(), layer, stacked)
-    assert whole == one_by_one
+    assert _stats(whole) == one_by_one
+    assert set(whole.repeats) <= set(whole.sizes)  # (a repeated path's size is 0 there)
+    assert all(whole.sizes[path] == 0 for path in whole.repeats)
