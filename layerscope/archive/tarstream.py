@@ -88,6 +88,7 @@ class ParsedLayer:
 # alone would also take "0o17", "1_0", "+7" or a tab, which Go's archive/tar (what the
 # container runtimes read layers with) refuses.
 _OCTAL_TEXT = b"01234567 \0"
+_NUL_AS_SPACE = bytes.maketrans(b"\0", b" ")
 
 
 def _octal(field_bytes: bytes, what: str, offset: int, path: str) -> int:
@@ -451,6 +452,7 @@ def _padding(size: int) -> int:
 
 
 _ZERO_BLOCK = bytes(BLOCK)
+_adler32 = zlib.adler32  # (a global, not the module's attribute: once per member)
 
 
 def _checksum_matches(stored: int | None, block: bytes) -> bool:
@@ -460,9 +462,14 @@ def _checksum_matches(stored: int | None, block: bytes) -> bool:
     The sum at C speed: Adler-32's low half is 1 plus the sum of the bytes modulo 65521,
     which is exact for 256 bytes (at most 65,280). One call per member, on the hot path.
     """
-    all_bytes = (zlib.adler32(block[:256]) & 0xFFFF) + (zlib.adler32(block[256:]) & 0xFFFF) - 2
-    field = (zlib.adler32(block[148:156]) & 0xFFFF) - 1  # the checksum field's own bytes
-    computed = all_bytes - field + 256
+    # (in one expression: the halves, less the checksum field's own bytes, plus 8 spaces;
+    # each low half is one more than its sum)
+    computed = (
+        (_adler32(block[:256]) & 0xFFFF)
+        + (_adler32(block[256:]) & 0xFFFF)
+        - (_adler32(block[148:156]) & 0xFFFF)
+        + 255
+    )
     return stored == computed or stored == computed - 256 * sum(1 for b in block if b > 127)
 
 
@@ -533,18 +540,21 @@ def iter_members(
             break
 
         # mode, uid, gid, size, mtime and checksum: plain octal text (digits, spaces, NULs) is
-        # read by int() at C speed, anything else by _octal
-        plain = not header[100:156].translate(None, _OCTAL_TEXT)
-        checksum = header[148:156]
+        # read by int() at C speed, its NULs made spaces (which int() skips around a
+        # number, as _octal trims them); anything else (an empty field, a NUL between
+        # digits) by _octal
+        numbers = header[100:156]
+        plain = not numbers.translate(None, _OCTAL_TEXT)
         stored: int | None = None
         if plain:
+            numbers = numbers.translate(_NUL_AS_SPACE)
             try:
-                stored = int(checksum.rstrip(b"\0 ") or b"0", 8)
+                stored = int(numbers[48:56], 8)
             except ValueError:
                 plain = False
         if not plain:
             try:
-                stored = _octal(checksum, "checksum", offset, name)
+                stored = _octal(header[148:156], "checksum", offset, name)
             except CorruptLayer:
                 stored = None  # an unparsable checksum field is a checksum mismatch
         if not _checksum_matches(stored, header):
@@ -556,7 +566,7 @@ def iter_members(
         typeflag = header[156:157]
         if plain:
             try:
-                size = int(header[124:136].rstrip(b"\0 ") or b"0", 8)
+                size = int(numbers[24:36], 8)
             except ValueError:
                 plain = False
         if not plain:
@@ -602,10 +612,10 @@ def iter_members(
             raw_link = _cstr(header[157:257]) if header[157] else b""
         if plain:  # the common case in one go; odd fields take the careful path
             try:
-                mode = int(header[100:108].rstrip(b"\0 ") or b"0", 8) & 0o7777
-                uid = int(header[108:116].rstrip(b"\0 ") or b"0", 8)
-                gid = int(header[116:124].rstrip(b"\0 ") or b"0", 8)
-                mtime = int(header[136:148].rstrip(b"\0 ") or b"0", 8)
+                mode = int(numbers[0:8], 8) & 0o7777
+                uid = int(numbers[8:16], 8)
+                gid = int(numbers[16:24], 8)
+                mtime = int(numbers[36:48], 8)
             except ValueError:
                 plain = False
         if not plain:
@@ -780,7 +790,7 @@ def _parse_layer(
     at_start: bool = True,
 ) -> tuple[EntryTable, _Tally]:
     table = EntryTable() if table is None else table
-    add = table.add
+    add = table.adder()
     entries = 0
     max_entries = limits.max_entries
     depth = limits.max_path_depth
