@@ -13,11 +13,11 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import BinaryIO, Literal, cast
+from typing import TYPE_CHECKING, BinaryIO, Literal, cast
 
 from layerscope import malloc
 from layerscope.analysis import Analysis, ArchiveInfo
-from layerscope.analysis.dive import DiveFigures, dive_figures
+from layerscope.analysis.dive import DiveFigures, dive_figures, dive_figures_of_tables
 from layerscope.analysis.packages import ImagePackages, analyse_packages
 from layerscope.analysis.packages.paths import wanted as package_file_wanted
 from layerscope.analysis.shared import analyse_sharing
@@ -46,6 +46,9 @@ from layerscope.model.image import (
     parse_config,
 )
 from layerscope.remote import RemoteOptions, open_blobs, open_source
+
+if TYPE_CHECKING:  # (concurrent.futures is 17 ms of imports a reopen does not need)
+    from concurrent.futures import Future, ProcessPoolExecutor
 
 
 @dataclass
@@ -477,6 +480,7 @@ def load(
     cache: Cache | None | Literal["default"] = "default",
     need_filesystem: bool = True,
     outline: OutlineFn | None = None,
+    dive_apart: bool = False,
 ) -> Analysis:
     """Read every archive (or registry://, podman://, docker:// image), apply every image's
     layers, and analyse them.
@@ -486,6 +490,8 @@ def load(
     every blob). `need_filesystem=False` lets an image from the cache leave its tree unmade
     until it is used; the GUI wants it made here, off its thread. `outline(SourceOutline)`
     is called for each source once its manifests and configs are read, before its blobs.
+    `dive_apart`: a big image's dive figures are computed in a process of their own while
+    this one builds the model (see DIVE_APART_MIN_ENTRIES).
     """
     if cache == "default":
         cache = default_cache()
@@ -496,8 +502,9 @@ def load(
     gc.disable()
     try:
         return _load(
-            paths, limits, progress, cancel, verify, remote, cache, need_filesystem, outline
-        )
+            paths, limits, progress, cancel, verify, remote, cache, need_filesystem, outline,
+            dive_apart,
+        )  # fmt: skip
     finally:
         if collecting:
             gc.enable()
@@ -513,6 +520,7 @@ def _load(
     cache: Cache | None,
     need_filesystem: bool,
     outline: OutlineFn | None,
+    dive_apart: bool,
 ) -> Analysis:
     sources: list[ArchiveSource] = []
     blob_sizes: list[dict[str, int]] = []  # per source: each layer blob's stored size
@@ -555,7 +563,7 @@ def _load(
                 budget.report(f"{APPLYING} {image_outline.name}")
                 image, waste, dive, packages = _build_image(
                     source, archive_index, image_source, image_outline, blobs, uses, budget,
-                    cache, limits, remote,
+                    cache, limits, remote, dive_apart,
                 )  # fmt: skip
                 images.append(image)
                 figures.append((waste, dive, packages))
@@ -651,6 +659,7 @@ def _build_image(
     cache: Cache | None,
     limits: Limits,
     remote: RemoteOptions | None,
+    dive_apart: bool,
 ) -> tuple[Image, Waste, DiveFigures, ImagePackages]:
     """An image with its layers, and its waste, dive and package figures: from the cache when it
     holds this config over these layers, else computed (and then kept there)."""
@@ -659,6 +668,7 @@ def _build_image(
     warnings = list(outline.warnings)
     layers: list[Layer] = []
     diff_ids: list[str] = []
+    tables: list[EntryTable | None] = []  # each layer's, where it was just read
     for ls in image_source.layers:
         expected = config.diff_ids[ls.index]
         blob = blobs.get(ls.blob) if ls.blob is not None and ls.unavailable is None else None
@@ -722,6 +732,7 @@ def _build_image(
             )
         diff_ids.append(diff_id)
         layers.append(layer)
+        tables.append(blob.table if blob is not None else None)
     for layer, chain in zip(layers, chain_ids(diff_ids), strict=True):
         layer.chain_id = chain
     for ls in image_source.layers:
@@ -758,17 +769,68 @@ def _build_image(
         image.known_counts = known.counts
         warnings.extend(known.filesystem_warnings)
         return image, known.waste, known.dive, known.packages
-    # dive's figures need only the entries: made before the stacked tree, their per-layer
-    # trees are gone when it grows, and the two never take memory at the same time
-    dive = dive_figures(image, budget.check_cancel)
+    apart = _start_dive_apart(tables, layers) if dive_apart else None
+    del tables
+    if apart is None:
+        # dive's figures need only the entries: made before the stacked tree, their
+        # per-layer trees are gone when it grows, and the two never take memory at once
+        dive = dive_figures(image, budget.check_cancel)
     fs = image.filesystem
     warnings.extend(fs.warnings)
     budget.report(f"Analysing {image.name}")
     waste = analyse_waste(image, budget.check_cancel)
     packages = analyse_packages(image, budget.check_cancel)
+    if apart is not None:
+        dive = _finish_dive_apart(apart, image, budget)
     if cache is not None:
         cache.put_image(key, ImageRecord(waste, dive, packages, fs.counts, list(fs.warnings)))
     return image, waste, dive, packages
+
+
+# From this many entries an image's dive figures are worth a process of their own (with
+# `dive_apart`): 0.25 s of the benchmark image's 180,000 run beside the model, for about
+# 15 ms of pickling the tables here; below it, starting the process costs about what
+# it saves. The process holds the tables and dive's trees (50 MiB or so for that image)
+# while it runs: the window asks for it (its time to a tree counts most), the CLI does
+# not (its peak memory does).
+DIVE_APART_MIN_ENTRIES = 50_000
+
+
+def _start_dive_apart(
+    tables: list[EntryTable | None], layers: list[Layer]
+) -> tuple[ProcessPoolExecutor, Future[DiveFigures]] | None:
+    """dive's figures from the layers' tables in a process of their own, when every layer
+    was just read (a cached layer's table is not in memory) and the image is big enough."""
+    if any(table is None for table in tables):
+        return None
+    ready = cast(list[EntryTable], tables)
+    if sum(len(table) for table in ready) < DIVE_APART_MIN_ENTRIES:
+        return None
+    from layerscope.archive.parallel import run_apart
+
+    return run_apart(dive_figures_of_tables, ready, [layer.dive_size for layer in layers])
+
+
+def _finish_dive_apart(
+    apart: tuple[ProcessPoolExecutor, Future[DiveFigures]], image: Image, budget: _Budget
+) -> DiveFigures:
+    """The figures from their process (cancellable while it runs); computed here instead
+    where the process failed (it could not start, or was killed)."""
+    from concurrent.futures import wait
+
+    from layerscope.archive.parallel import POLL_SECONDS
+
+    pool, future = apart
+    try:
+        while not wait([future], timeout=POLL_SECONDS).done:
+            budget.check_cancel()
+        return future.result()
+    except Cancelled:
+        raise
+    except Exception:  # noqa: BLE001 - whatever stopped the process: the figures are made here
+        return dive_figures(image, budget.check_cancel)
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _docker_media_type(compression: str) -> str | None:

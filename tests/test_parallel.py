@@ -10,9 +10,11 @@ import dataclasses
 import gzip
 import io
 import json
+import os
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -355,3 +357,124 @@ def test_layers_read_in_parts_come_back_from_the_cache_as_they_were_read(
     for read, kept in zip(whole.images[0].layers, cached.images[0].layers, strict=True):
         columns = EntryTable.of(read.entries).__getstate__()
         assert EntryTable.of(kept.entries).__getstate__() == columns
+
+
+# -- dive's figures in a process of their own (load's dive_apart, the window's) ------------
+
+
+def _dive_that_dies(*_args: object) -> None:
+    os._exit(3)  # the process is killed mid-way
+
+
+def _dive_that_takes_long(*_args: object) -> None:
+    time.sleep(2)
+
+
+@pytest.fixture
+def apart(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Every image's dive figures made apart, and a note of each process started."""
+    monkeypatch.setattr(load_module, "DIVE_APART_MIN_ENTRIES", 0)
+    started: list[bool] = []
+    real = parallel.run_apart
+
+    def noting(fn, *args):  # type: ignore[no-untyped-def]
+        out = real(fn, *args)
+        started.append(out is not None)
+        return out
+
+    monkeypatch.setattr(parallel, "run_apart", noting)
+    return started
+
+
+def _in_a_thread(fn):  # type: ignore[no-untyped-def]
+    """fn() in a thread (the window's loads run in one: the processes then come from the
+    fork server); what it returned or raised."""
+    out: list[object] = []
+
+    def run() -> None:
+        try:
+            out.append(fn())
+        except BaseException as exc:  # noqa: BLE001 - handed back to the test
+            out.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(timeout=120)
+    return out[0]
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize(
+    "rel", ["podman/app-docker.tar", "podman/multi-docker.tar", "podman/longrun-oci-zstd.tar"]
+)
+def test_dive_figures_made_apart_are_the_figures_made_here(
+    corpus: Path, rel: str, apart: list[bool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """app's layers hold whiteouts and an opaque directory (dive reads their tar names),
+    multi's archive two images, longrun hardlinks."""
+    path = str(corpus / rel)
+    here = load([path], cache=None)
+    parallel.start_fork_server()
+    made_here: list[object] = []
+    real = load_module.dive_figures
+
+    def noting(*args, **kw):  # type: ignore[no-untyped-def]
+        made_here.append(args)
+        return real(*args, **kw)
+
+    monkeypatch.setattr(load_module, "dive_figures", noting)
+    there = _in_a_thread(lambda: load([path], cache=None, dive_apart=True))
+    assert there.dive == here.dive  # type: ignore[attr-defined]
+    assert apart == [True] * len(here.images)
+    assert not made_here
+    assert to_json(there, [0]) == to_json(here, [0])  # type: ignore[arg-type]
+
+
+@pytest.mark.corpus
+def test_a_dive_process_that_dies_leaves_the_figures_to_the_loader(
+    corpus: Path, apart: list[bool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = str(corpus / "podman/app-docker.tar")
+    here = load([path], cache=None)
+    monkeypatch.setattr(load_module, "dive_figures_of_tables", _dive_that_dies)
+    there = _in_a_thread(lambda: load([path], cache=None, dive_apart=True))
+    assert apart == [True]
+    assert there.dive == here.dive  # type: ignore[attr-defined]
+
+
+@pytest.mark.corpus
+def test_a_load_waiting_for_its_dive_process_is_cancelled_at_once(
+    corpus: Path, apart: list[bool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(load_module, "dive_figures_of_tables", _dive_that_takes_long)
+    cancelled = threading.Event()
+    real = load_module.analyse_packages
+
+    def then_cancel(*args, **kw):  # type: ignore[no-untyped-def]
+        cancelled.set()  # the last step before the load waits for the figures
+        return real(*args, **kw)
+
+    monkeypatch.setattr(load_module, "analyse_packages", then_cancel)
+    path = str(corpus / "podman/app-docker.tar")
+    start = time.monotonic()
+    out = _in_a_thread(lambda: load([path], cache=None, dive_apart=True, cancel=cancelled.is_set))
+    assert isinstance(out, Cancelled)
+    assert apart == [True]
+    assert time.monotonic() - start < 1.5  # not the 2 s the process takes
+
+
+@pytest.mark.corpus
+def test_small_images_and_images_read_from_the_cache_keep_their_figures_here(
+    corpus: Path, tmp_path: Path, apart: list[bool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = str(corpus / "podman/app-docker.tar")
+    cache = Cache(tmp_path)
+    load([path], cache=cache)  # the layers go into the cache
+    # the image's figures are not: they are made again, here, from the cached layers
+    cache.get_image = lambda _key: None  # type: ignore[method-assign]
+    again = _in_a_thread(lambda: load([path], cache=cache, dive_apart=True))
+    assert apart == []
+    assert again.dive  # type: ignore[attr-defined]
+    monkeypatch.setattr(load_module, "DIVE_APART_MIN_ENTRIES", 10**9)
+    _in_a_thread(lambda: load([path], cache=None, dive_apart=True))
+    assert apart == []

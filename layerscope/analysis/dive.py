@@ -20,12 +20,13 @@ import math
 import posixpath
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from layerscope.analysis.columns import reduce_with_columns
-from layerscope.model.entry import Entry, Kind
+from layerscope.model.entry import Entry, EntryTable, Kind
 from layerscope.model.filesystem import CHECK_EVERY, Check
-from layerscope.model.image import Image
+from layerscope.model.image import Image, Layer
 
 _WH = ".wh."
 _WHWH = ".wh..wh.."
@@ -159,12 +160,15 @@ def _dive_path(path: str) -> str:
     return head + "/" + name[len(_WH) :] if name.startswith(_WH) else path
 
 
-def _layer_tree(entries: list[Entry], check: Check | None) -> _Tree:
+def _layer_tree(
+    rows: int, paths: Callable[[int, int], Iterator[tuple[str, int, bool]]], check: Check | None
+) -> _Tree:
+    """A layer's tree from `paths(start, stop)`: its rows' tar paths, CHECK_EVERY at a time."""
     tree = _Tree()
-    for start in range(0, len(entries), CHECK_EVERY):
+    for start in range(0, rows, CHECK_EVERY):
         if check is not None:
             check()
-        tree.add_all(_tar_paths(entries[start : start + CHECK_EVERY]))
+        tree.add_all(paths(start, start + CHECK_EVERY))
     return tree
 
 
@@ -176,6 +180,19 @@ def _tar_paths(entries: list[Entry]) -> Iterator[tuple[str, int, bool]]:
         path = e.path if e.raw_name is None else posixpath.normpath("/" + e.raw_name)
         if path != "/":
             yield path, e.size, e.kind == dir_kind
+
+
+def _table_paths(table: EntryTable, start: int, stop: int) -> Iterator[tuple[str, int, bool]]:
+    """_tar_paths of the rows start:stop of a layer's entry table, read from its columns."""
+    dir_kind = Kind.DIR
+    raw_names = table.raw_names
+    rows = zip(table.paths[start:stop], table.sizes[start:stop], table.kinds[start:stop],
+               strict=True)  # fmt: skip
+    for row, (path, size, kind) in enumerate(rows, start):
+        if raw_names and row in raw_names:
+            path = posixpath.normpath("/" + raw_names[row])
+        if path != "/":
+            yield path, size, kind == dir_kind
 
 
 def _stack_onto(lower: _Tree, upper: _Tree) -> None:
@@ -333,12 +350,38 @@ def dive_figures(
     sizes (and so user_wasted_percent's denominator) stay as they are. A directory whiteout
     is an occurrence of the directory's own path.
     """
+
+    def tree(layer: Layer) -> _Tree:
+        entries = layer.entries
+        return _layer_tree(len(entries), lambda start, stop: _tar_paths(entries[start:stop]), check)
+
+    trees = [partial(tree, layer) for layer in image.layers]
+    return _figures(trees, [layer.dive_size for layer in image.layers], check, ignore)
+
+
+def dive_figures_of_tables(tables: Sequence[EntryTable], layer_sizes: list[int]) -> DiveFigures:
+    """dive_figures of the image whose layers hold these entry tables and dive sizes, read
+    from the tables' columns: in a process of its own (load's `dive_apart`), which has the
+    columns and no Entry objects."""
+    trees = [
+        partial(_layer_tree, len(table), partial(_table_paths, table), None) for table in tables
+    ]
+    return _figures(trees, layer_sizes, None, None)
+
+
+def _figures(
+    trees: Sequence[Callable[[], _Tree]],
+    layer_sizes: list[int],
+    check: Check | None,
+    ignore: Callable[[str], bool] | None,
+) -> DiveFigures:
+    """The figures over each layer's tree, made by `trees[k]()` when its turn comes."""
     occurrences = _Occurrences()
     # The stack dive consults for layer k is tree0, then trees 0..k-1 stacked onto it.
     # Each layer's tree is made when its turn comes and kept for one more layer only.
     stacked = below = _Tree()
-    for index, layer in enumerate(image.layers):
-        tree = _layer_tree(layer.entries, check)
+    for index, make_tree in enumerate(trees):
+        tree = make_tree()
         if index == 0:
             stacked = tree.copy()
         else:
@@ -366,7 +409,6 @@ def dive_figures(
     efficiency = minimum / discovered if discovered else 1.0
     inefficient.sort(key=lambda f: (-f.wasted_bytes, f.path))
     wasted = sum(f.wasted_bytes for f in inefficient)
-    layer_sizes = [layer.dive_size for layer in image.layers]
     size = sum(layer_sizes)
     user_size = size - (layer_sizes[0] if layer_sizes else 0)
     ratio: float | None

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from typing import Any, BinaryIO, cast
+from typing import Any, BinaryIO, TypeVar, cast
 
 from layerscope import malloc
 from layerscope.archive.compression import NONE, ReadTap, sniff
@@ -25,6 +25,7 @@ from layerscope.errors import Cancelled
 from layerscope.limits import Limits
 
 POLL_SECONDS = 0.05
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,23 @@ def start_fork_server() -> None:
         forkserver.ensure_running()
     except OSError:
         _fork_server_failed = True
+
+
+def run_apart(fn: Callable[..., T], *args: Any) -> tuple[ProcessPoolExecutor, Future[T]] | None:
+    """fn(*args) in a process of its own, beside this one; None where that would cost more
+    than it saves. The process is forked from the fork server (or, in a process of one
+    thread, from this one); a fresh interpreter (spawn) would spend the time it saves
+    starting. The caller shuts the pool down once it has the result (or gives up on it).
+    `fn` and the arguments cross by pickle."""
+    method = start_method()
+    if method == "spawn":
+        return None
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context(method))
+    try:
+        return pool, pool.submit(fn, *args)
+    except (OSError, BrokenProcessPool):  # it cannot start here
+        pool.shutdown(wait=False)
+        return None
 
 
 def worker_count(jobs: int) -> int:
