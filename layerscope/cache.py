@@ -164,6 +164,38 @@ def _open_record(path: Path) -> BinaryIO:
         raise
 
 
+class _Checksummed:
+    """A file's write(), counting and checksumming what goes through it."""
+
+    __slots__ = ("_write", "_hash", "size")
+
+    def __init__(self, fh: BinaryIO):
+        self._write = fh.write
+        self._hash = xxhash.xxh3_128()
+        self.size = 0
+
+    def write(self, data: bytes) -> None:
+        self._hash.update(data)
+        self.size += len(data)
+        self._write(data)
+
+    def digest(self) -> bytes:
+        return self._hash.digest()
+
+
+def _dump(value: object, fh: BinaryIO) -> int:
+    """A record into a new file: the header, its payload's checksum, the payload (a pickle).
+    The pickle streams into the file as it is made, and the checksum is written last over
+    the zeros that held its place: the benchmark image's biggest layer was a 15.6 MB
+    payload made whole first. Returns the file's size."""
+    fh.write(_HEADER + bytes(16))
+    payload = _Checksummed(fh)
+    pickle.dump(value, payload, protocol=pickle.HIGHEST_PROTOCOL)
+    fh.seek(len(_HEADER))
+    fh.write(payload.digest())
+    return len(_HEADER) + 16 + payload.size
+
+
 class Cache:
     def __init__(self, directory: Path | None = None, max_bytes: int = DEFAULT_MAX_BYTES):
         self.directory = directory if directory is not None else default_dir()
@@ -210,19 +242,16 @@ class Cache:
     def _write(self, kind: str, name: str, value: object) -> None:
         if not self._writable:
             return
-        payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-        head = _HEADER + xxhash.xxh3_128_digest(payload)  # written apart: 15 MB not copied
-        size = len(head) + len(payload)
-        if size > self.max_bytes:
-            return  # would not fit even in an empty cache
         folder = self.root / kind
         try:
             folder.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
             try:
                 with os.fdopen(fd, "wb") as fh:
-                    fh.write(head)
-                    fh.write(payload)
+                    size = _dump(value, fh)
+                if size > self.max_bytes:  # would not fit even in an empty cache
+                    self._discard(Path(tmp))
+                    return
                 os.replace(tmp, folder / name)
             except BaseException:
                 self._discard(Path(tmp))
