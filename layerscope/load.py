@@ -770,11 +770,19 @@ def _build_image(
         warnings.extend(known.filesystem_warnings)
         return image, known.waste, known.dive, known.packages
     apart = _start_dive_apart(tables, layers) if dive_apart else None
-    del tables
     if apart is None:
         # dive's figures need only the entries: made before the stacked tree, their
-        # per-layer trees are gone when it grows, and the two never take memory at once
-        dive = dive_figures(image, budget.check_cancel)
+        # per-layer trees are gone when it grows, and the two never take memory at once.
+        # From the tables where the layers were just read: the Entry objects come after
+        # the trees are gone, into the memory they leave.
+        if all(table is not None for table in tables):
+            sizes = [layer.dive_size for layer in layers]
+            dive = dive_figures_of_tables(
+                cast(list[EntryTable], tables), sizes, budget.check_cancel
+            )
+        else:
+            dive = dive_figures(image, budget.check_cancel)
+    del tables
     fs = image.filesystem
     warnings.extend(fs.warnings)
     budget.report(f"Analysing {image.name}")

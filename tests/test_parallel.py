@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from layerscope import load as load_module
+from layerscope.analysis import dive as dive_module
 from layerscope.archive import parallel
 from layerscope.cache import Cache
 from layerscope.errors import Cancelled, CorruptLayer, LimitExceeded
@@ -415,14 +416,14 @@ def test_dive_figures_made_apart_are_the_figures_made_here(
     path = str(corpus / rel)
     here = load([path], cache=None)
     parallel.start_fork_server()
-    made_here: list[object] = []
-    real = load_module.dive_figures
+    made_here: list[object] = []  # the figures computed in this process
+    real = dive_module._figures
 
     def noting(*args, **kw):  # type: ignore[no-untyped-def]
         made_here.append(args)
         return real(*args, **kw)
 
-    monkeypatch.setattr(load_module, "dive_figures", noting)
+    monkeypatch.setattr(dive_module, "_figures", noting)
     there = _in_a_thread(lambda: load([path], cache=None, dive_apart=True))
     assert there.dive == here.dive  # type: ignore[attr-defined]
     assert apart == [True] * len(here.images)

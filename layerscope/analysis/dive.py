@@ -359,14 +359,16 @@ def dive_figures(
     return _figures(trees, [layer.dive_size for layer in image.layers], check, ignore)
 
 
-def dive_figures_of_tables(tables: Sequence[EntryTable], layer_sizes: list[int]) -> DiveFigures:
+def dive_figures_of_tables(
+    tables: Sequence[EntryTable], layer_sizes: list[int], check: Check | None = None
+) -> DiveFigures:
     """dive_figures of the image whose layers hold these entry tables and dive sizes, read
-    from the tables' columns: in a process of its own (load's `dive_apart`), which has the
-    columns and no Entry objects."""
+    from the tables' columns: where there are no Entry objects yet (a load, before it
+    applies the layers) or none at all (a process of its own: load's `dive_apart`)."""
     trees = [
-        partial(_layer_tree, len(table), partial(_table_paths, table), None) for table in tables
+        partial(_layer_tree, len(table), partial(_table_paths, table), check) for table in tables
     ]
-    return _figures(trees, layer_sizes, None, None)
+    return _figures(trees, layer_sizes, check, None)
 
 
 def _figures(
