@@ -21,6 +21,7 @@ import posixpath
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from itertools import filterfalse
 from typing import Any
 
 from layerscope.analysis.columns import reduce_with_columns
@@ -29,6 +30,7 @@ from layerscope.model.filesystem import CHECK_EVERY, Check
 from layerscope.model.image import Image, Layer
 
 _WH = ".wh."
+_DIR = int(Kind.DIR)  # (an int: its __eq__ is int's, in C)
 _WHWH = ".wh..wh.."
 
 
@@ -112,7 +114,11 @@ class _Tree:
     def remove(self, path: str) -> None:
         if not path or path not in self.size:
             return
-        del self.kids[path.rpartition("/")[0]][path]
+        head = path.rpartition("/")[0]
+        siblings = self.kids[head]
+        del siblings[path]
+        if not siblings:
+            del self.kids[head]  # a leaf again (see leaves)
         stack = [path]
         while stack:
             p = stack.pop()
@@ -141,8 +147,12 @@ class _Tree:
         return out
 
     def leaves(self) -> list[str]:
-        kids = self.kids
-        return [p for p in self.size if p and not kids.get(p)]
+        """The nodes without children, in creation order (the root left out). A node with
+        children is a key of `kids` (remove() drops a dict it empties): filtered in C."""
+        leaves = list(filterfalse(self.kids.__contains__, self.size))
+        if leaves and leaves[0] == "":  # the root, first in `size`: a tree of nothing else
+            del leaves[0]
+        return leaves
 
 
 def _name(path: str) -> str:
@@ -183,16 +193,18 @@ def _tar_paths(entries: list[Entry]) -> Iterator[tuple[str, int, bool]]:
 
 
 def _table_paths(table: EntryTable, start: int, stop: int) -> Iterator[tuple[str, int, bool]]:
-    """_tar_paths of the rows start:stop of a layer's entry table, read from its columns."""
-    dir_kind = Kind.DIR
+    """_tar_paths of the rows start:stop of a layer's entry table, read from its columns: in
+    C (a zip of the columns) where none of those rows has a tar name of its own."""
     raw_names = table.raw_names
-    rows = zip(table.paths[start:stop], table.sizes[start:stop], table.kinds[start:stop],
-               strict=True)  # fmt: skip
-    for row, (path, size, kind) in enumerate(rows, start):
-        if raw_names and row in raw_names:
-            path = posixpath.normpath("/" + raw_names[row])
-        if path != "/":
-            yield path, size, kind == dir_kind
+    paths, sizes = table.paths[start:stop], table.sizes[start:stop]
+    is_dir = map(_DIR.__eq__, table.kinds[start:stop])
+    if not raw_names or not any(start <= row < stop for row in raw_names):
+        return zip(paths, sizes, is_dir, strict=True)
+    for row in range(start, min(stop, len(table))):
+        raw_name = raw_names.get(row)
+        if raw_name is not None:
+            paths[row - start] = posixpath.normpath("/" + raw_name)
+    return ((p, size, d) for p, size, d in zip(paths, sizes, is_dir, strict=True) if p != "/")
 
 
 def _stack_onto(lower: _Tree, upper: _Tree) -> None:
