@@ -10,7 +10,6 @@ import re
 from array import array
 from collections.abc import Callable, Iterable
 from enum import IntEnum
-from operator import itemgetter
 
 
 class Kind(IntEnum):
@@ -242,7 +241,7 @@ class EntryTable:
     def entries(self) -> list[Entry]:
         """New Entry objects, one per row.
 
-        Every column is made whole first, in C loops (map, itemgetter, re), so that the
+        Every column is made whole first, in C loops (map, re), so that the
         only Python code run per row is Entry's __init__: the benchmark image's 153,152-row
         layer took 123 ms with a loop that unpacked and looked up each row, 112 ms so.
         """
@@ -281,5 +280,7 @@ def _shared(column: array[int]) -> list[int]:
     first = column[0]
     if column.count(first) == len(column):  # one owner, one time: the usual case
         return [first] * len(column)
-    canonical = {value: value for value in set(column)}
-    return list(itemgetter(*column)(canonical))  # a lookup per row, in one C call
+    # the first object of each value, found and kept in one pass in C (a set of the values,
+    # then a lookup of each: 12 ms for the benchmark image's 153,152 sizes, 8 ms so)
+    canonical: dict[int, int] = {}
+    return list(map(canonical.setdefault, column, column))
