@@ -95,9 +95,12 @@ def test_counting_a_layer_whole_is_counting_its_leaves_one_by_one(
     below, stacked, layer = tree_of(below_items), tree_of(stacked_items), tree_of(layer_items)
     _count_one_by_one(stats, below.leaves(), below, stacked)  # what layers below counted
     _count_one_by_one(stats, below.leaves(), below, stacked)  # paths seen twice already
-    whole, one_by_one = _occurrences(stats), _copy(stats)
+    whole, merged, one_by_one = _occurrences(stats), _occurrences(stats), _copy(stats)
     whole.count_layer(layer.leaves(), layer, stacked)
+    merged.count_layer(layer.leaves(), layer, stacked, every_leaf=True)  # the tree merged
     _count_one_by_one(one_by_one, layer.leaves(), layer, stacked)
     assert _stats(whole) == one_by_one
-    assert set(whole.repeats) <= set(whole.sizes)  # (a repeated path's size is 0 there)
-    assert all(whole.sizes[path] == 0 for path in whole.repeats)
+    assert _stats(merged) == one_by_one
+    for counted in (whole, merged):
+        assert set(counted.repeats) <= set(counted.sizes)  # (a repeated path's size is 0 there)
+        assert all(counted.sizes[path] == 0 for path in counted.repeats)
