@@ -34,6 +34,22 @@ def shape(tree: _Tree) -> tuple[object, ...]:
     )
 
 
+@settings(max_examples=500, deadline=None, derandomize=True, database=None)
+@given(st.lists(nodes, max_size=40), st.lists(nodes, max_size=40))
+def test_adding_paths_together_is_adding_them_one_by_one(
+    first: list[tuple[str, int, bool]], then: list[tuple[str, int, bool]]
+) -> None:
+    """add_all (which keeps the parent of the path before) leaves add()'s very tree, with
+    parents implied, paths set again, `.wh..wh.*` names and siblings apart in the list."""
+    together, one_by_one = _Tree(), _Tree()
+    for items in (first, then):
+        together.add_all(items)
+        for item in items:
+            one_by_one.add(*item)
+    assert shape(together) == shape(one_by_one)
+    assert all(together.kids.values())  # no parent without children (see leaves)
+
+
 @settings(max_examples=300, deadline=None, derandomize=True, database=None)
 @given(st.lists(nodes, max_size=30), st.lists(plain_nodes, max_size=30))
 def test_merging_a_tree_whole_is_adding_its_paths_one_by_one(

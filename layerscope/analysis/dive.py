@@ -70,6 +70,10 @@ class _Tree:
         the tree, or a path set again) inlined, every other through add(). A layer's
         paths and a stack's are hundreds of thousands of calls."""
         sizes, dirs, kids = self.size, self.dirs, self.kids
+        # A tar lists siblings together: the parent of the path before, and its children,
+        # are kept (a string compare, where looking the new head up hashed it twice).
+        last_head: str | None = None
+        siblings: dict[str, None] = {}
         for path, size, is_dir in items:
             if path in sizes:  # set again
                 sizes[path] = size
@@ -79,12 +83,17 @@ class _Tree:
                     dirs.discard(path)
                 continue
             head, _, name = path.rpartition("/")
-            if head not in sizes or _WHWH in name and name.startswith(_WHWH):
-                self.add(path, size, is_dir)
+            if _WHWH in name and name.startswith(_WHWH):
+                self.add(path, size, is_dir)  # not added (its parents may be implied)
                 continue
-            siblings = kids.get(head)
-            if siblings is None:
-                siblings = kids[head] = {}
+            if head != last_head:
+                if head not in sizes:
+                    self.add(path, size, is_dir)  # its parent implied
+                    continue
+                found = kids.get(head)
+                if found is None:
+                    found = kids[head] = {}
+                last_head, siblings = head, found
             siblings[path] = None
             sizes[path] = size
             if is_dir:  # (a new path is in no set yet: nothing to discard)
