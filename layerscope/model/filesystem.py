@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from enum import IntEnum
+from typing import cast
 
 from layerscope.model.entry import Entry, Kind
 
@@ -263,7 +264,8 @@ class FileSystem:
         """
         layer = self.layers
         self.layers += 1
-        self._touched: dict[Node, None] = {}
+        # every node this layer touched, in order; _finish_layer makes it the layer's changes
+        self._touched: dict[Node, Change | None] = {}
 
         # 1. Markers hide lower layers first, wherever they sit in the tar: opaque
         # directories, then whiteouts.
@@ -380,17 +382,22 @@ class FileSystem:
         return content
 
     def _finish_layer(self, layer: int, check: Check | None) -> None:
-        """Classify every touched path against the layer below, and count."""
-        changes: dict[Node, Change] = {}
+        """Classify every touched path against the layer below, and count. The touched
+        nodes' dict becomes the layer's changes: each one's change set in place, the few
+        with none taken out after (a second dict of the benchmark image's 153,000 nodes
+        was 10 ms to grow)."""
+        changes = self._touched
+        unchanged: list[Node] = []
         # the counts as locals, set on LayerCounts at the end: once per path of the layer
         added_n = added_bytes = modified_n = modified_bytes = deleted_n = deleted_bytes = 0
         deleted, added, modified, dir_kind = Change.DELETED, Change.ADDED, Change.MODIFIED, Kind.DIR
-        for i, node in enumerate(self._touched):
+        for i, node in enumerate(changes):
             if check is not None and not i % CHECK_EVERY:
                 check()
             versions = node.versions
             after = versions[-1]
             if after.layer != layer:
+                unchanged.append(node)
                 continue
             before = None  # node.state_at(layer - 1), inlined: once per path of the layer
             if len(versions) > 1:  # (most paths are new: their one version is this layer's)
@@ -400,7 +407,8 @@ class FileSystem:
                         break
             if after.entry is None:
                 if before is None:
-                    continue  # added and removed within this layer: no net change
+                    unchanged.append(node)  # added and removed within this layer
+                    continue
                 change = deleted
             elif before is None:
                 change = added
@@ -428,11 +436,13 @@ class FileSystem:
                 # a file replaced by a directory: the file is gone
                 deleted_n += 1
                 deleted_bytes += before.entry.size
+        for node in unchanged:
+            del changes[node]
         counts = LayerCounts()
         counts.added, counts.added_bytes = added_n, added_bytes
         counts.modified, counts.modified_bytes = modified_n, modified_bytes
         counts.deleted, counts.deleted_bytes = deleted_n, deleted_bytes
-        self.changes.append(changes)
+        self.changes.append(cast(dict[Node, Change], changes))
         self.counts.append(counts)
         del self._touched
 
