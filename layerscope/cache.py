@@ -36,12 +36,10 @@ import hashlib
 import os
 import pickle
 import stat
-import tempfile
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import platformdirs
 import xxhash
 
 from layerscope.analysis.dive import DiveFigures
@@ -134,7 +132,11 @@ class ImageRecord:
 
 def default_dir() -> Path:
     override = os.environ.get(ENV_DIR)
-    return Path(override) if override else Path(platformdirs.user_cache_dir("layerscope"))
+    if override:
+        return Path(override)
+    import platformdirs  # (here, as tempfile in _write: a reopen's start-up is its time)
+
+    return Path(platformdirs.user_cache_dir("layerscope"))
 
 
 def default_cache() -> Cache | None:
@@ -242,6 +244,8 @@ class Cache:
     def _write(self, kind: str, name: str, value: object) -> None:
         if not self._writable:
             return
+        import tempfile
+
         folder = self.root / kind
         try:
             folder.mkdir(parents=True, exist_ok=True)

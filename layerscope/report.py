@@ -7,8 +7,6 @@ rename or change one.
 from __future__ import annotations
 
 import re
-import shutil
-import textwrap
 from collections.abc import Callable, Iterable, Iterator
 from operator import itemgetter
 from typing import Any
@@ -386,6 +384,8 @@ def wrap_prose(text: str, width: int) -> list[str]:
             continue
         first = "  " if not lines else "    · "
         kept = _SIZE_WITH_UNIT.sub("\\1\xa0\\2", part)  # one word to textwrap
+        import textwrap  # (here, as shutil below: only the text report needs them)
+
         wrapped = textwrap.wrap(
             kept,
             width=width,
@@ -399,6 +399,8 @@ def wrap_prose(text: str, width: int) -> list[str]:
 
 
 def to_text(analysis: Analysis, selected: list[int], *, files: bool = False, top: int = 10) -> str:
+    import shutil
+
     columns = shutil.get_terminal_size((120, 24)).columns
     width = max(80, min(columns, 160))  # the layer table's: narrower, a command is unreadable
 

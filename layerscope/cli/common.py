@@ -7,7 +7,6 @@ from __future__ import annotations
 import argparse
 import gc
 import os
-import shutil
 import sys
 import time
 
@@ -111,6 +110,8 @@ class StderrProgress:
         self._last = now
         pct = f"{p.done / p.total:4.0%} " if p.total else ""
         # one line that fits the terminal: a wrapped one would not be erased by the next
+        import shutil  # (here: a quiet command never draws, and a reopen is 0.1 s)
+
         room = max(10, shutil.get_terminal_size((80, 24)).columns - 1)
         sys.stderr.write(f"\r\033[K{(pct + p.stage)[:room]}")
         sys.stderr.flush()
