@@ -247,11 +247,16 @@ class EntryTable:
         """
         n = len(self.paths)
         kinds = list(map(_KINDS.__getitem__, self.kinds))
-        digests: list[bytes | None] = [
-            None if digest == _NO_DIGEST else digest for digest in _DIGEST.findall(self.digests)
-        ]
+        digests: list[bytes | None] = list(_DIGEST.findall(self.digests))
         for not_a_file in _NOT_A_FILE.finditer(self.kinds):  # only files have a digest
             digests[not_a_file.start()] = None
+        row = -1
+        try:  # a file read without one: zeros (found by index(), in C: files have one)
+            while True:
+                row = digests.index(_NO_DIGEST, row + 1)
+                digests[row] = None
+        except ValueError:
+            pass
         links: list[str | None] = [None] * n
         for row, link in self.links.items():
             links[row] = link
