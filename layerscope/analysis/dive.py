@@ -218,6 +218,7 @@ def _table_paths(table: EntryTable, start: int, stop: int) -> Iterator[tuple[str
 
 def _stack_onto(lower: _Tree, upper: _Tree) -> None:
     """dive's FileTree.Stack: upper's whiteouts remove, every other upper node is (re)set.
+    Upper is used up (see _merge).
 
     dive visits upper children first in sorted order; a whiteout `.wh.X` sorts before `X`
     for every name not starting with a character below '.', so removing first and then
@@ -246,6 +247,9 @@ def _merge(lower: _Tree, upper: _Tree) -> None:
     each new path's parent is in lower when its turn comes; a new path is added at the end
     of `size` and of its parent's `kids`, where update() puts it; a path lower has keeps its
     place and takes upper's size; and it is a directory after if it is one in upper.
+
+    Upper is used up: a parent new to lower takes upper's dict of its children itself, not
+    a copy (150,000 children in 1,500 dicts: 8 ms of copying).
     """
     root = lower.size[""]
     lower.size.update(upper.size)
@@ -253,7 +257,7 @@ def _merge(lower: _Tree, upper: _Tree) -> None:
     for head, kids in upper.kids.items():
         siblings = lower.kids.get(head)
         if siblings is None:
-            lower.kids[head] = dict(kids)
+            lower.kids[head] = kids
         else:
             siblings.update(kids)
     # lower's directories that upper sets to something else: found among lower's few
