@@ -165,6 +165,13 @@ def _fix_the_heap_threshold() -> None:
 # Below this many stored bytes, starting worker processes costs more than it saves.
 PARALLEL_MIN_BYTES = 64 * 1024 * 1024
 
+# A window's loads run their processes this much below the window (os.nice): two readers
+# kept both cores busy while the window filled itself with the outline, and its event loop
+# stalled 74-96 ms there; so, 32-48 ms (4 runs each, the benchmark image), and the load
+# ends as soon: the cores the readers yield are the window's for a moment at a time. A
+# CLI's readers keep their priority (a CI job's report is wanted now, beside other jobs).
+WINDOW_NICE = 5
+
 
 def _read_blobs(
     source: ArchiveSource,
@@ -172,6 +179,7 @@ def _read_blobs(
     budget: _Budget,
     limits: Limits,
     verify: bool,
+    nice: int,
 ) -> dict[str, BlobContents]:
     """Parse every layer blob of one archive once: in worker processes when the blobs lie
     on disk and are worth it, else here, in the order the archive stores them."""
@@ -187,7 +195,7 @@ def _read_blobs(
 
         if worker_count(len(sizes)) > 1:
             try:
-                return _read_in_workers(source, locations, budget, limits, verify)  # type: ignore[arg-type]
+                return _read_in_workers(source, locations, budget, limits, verify, nice)  # type: ignore[arg-type]
             except BrokenProcessPool:
                 pass  # workers cannot start here (a script without a __main__ guard): read here
     parsed: dict[str, BlobContents] = {}
@@ -216,6 +224,7 @@ def _read_in_workers(
     budget: _Budget,
     limits: Limits,
     verify: bool,
+    nice: int,
 ) -> dict[str, BlobContents]:
     from concurrent.futures.process import BrokenProcessPool
 
@@ -240,7 +249,12 @@ def _read_in_workers(
 
     try:
         results = read_in_processes(
-            jobs, limits=limits, verify=verify, capture=package_file_wanted, on_poll=on_poll
+            jobs,
+            limits=limits,
+            verify=verify,
+            capture=package_file_wanted,
+            on_poll=on_poll,
+            nice=nice,
         )
     except BrokenProcessPool:
         budget.done -= seen[0]  # read again here: count it once
@@ -447,13 +461,14 @@ def _read_layers(
     limits: Limits,
     verify: bool,
     cache: Cache | None,
+    nice: int,
 ) -> dict[str, _Blob]:
     """Every layer blob of one archive: from the cache, else read (and then kept there)."""
     keys = _blob_keys(source) if cache is not None else {}
     blobs = _cached_blobs(source, keys, cache) if cache is not None and not verify else {}
     budget.done += sum(sizes[name] for name in blobs)
     to_read = {name: size for name, size in sizes.items() if name not in blobs}
-    for name, contents in _read_blobs(source, to_read, budget, limits, verify).items():
+    for name, contents in _read_blobs(source, to_read, budget, limits, verify, nice).items():
         record = BlobRecord.of(contents)
         blobs[name] = _Blob(record, contents.parsed.table)
         if cache is not None and name in keys:
@@ -480,7 +495,7 @@ def load(
     cache: Cache | None | Literal["default"] = "default",
     need_filesystem: bool = True,
     outline: OutlineFn | None = None,
-    dive_apart: bool = False,
+    for_window: bool = False,
 ) -> Analysis:
     """Read every archive (or registry://, podman://, docker:// image), apply every image's
     layers, and analyse them.
@@ -490,8 +505,11 @@ def load(
     every blob). `need_filesystem=False` lets an image from the cache leave its tree unmade
     until it is used; the GUI wants it made here, off its thread. `outline(SourceOutline)`
     is called for each source once its manifests and configs are read, before its blobs.
-    `dive_apart`: a big image's dive figures are computed in a process of their own while
-    this one builds the model (see DIVE_APART_MIN_ENTRIES).
+    `for_window`: the load feeds a window on this machine. Its processes run below the
+    window's threads (WINDOW_NICE), and a big image's dive figures are made in a
+    process of their own while this one builds the model (DIVE_APART_MIN_ENTRIES): the
+    window's time to its tree and its event loop count for more than that process's
+    memory, which the CLI keeps to itself.
     """
     if cache == "default":
         cache = default_cache()
@@ -503,7 +521,7 @@ def load(
     try:
         return _load(
             paths, limits, progress, cancel, verify, remote, cache, need_filesystem, outline,
-            dive_apart,
+            for_window,
         )  # fmt: skip
     finally:
         if collecting:
@@ -520,8 +538,9 @@ def _load(
     cache: Cache | None,
     need_filesystem: bool,
     outline: OutlineFn | None,
-    dive_apart: bool,
+    for_window: bool,
 ) -> Analysis:
+    nice = WINDOW_NICE if for_window else 0
     sources: list[ArchiveSource] = []
     blob_sizes: list[dict[str, int]] = []  # per source: each layer blob's stored size
     outlines: list[SourceOutline] = []
@@ -546,7 +565,7 @@ def _load(
                 outline(outlines[-1])
         budget = _Budget(limits, sum(sum(b.values()) for b in blob_sizes), progress, cancel)
         contents = [
-            _read_layers(source, sizes, budget, limits, verify, cache)
+            _read_layers(source, sizes, budget, limits, verify, cache, nice)
             for source, sizes in zip(sources, blob_sizes, strict=True)
         ]
 
@@ -563,7 +582,7 @@ def _load(
                 budget.report(f"{APPLYING} {image_outline.name}")
                 image, waste, dive, packages = _build_image(
                     source, archive_index, image_source, image_outline, blobs, uses, budget,
-                    cache, limits, remote, dive_apart,
+                    cache, limits, remote, for_window, nice,
                 )  # fmt: skip
                 images.append(image)
                 figures.append((waste, dive, packages))
@@ -660,6 +679,7 @@ def _build_image(
     limits: Limits,
     remote: RemoteOptions | None,
     dive_apart: bool,
+    nice: int,
 ) -> tuple[Image, Waste, DiveFigures, ImagePackages]:
     """An image with its layers, and its waste, dive and package figures: from the cache when it
     holds this config over these layers, else computed (and then kept there)."""
@@ -769,7 +789,7 @@ def _build_image(
         image.known_counts = known.counts
         warnings.extend(known.filesystem_warnings)
         return image, known.waste, known.dive, known.packages
-    apart = _start_dive_apart(tables, layers) if dive_apart else None
+    apart = _start_dive_apart(tables, layers, nice) if dive_apart else None
     if apart is None:
         # dive's figures need only the entries: made before the stacked tree, their
         # per-layer trees are gone when it grows, and the two never take memory at once.
@@ -796,7 +816,7 @@ def _build_image(
 
 
 # From this many entries an image's dive figures are worth a process of their own (with
-# `dive_apart`): 0.25 s of the benchmark image's 180,000 run beside the model, for about
+# `for_window`): 0.25 s of the benchmark image's 180,000 run beside the model, for about
 # 15 ms of pickling the tables here; below it, starting the process costs about what
 # it saves. The process holds the tables and dive's trees (50 MiB or so for that image)
 # while it runs: the window asks for it (its time to a tree counts most), the CLI does
@@ -805,7 +825,7 @@ DIVE_APART_MIN_ENTRIES = 50_000
 
 
 def _start_dive_apart(
-    tables: list[EntryTable | None], layers: list[Layer]
+    tables: list[EntryTable | None], layers: list[Layer], nice: int
 ) -> tuple[ProcessPoolExecutor, Future[DiveFigures]] | None:
     """dive's figures from the layers' tables in a process of their own, when every layer
     was just read (a cached layer's table is not in memory) and the image is big enough."""
@@ -816,7 +836,8 @@ def _start_dive_apart(
         return None
     from layerscope.archive.parallel import run_apart
 
-    return run_apart(dive_figures_of_tables, ready, [layer.dive_size for layer in layers])
+    sizes = [layer.dive_size for layer in layers]
+    return run_apart(dive_figures_of_tables, ready, sizes, nice=nice)
 
 
 def _finish_dive_apart(

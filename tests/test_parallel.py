@@ -22,6 +22,7 @@ import pytest
 from layerscope import load as load_module
 from layerscope.analysis import dive as dive_module
 from layerscope.archive import parallel
+from layerscope.archive.container import BlobLocation
 from layerscope.cache import Cache
 from layerscope.errors import Cancelled, CorruptLayer, LimitExceeded
 from layerscope.limits import DEFAULT_LIMITS, Limits
@@ -360,7 +361,7 @@ def test_layers_read_in_parts_come_back_from_the_cache_as_they_were_read(
         assert EntryTable.of(kept.entries).__getstate__() == columns
 
 
-# -- dive's figures in a process of their own (load's dive_apart, the window's) ------------
+# -- a window's load: dive's figures in a process of their own, its processes niced ---------
 
 
 def _dive_that_dies(*_args: object) -> None:
@@ -373,14 +374,15 @@ def _dive_that_takes_long(*_args: object) -> None:
 
 @pytest.fixture
 def apart(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    """Every image's dive figures made apart, and a note of each process started."""
+    """Every image's dive figures made apart, and a note of each process started (True:
+    started, below the window)."""
     monkeypatch.setattr(load_module, "DIVE_APART_MIN_ENTRIES", 0)
     started: list[bool] = []
     real = parallel.run_apart
 
-    def noting(fn, *args):  # type: ignore[no-untyped-def]
-        out = real(fn, *args)
-        started.append(out is not None)
+    def noting(fn, *args, nice=0):  # type: ignore[no-untyped-def]
+        out = real(fn, *args, nice=nice)
+        started.append(out is not None and nice == load_module.WINDOW_NICE)
         return out
 
     monkeypatch.setattr(parallel, "run_apart", noting)
@@ -424,7 +426,7 @@ def test_dive_figures_made_apart_are_the_figures_made_here(
         return real(*args, **kw)
 
     monkeypatch.setattr(dive_module, "_figures", noting)
-    there = _in_a_thread(lambda: load([path], cache=None, dive_apart=True))
+    there = _in_a_thread(lambda: load([path], cache=None, for_window=True))
     assert there.dive == here.dive  # type: ignore[attr-defined]
     assert apart == [True] * len(here.images)
     assert not made_here
@@ -438,7 +440,7 @@ def test_a_dive_process_that_dies_leaves_the_figures_to_the_loader(
     path = str(corpus / "podman/app-docker.tar")
     here = load([path], cache=None)
     monkeypatch.setattr(load_module, "dive_figures_of_tables", _dive_that_dies)
-    there = _in_a_thread(lambda: load([path], cache=None, dive_apart=True))
+    there = _in_a_thread(lambda: load([path], cache=None, for_window=True))
     assert apart == [True]
     assert there.dive == here.dive  # type: ignore[attr-defined]
 
@@ -458,7 +460,7 @@ def test_a_load_waiting_for_its_dive_process_is_cancelled_at_once(
     monkeypatch.setattr(load_module, "analyse_packages", then_cancel)
     path = str(corpus / "podman/app-docker.tar")
     start = time.monotonic()
-    out = _in_a_thread(lambda: load([path], cache=None, dive_apart=True, cancel=cancelled.is_set))
+    out = _in_a_thread(lambda: load([path], cache=None, for_window=True, cancel=cancelled.is_set))
     assert isinstance(out, Cancelled)
     assert apart == [True]
     assert time.monotonic() - start < 1.5  # not the 2 s the process takes
@@ -473,9 +475,37 @@ def test_small_images_and_images_read_from_the_cache_keep_their_figures_here(
     load([path], cache=cache)  # the layers go into the cache
     # the image's figures are not: they are made again, here, from the cached layers
     cache.get_image = lambda _key: None  # type: ignore[method-assign]
-    again = _in_a_thread(lambda: load([path], cache=cache, dive_apart=True))
+    again = _in_a_thread(lambda: load([path], cache=cache, for_window=True))
     assert apart == []
     assert again.dive  # type: ignore[attr-defined]
     monkeypatch.setattr(load_module, "DIVE_APART_MIN_ENTRIES", 10**9)
-    _in_a_thread(lambda: load([path], cache=None, dive_apart=True))
+    _in_a_thread(lambda: load([path], cache=None, for_window=True))
     assert apart == []
+
+
+def _niceness(*_args: object) -> int:
+    return os.nice(0)
+
+
+def test_a_windows_processes_run_below_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A window's readers and its dive process yield the cores to the window's threads
+    (the readers' job is replaced by one that says the process's niceness)."""
+    here = os.nice(0)
+    below = min(here + load_module.WINDOW_NICE, 19)
+    for nice, expected in ((0, here), (load_module.WINDOW_NICE, below)):
+        started = parallel.run_apart(_niceness, nice=nice)
+        assert started is not None
+        pool, future = started
+        try:
+            assert future.result(timeout=60) == expected
+        finally:
+            pool.shutdown()
+    monkeypatch.setattr(parallel, "_read", _niceness)  # (the workers fork: they have it)
+    location = BlobLocation("/dev/null", 0, 0)
+    jobs = [parallel.BlobJob("a", location), parallel.BlobJob("b", location)]
+    for nice, expected in ((0, here), (load_module.WINDOW_NICE, below)):
+        results = parallel.read_in_processes(
+            jobs, limits=DEFAULT_LIMITS, verify=False, capture=None,
+            on_poll=lambda _s, _e: None, nice=nice,
+        )  # fmt: skip
+        assert results == [expected, expected]

@@ -404,7 +404,7 @@ def dive_figures_of_tables(
 ) -> DiveFigures:
     """dive_figures of the image whose layers hold these entry tables and dive sizes, read
     from the tables' columns: where there are no Entry objects yet (a load, before it
-    applies the layers) or none at all (a process of its own: load's `dive_apart`)."""
+    applies the layers) or none at all (a process of its own: load's `for_window`)."""
     trees = [
         partial(_layer_tree, len(table), partial(_table_paths, table), check) for table in tables
     ]

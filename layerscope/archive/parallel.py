@@ -134,16 +134,23 @@ def start_fork_server() -> None:
         _fork_server_failed = True
 
 
-def run_apart(fn: Callable[..., T], *args: Any) -> tuple[ProcessPoolExecutor, Future[T]] | None:
-    """fn(*args) in a process of its own, beside this one; None where that would cost more
-    than it saves. The process is forked from the fork server (or, in a process of one
-    thread, from this one); a fresh interpreter (spawn) would spend the time it saves
-    starting. The caller shuts the pool down once it has the result (or gives up on it).
-    `fn` and the arguments cross by pickle."""
+def run_apart(
+    fn: Callable[..., T], *args: Any, nice: int = 0
+) -> tuple[ProcessPoolExecutor, Future[T]] | None:
+    """fn(*args) in a process of its own (`nice` steps below this one), beside this one;
+    None where that would cost more than it saves. The process is forked from the fork
+    server (or, in a process of one thread, from this one); a fresh interpreter (spawn)
+    would spend the time it saves starting. The caller shuts the pool down once it has the
+    result (or gives up on it). `fn` and the arguments cross by pickle."""
     method = start_method()
     if method == "spawn":
         return None
-    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context(method))
+    pool = ProcessPoolExecutor(
+        1,
+        mp_context=multiprocessing.get_context(method),
+        initializer=lower_priority,
+        initargs=(nice,),
+    )
     try:
         return pool, pool.submit(fn, *args)
     except (OSError, BrokenProcessPool):  # it cannot start here
@@ -177,10 +184,21 @@ _stop: Any = None  # shared event: stop reading
 WORKER_TRIM_THRESHOLD = 64 * 1024 * 1024
 
 
-def _init(counters: Any, stop: Any) -> None:
+def _init(counters: Any, stop: Any, nice: int = 0) -> None:
     global _counters, _stop
     _counters, _stop = counters, stop
     malloc.set_thresholds(mmap=malloc.MMAP_THRESHOLD, trim=WORKER_TRIM_THRESHOLD)
+    lower_priority(nice)
+
+
+def lower_priority(nice: int) -> None:
+    """Run this process `nice` steps below the one that started it (where the system has
+    priorities; never an error)."""
+    if nice and hasattr(os, "nice"):
+        try:
+            os.nice(nice)
+        except OSError:
+            pass
 
 
 def _read(
@@ -267,9 +285,10 @@ def read_in_processes(
     verify: bool,
     capture: Callable[[str], bool] | None,
     on_poll: Callable[[int, int], None],
+    nice: int = 0,
 ) -> list[Any]:
-    """Read every job's blob in worker processes; return their results (BlobContents, or
-    LayerPart for a part) in job order.
+    """Read every job's blob in worker processes (`nice` steps below this one); return their
+    results (BlobContents, or LayerPart for a part) in job order.
 
     `capture` (see read_layer) must be a module-level function: it crosses by name.
 
@@ -285,7 +304,7 @@ def read_in_processes(
     # Largest first, so that the last job to start is a small one.
     order = sorted(range(len(jobs)), key=lambda i: -jobs[i].cost)
     with ProcessPoolExecutor(
-        worker_count(len(jobs)), mp_context=ctx, initializer=_init, initargs=(counters, stop)
+        worker_count(len(jobs)), mp_context=ctx, initializer=_init, initargs=(counters, stop, nice)
     ) as pool:
         try:  # the first submit starts the workers
             futures: dict[Future[Any], int] = {

@@ -46,10 +46,8 @@ def load_for_window(
     remote: RemoteOptions | None,
     loader: Callable[..., Analysis] = load,
 ) -> Analysis:
-    """The load, then the sums the tree shows, with the collector off (gui.heap). A big
-    image's dive figures are made in a process of their own meanwhile (load's
-    `dive_apart`): the window's time to its first tree counts for more than the memory
-    of that process, which the CLI keeps to itself."""
+    """The load (for a window: see load's `for_window`), then the sums the tree shows,
+    with the collector off (gui.heap)."""
 
     def check() -> None:
         if cancel():
@@ -64,7 +62,7 @@ def load_for_window(
             verify=verify,
             remote=remote,
             outline=outline,
-            dive_apart=True,
+            for_window=True,
         )
         for image in analysis.images:
             prepare(image.filesystem, check)
