@@ -166,32 +166,41 @@ def _open_record(path: Path) -> BinaryIO:
         raise
 
 
+class _TooBig(Exception):
+    """A record past what the cache may hold: not written to the end."""
+
+
 class _Checksummed:
-    """A file's write(), counting and checksumming what goes through it."""
+    """A file's write(), counting and checksumming what goes through it, and stopping it
+    (_TooBig) past `limit` bytes."""
 
-    __slots__ = ("_write", "_hash", "size")
+    __slots__ = ("_write", "_hash", "size", "_limit")
 
-    def __init__(self, fh: BinaryIO):
+    def __init__(self, fh: BinaryIO, limit: int):
         self._write = fh.write
         self._hash = xxhash.xxh3_128()
         self.size = 0
+        self._limit = limit
 
     def write(self, data: bytes) -> None:
         self._hash.update(data)
         self.size += len(data)
+        if self.size > self._limit:
+            raise _TooBig()
         self._write(data)
 
     def digest(self) -> bytes:
         return self._hash.digest()
 
 
-def _dump(value: object, fh: BinaryIO) -> int:
+def _dump(value: object, fh: BinaryIO, max_bytes: int) -> int:
     """A record into a new file: the header, its payload's checksum, the payload (a pickle).
     The pickle streams into the file as it is made, and the checksum is written last over
     the zeros that held its place: the benchmark image's biggest layer was a 15.6 MB
-    payload made whole first. Returns the file's size."""
+    payload made whole first. Returns the file's size; _TooBig where it would pass
+    `max_bytes`."""
     fh.write(_HEADER + bytes(16))
-    payload = _Checksummed(fh)
+    payload = _Checksummed(fh, max_bytes - len(_HEADER) - 16)
     pickle.dump(value, payload, protocol=pickle.HIGHEST_PROTOCOL)
     fh.seek(len(_HEADER))
     fh.write(payload.digest())
@@ -252,11 +261,11 @@ class Cache:
             fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
             try:
                 with os.fdopen(fd, "wb") as fh:
-                    size = _dump(value, fh)
-                if size > self.max_bytes:  # would not fit even in an empty cache
-                    self._discard(Path(tmp))
-                    return
+                    size = _dump(value, fh, self.max_bytes)
                 os.replace(tmp, folder / name)
+            except _TooBig:  # it would not fit even in an empty cache
+                self._discard(Path(tmp))
+                return
             except BaseException:
                 self._discard(Path(tmp))
                 raise

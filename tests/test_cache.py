@@ -367,3 +367,28 @@ def test_a_layer_record_sums_the_sizes_of_its_regular_files_only() -> None:
     assert record.size_bytes == 15
     assert record.dive_size == 4096 + 10 + 7 + 5 + 3
     assert table.file_bytes() == 15
+
+
+def test_a_record_past_the_bound_is_stopped_and_leaves_nothing(
+    private_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A record is pickled into its file as it is made: one that would pass the cache's
+    bound is stopped there, not written whole and then deleted."""
+    table = EntryTable.of(Entry(f"/f{i}", Kind.FILE, i) for i in range(2000))
+    Cache().put_entries("sha256:whole", table)
+    size = (private_cache / f"v{cache_module.FORMAT}" / "layers" / "whole").stat().st_size
+    written: list[int] = []
+    real = cache_module._Checksummed.write
+
+    def noting(self: Any, data: bytes) -> None:
+        real(self, data)
+        written.append(len(data))
+
+    monkeypatch.setattr(cache_module._Checksummed, "write", noting)
+    bounded = Cache(max_bytes=size // 2)
+    bounded.put_entries("sha256:half", table)
+    assert bounded.get_entries("sha256:half") is None
+    assert sum(written) <= size // 2  # stopped at the bound
+    layers = private_cache / f"v{cache_module.FORMAT}" / "layers"
+    assert sorted(p.name for p in layers.iterdir()) == ["whole"]  # no temporary file left
+    assert not bounded.warnings
