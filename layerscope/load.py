@@ -166,10 +166,11 @@ def _fix_the_heap_threshold() -> None:
 PARALLEL_MIN_BYTES = 64 * 1024 * 1024
 
 # A window's loads run their processes this much below the window (os.nice): two readers
-# kept both cores busy while the window filled itself with the outline, and its event loop
-# stalled 74-96 ms there; so, 32-48 ms (4 runs each, the benchmark image), and the load
-# ends as soon: the cores the readers yield are the window's for a moment at a time. A
-# CLI's readers keep their priority (a CI job's report is wanted now, beside other jobs).
+# kept both cores busy while the window filled itself with the outline, and its event
+# loop's longest stall was 32-96 ms there; so, 34-48 ms (4 runs each, the benchmark
+# image), and the load ends as soon: the cores the readers yield are the window's for a
+# moment at a time. A CLI's readers keep their priority (a CI job's report is wanted now,
+# beside other jobs).
 WINDOW_NICE = 5
 
 
@@ -816,11 +817,12 @@ def _build_image(
 
 
 # From this many entries an image's dive figures are worth a process of their own (with
-# `for_window`): 0.25 s of the benchmark image's 180,000 run beside the model, for about
-# 15 ms of pickling the tables here; below it, starting the process costs about what
-# it saves. The process holds the tables and dive's trees (50 MiB or so for that image)
-# while it runs: the window asks for it (its time to a tree counts most), the CLI does
-# not (its peak memory does).
+# `for_window`): 0.25 s of the benchmark image's 180,000 run beside the model, for 20 ms
+# of pickling the tables (17.6 MiB) here. (The bound is a judgment, not a measurement:
+# below it, the figures take tens of milliseconds and a process's start is not free.)
+# The process holds the tables and dive's trees while it runs (82 MiB at its peak for
+# that image, its interpreter included): the window asks for it (its time to a tree
+# counts most), the CLI does not (its peak memory does).
 DIVE_APART_MIN_ENTRIES = 50_000
 
 

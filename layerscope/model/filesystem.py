@@ -384,8 +384,8 @@ class FileSystem:
     def _finish_layer(self, layer: int, check: Check | None) -> None:
         """Classify every touched path against the layer below, and count. The touched
         nodes' dict becomes the layer's changes: each one's change set in place, the few
-        with none taken out after (a second dict of the benchmark image's 153,000 nodes
-        was 10 ms to grow)."""
+        with none taken out after (a second dict of the benchmark image's 153,000 nodes:
+        applying its five layers took 261 ms with it, 252 ms without)."""
         changes = self._touched
         unchanged: list[Node] = []
         # the counts as locals, set on LayerCounts at the end: once per path of the layer
