@@ -66,7 +66,7 @@ def layer_changes(
         if version is not None and version.detail:
             item["detail"] = version.detail
         if packages is not None and item["type"] != Kind.DIR.label:
-            owner = packages.owner(node.path)
+            owner = packages.owner(path)
             item["owner"] = owner.label if owner is not None else None
         yield item
 
